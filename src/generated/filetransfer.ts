@@ -1,0 +1,27 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from './filetransfer/v1/Chunk.js';
+import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './filetransfer/v1/DownloadRequest.js';
+import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './filetransfer/v1/FileInfo.js';
+import type { FileServiceClient as _filetransfer_v1_FileServiceClient, FileServiceDefinition as _filetransfer_v1_FileServiceDefinition } from './filetransfer/v1/FileService.js';
+import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './filetransfer/v1/ListRequest.js';
+import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from './filetransfer/v1/StatRequest.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  filetransfer: {
+    v1: {
+      Chunk: MessageTypeDefinition<_filetransfer_v1_Chunk, _filetransfer_v1_Chunk__Output>
+      DownloadRequest: MessageTypeDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_DownloadRequest__Output>
+      FileInfo: MessageTypeDefinition<_filetransfer_v1_FileInfo, _filetransfer_v1_FileInfo__Output>
+      FileService: SubtypeConstructor<typeof grpc.Client, _filetransfer_v1_FileServiceClient> & { service: _filetransfer_v1_FileServiceDefinition }
+      ListRequest: MessageTypeDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_ListRequest__Output>
+      StatRequest: MessageTypeDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_StatRequest__Output>
+    }
+  }
+}
+

@@ -1,0 +1,46 @@
+// Original file: proto/filetransfer.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from '../../filetransfer/v1/Chunk.js';
+import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from '../../filetransfer/v1/DownloadRequest.js';
+import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
+import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from '../../filetransfer/v1/ListRequest.js';
+import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from '../../filetransfer/v1/StatRequest.js';
+
+export interface FileServiceClient extends grpc.Client {
+  Download(argument: _filetransfer_v1_DownloadRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
+  Download(argument: _filetransfer_v1_DownloadRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
+  download(argument: _filetransfer_v1_DownloadRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
+  download(argument: _filetransfer_v1_DownloadRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
+  
+  List(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
+  List(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
+  list(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
+  list(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
+  
+  Stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  Stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  Stat(argument: _filetransfer_v1_StatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  Stat(argument: _filetransfer_v1_StatRequest, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  stat(argument: _filetransfer_v1_StatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  stat(argument: _filetransfer_v1_StatRequest, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
+  Download: grpc.handleServerStreamingCall<_filetransfer_v1_DownloadRequest__Output, _filetransfer_v1_Chunk>;
+  
+  List: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo>;
+  
+  Stat: grpc.handleUnaryCall<_filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo>;
+  
+}
+
+export interface FileServiceDefinition extends grpc.ServiceDefinition {
+  Download: MethodDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadRequest__Output, _filetransfer_v1_Chunk__Output>
+  List: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo__Output>
+  Stat: MethodDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo__Output>
+}
