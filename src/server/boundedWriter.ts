@@ -1,0 +1,34 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+
+/**
+ * Writes messages to a server stream keeping at most `maxInFlight` of them
+ * queued in grpc-js, so a slow or stalled reader holds a few chunks of server
+ * memory, not the 16 messages of the call's own high-water mark. Rejects as
+ * soon as `signal` aborts: after a cancel grpc-js may never call back.
+ */
+export class BoundedWriter<T> {
+  private inFlight = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly call: ServerWritableStream<unknown, T>,
+    private readonly signal: AbortSignal,
+    private readonly maxInFlight = 2,
+  ) {
+    signal.addEventListener('abort', () => this.wake?.(), { once: true });
+  }
+
+  async write(message: T): Promise<void> {
+    this.signal.throwIfAborted();
+    this.inFlight += 1;
+    this.call.write(message, () => {
+      this.inFlight -= 1;
+      this.wake?.();
+    });
+    while (this.inFlight >= this.maxInFlight) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+      this.signal.throwIfAborted();
+    }
+  }
+}

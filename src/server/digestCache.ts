@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { ServedFile } from './servedFile.js';
+import { changedWhileReading, readRange } from './readRange.js';
+
+const HASH_CHUNK = 1 << 20;
+
+/**
+ * SHA-256 digests of served files, keyed by version (which covers device,
+ * inode, size, mtime and ctime), so resumes and Stat calls do not rehash a
+ * file that has not changed. Concurrent requests for one version share a
+ * single computation. Least recently used entries are dropped past `limit`.
+ */
+export class DigestCache {
+  private readonly entries = new Map<string, Promise<string>>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  peek(version: string): Promise<string> | undefined {
+    const hit = this.entries.get(version);
+    if (hit) this.touch(version, hit);
+    return hit;
+  }
+
+  /** Records a digest computed elsewhere, e.g. while streaming from offset 0. */
+  remember(version: string, digest: string): void {
+    this.touch(version, Promise.resolve(digest));
+  }
+
+  digestOf(file: ServedFile): Promise<string> {
+    const hit = this.peek(file.version);
+    if (hit) return hit;
+    const computing = hashWhole(file);
+    this.touch(file.version, computing);
+    computing.catch(() => this.entries.delete(file.version));
+    return computing;
+  }
+
+  private touch(version: string, digest: Promise<string>): void {
+    this.entries.delete(version);
+    this.entries.set(version, digest);
+    if (this.entries.size > this.limit) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+}
+
+/**
+ * Hashes through a descriptor of its own, reopened from the caller's via
+ * /proc (same inode, whatever happened to the name since), so the call that
+ * asked may close its file the moment it is cancelled.
+ */
+async function hashWhole(file: ServedFile): Promise<string> {
+  const handle = await open(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
+  try {
+    const own = { ...file, handle };
+    if ((await handle.stat({ bigint: true })).ino !== file.stat.ino) throw changedWhileReading();
+    const hash = createHash('sha256');
+    for await (const { data } of readRange(handle, 0n, file.stat.size, HASH_CHUNK)) hash.update(data);
+    await assertUnchanged(own);
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Fails if the open file was written to since it was opened. */
+export async function assertUnchanged(file: ServedFile): Promise<void> {
+  const now = await file.handle.stat({ bigint: true });
+  if (now.size !== file.stat.size || now.mtimeNs !== file.stat.mtimeNs || now.ctimeNs !== file.stat.ctimeNs) {
+    throw changedWhileReading();
+  }
+}

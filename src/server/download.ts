@@ -1,0 +1,87 @@
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import { createHash, type Hash } from 'node:crypto';
+import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
+import type { DownloadRequest__Output } from '../generated/filetransfer/v1/DownloadRequest.js';
+import { StatusError } from '../shared/statusError.js';
+import { BoundedWriter } from './boundedWriter.js';
+import { assertUnchanged, type DigestCache } from './digestCache.js';
+import { fileInfoOf } from './fileInfo.js';
+import { readRange } from './readRange.js';
+import { openServedFile, type ServedFile } from './servedFile.js';
+
+export interface DownloadContext {
+  root: string;
+  digests: DigestCache;
+  chunkSize: number;
+}
+
+export interface DownloadOutcome {
+  offset: string;
+  bytesSent: number;
+}
+
+/** Parses the requested offset; int64 arrives as an exact decimal string. */
+export function parseOffset(raw: string): bigint {
+  let offset: bigint;
+  try {
+    offset = BigInt(raw || '0');
+  } catch {
+    throw new StatusError(status.INVALID_ARGUMENT, `invalid offset ${JSON.stringify(raw)}`);
+  }
+  if (offset < 0n) throw new StatusError(status.INVALID_ARGUMENT, `invalid offset ${offset}: must not be negative`);
+  return offset;
+}
+
+/**
+ * Streams one file from the requested offset. The first message carries the
+ * file's info; data follows in chunks; the last message carries the digest
+ * when the first could not. Everything is read from one descriptor, so a
+ * file renamed over ours mid-stream is never spliced in, and an in-place
+ * write is detected (ABORTED) before the call ends successfully.
+ */
+export async function streamDownload(
+  call: ServerWritableStream<DownloadRequest__Output, Chunk>,
+  context: DownloadContext,
+  signal: AbortSignal,
+  outcome: DownloadOutcome,
+): Promise<void> {
+  const offset = parseOffset(call.request.offset);
+  outcome.offset = offset.toString();
+  const file = await openServedFile(context.root, call.request.name);
+  let fullDigest: Promise<string> | undefined;
+  try {
+    const expected = call.request.expectedVersion;
+    if (expected !== '' && expected !== file.version) {
+      throw new StatusError(status.FAILED_PRECONDITION, `${file.name} changed since version ${expected}; download it again from offset 0`);
+    }
+    const size = file.stat.size;
+    if (offset > size) {
+      throw new StatusError(status.OUT_OF_RANGE, `offset ${offset} is past the end of ${file.name} (${size} bytes)`);
+    }
+    const known = await context.digests.peek(file.version);
+    // From offset 0 the digest is computed on the bytes we send anyway; from
+    // elsewhere it needs a read of the whole file, done beside the stream.
+    const inline: Hash | undefined = known === undefined && offset === 0n ? createHash('sha256') : undefined;
+    if (known === undefined && inline === undefined) fullDigest = context.digests.digestOf(file);
+
+    const writer = new BoundedWriter(call, signal);
+    await writer.write({ offset: offset.toString(), info: fileInfoOf(file, known ?? '') });
+    for await (const { position, data } of readRange(file.handle, offset, size, context.chunkSize)) {
+      inline?.update(data);
+      await writer.write({ offset: position.toString(), data });
+      outcome.bytesSent += data.length;
+    }
+    await assertUnchanged(file);
+    if (known === undefined) {
+      const digest = inline ? inline.digest('hex') : await fullDigest!;
+      if (inline) context.digests.remember(file.version, digest);
+      await writer.write({ offset: size.toString(), sha256: digest });
+    }
+  } finally {
+    await closeQuietly(file);
+  }
+}
+
+async function closeQuietly(file: ServedFile): Promise<void> {
+  await file.handle.close().catch(() => undefined);
+}

@@ -1,0 +1,75 @@
+import { status } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { constants, type BigIntStats } from 'node:fs';
+import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { parseName } from '../shared/names.js';
+import { StatusError } from '../shared/statusError.js';
+
+/** An open regular file under the root, pinned by its descriptor. */
+export interface ServedFile {
+  name: string;
+  handle: FileHandle;
+  stat: BigIntStats;
+  version: string;
+}
+
+/**
+ * Opaque version of a file's content. Replacing a file (new inode), writing
+ * into it (mtime, ctime) or resizing it changes the version; ctime cannot be
+ * set back by users, so `touch -d` after an in-place edit still shows.
+ */
+export function versionOf(stat: BigIntStats): string {
+  const identity = [stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs].join(':');
+  return createHash('sha256').update(identity).digest('hex').slice(0, 24);
+}
+
+// O_NONBLOCK so that opening a FIFO returns at once instead of parking a
+// libuv threadpool thread until a writer appears; it has no effect on
+// regular files, which are all we go on to read.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+const notFound = (name: string) => new StatusError(status.NOT_FOUND, `not found: ${name}`);
+
+/**
+ * Opens `name` under `root` (a real path) for reading, or throws a
+ * StatusError. Symlinks are followed only while they stay inside the root.
+ * The check is made on the descriptor after opening, so a rename racing with
+ * the request cannot swap in a file from outside. Every failure to open is
+ * NOT_FOUND, so the answer never tells whether a file outside the root exists.
+ */
+export async function openServedFile(root: string, name: string): Promise<ServedFile> {
+  const candidate = path.join(root, ...parseName(name));
+  let handle: FileHandle;
+  try {
+    handle = await open(candidate, OPEN_FLAGS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+      throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: too long for the file system`);
+    }
+    throw notFound(name);
+  }
+  try {
+    const stat = await handle.stat({ bigint: true });
+    if (!stat.isFile()) throw notFound(name);
+    if (!isInside(root, await openedPath(handle, candidate))) throw notFound(name);
+    return { name, handle, stat, version: versionOf(stat) };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Where the descriptor really points, from /proc where Linux provides it. */
+async function openedPath(handle: FileHandle, candidate: string): Promise<string> {
+  try {
+    return await readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    return realpath(candidate);
+  }
+}
+
+export function isInside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}

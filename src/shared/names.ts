@@ -1,0 +1,41 @@
+import { status } from '@grpc/grpc-js';
+import { StatusError } from './statusError.js';
+
+/** Longest accepted name in UTF-8 bytes; well under PATH_MAX so a name joined to any root stays valid. */
+export const MAX_NAME_BYTES = 1024;
+/** NAME_MAX of common Linux file systems. */
+export const MAX_SEGMENT_BYTES = 255;
+
+/**
+ * Checks a file name as both sides use it: relative to a root (the server's
+ * folder, the client's --out), '/'-separated, with no part that could climb
+ * out of that root. Returns its segments.
+ *
+ * Strict on purpose: '.', '..', empty parts and backslashes are refused rather
+ * than normalised, so one name always means one file on every platform.
+ */
+export function parseName(name: string): string[] {
+  const invalid = (why: string) => new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: ${why}`);
+  if (name.length === 0) throw invalid('it is empty');
+  if (name.includes('\0')) throw invalid('it contains a NUL byte');
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw invalid(`it is longer than ${MAX_NAME_BYTES} bytes`);
+  if (name.startsWith('/')) throw invalid('it is absolute; names are relative to the root');
+  if (name.includes('\\')) throw invalid("it contains '\\'; use '/' between folders");
+  const segments = name.split('/');
+  for (const segment of segments) {
+    if (segment === '') throw invalid("it has an empty part ('//' or a trailing '/')");
+    if (segment === '.' || segment === '..') throw invalid(`it contains a '${segment}' part`);
+    if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) throw invalid(`a part is longer than ${MAX_SEGMENT_BYTES} bytes`);
+  }
+  return segments;
+}
+
+/**
+ * A listing prefix is a name that may be empty and may end with '/', e.g.
+ * "logs/" (everything in logs) or "logs/2026-" (names starting with it).
+ */
+export function parsePrefix(prefix: string): string {
+  if (prefix === '') return '';
+  parseName(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  return prefix;
+}

@@ -1,0 +1,26 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType } from '../generated/filetransfer.js';
+
+export const PROTO_PATH = fileURLToPath(new URL('../../proto/filetransfer.proto', import.meta.url));
+
+// Must match the flags of `npm run gen`, or the generated types describe
+// messages other than the ones we get (int64 as exact decimal strings, unset
+// fields filled with defaults so offset 0 is never undefined).
+const LOADER_OPTIONS: protoLoader.Options = {
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export type FileTransferPackage = ProtoGrpcType['filetransfer']['v1'];
+
+let cached: FileTransferPackage | undefined;
+
+export function loadFileTransfer(): FileTransferPackage {
+  cached ??= (grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS)) as unknown as ProtoGrpcType)
+    .filetransfer.v1;
+  return cached;
+}
