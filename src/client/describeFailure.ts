@@ -1,0 +1,29 @@
+import { status } from '@grpc/grpc-js';
+import { StatusError } from '../shared/statusError.js';
+import { LocalIoError } from './localIoError.js';
+
+/**
+ * The one place where a failed download becomes the line a person reads:
+ * what happened, and what to do about it.
+ */
+export function describeFailure(name: string, err: unknown, server: string): string {
+  if (!(err instanceof StatusError)) return `${name}: ${(err as Error)?.message ?? String(err)}`;
+  if (err instanceof LocalIoError) return `${err.message}; fix that and run again: the download resumes where it stopped`;
+  switch (err.code) {
+    case status.NOT_FOUND:
+      return `not found on server: ${name}`;
+    case status.INVALID_ARGUMENT:
+    case status.CANCELLED:
+      return err.message;
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+      return `${name}: server ${server} unavailable (${err.message}); is grpc-server running there? Run again to resume, or give it longer with --retry-for`;
+    case status.DATA_LOSS:
+      return `${name}: ${err.message}; run again to fetch it afresh`;
+    case status.FAILED_PRECONDITION:
+    case status.OUT_OF_RANGE:
+      return `${name}: ${err.message}`;
+    default:
+      return `${name}: ${status[err.code] ?? err.code}: ${err.message}`;
+  }
+}

@@ -1,0 +1,93 @@
+import type * as grpc from '@grpc/grpc-js';
+import { access, mkdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
+import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
+import { parsePrefix } from '../shared/names.js';
+import { connect } from './connect.js';
+import { remoteFileOf, type RemoteFile } from './remoteFile.js';
+import { DEFAULT_DB_NAME, TaskStore, type TaskRecord } from './taskStore.js';
+import { downloadFile, statRemote, toStatusError, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
+
+export interface FileClientOptions {
+  /** host:port of a grpc-server. */
+  server: string;
+  /** Folder that downloads go into; created if missing. */
+  out: string;
+  /** The task map file; `<out>/.grpc-client-tasks.json` by default. */
+  db?: string;
+  credentials?: grpc.ChannelCredentials;
+  /** Default pace for downloads, in bytes per second. */
+  limitRate?: number;
+  /** Keep retrying an interrupted download this long without progress. */
+  retryForMs?: number;
+  /** Treat a stream that delivers nothing for this long as dropped. */
+  stallTimeoutMs?: number;
+}
+
+export const DEFAULT_RETRY_FOR_MS = 60_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/** The client as a library: what the CLI does, for programs that embed it. */
+export class FileClient {
+  private readonly client: FileServiceClient;
+  private context: Promise<TransferContext> | undefined;
+
+  constructor(private readonly options: FileClientOptions) {
+    this.client = connect(options.server, { credentials: options.credentials, paced: options.limitRate !== undefined });
+  }
+
+  /** Downloads `name` into the output folder, resuming whatever is there. */
+  async download(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    return downloadFile(await this.open(), name, { limitRate: this.options.limitRate, ...options });
+  }
+
+  stat(name: string, signal?: AbortSignal): Promise<RemoteFile> {
+    return statRemote(this.client, name, signal);
+  }
+
+  /** Files on the server whose names start with `prefix`; sha256 is left empty. */
+  async list(prefix = ''): Promise<RemoteFile[]> {
+    parsePrefix(prefix);
+    const files: RemoteFile[] = [];
+    try {
+      for await (const info of this.client.list({ prefix }) as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
+    } catch (err) {
+      throw toStatusError(err);
+    }
+    return files;
+  }
+
+  /** The task map's records, by name. */
+  async tasks(): Promise<TaskRecord[]> {
+    return (await this.open()).store.all();
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private open(): Promise<TransferContext> {
+    this.context ??= (async () => {
+      await mkdir(this.options.out, { recursive: true });
+      const out = await realpath(this.options.out);
+      const dbFile = path.resolve(this.options.db ?? path.join(out, DEFAULT_DB_NAME));
+      return {
+        client: this.client,
+        store: await TaskStore.open(dbFile),
+        out,
+        reserved: [dbFile],
+        retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
+        stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      };
+    })();
+    return this.context;
+  }
+}
+
+/** Reads the task map without connecting to a server. */
+export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[] }> {
+  const file = path.resolve(db ?? path.join(out, DEFAULT_DB_NAME));
+  const exists = await access(file).then(() => true, () => false);
+  return { file, tasks: exists ? (await TaskStore.open(file)).all() : [] };
+}

@@ -1,0 +1,48 @@
+import { status } from '@grpc/grpc-js';
+import { lstat, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseName } from '../shared/names.js';
+import { StatusError } from '../shared/statusError.js';
+
+export interface OutputPaths {
+  /** Where the verified file is published. */
+  finalPath: string;
+  /** Where bytes land until the digest matches. */
+  partPath: string;
+}
+
+export const PART_SUFFIX = '.part';
+
+/** Where `name` goes under `out`, without touching the disk. */
+export function outputPathsOf(out: string, name: string): OutputPaths {
+  const finalPath = path.join(out, ...parseName(name));
+  return { finalPath, partPath: finalPath + PART_SUFFIX };
+}
+
+/**
+ * Creates the folders `name` needs under `out` and returns its paths. Every
+ * folder on the way must be a real folder, not a symlink, so nothing is
+ * ever written outside `out`, whatever names a server or a list suggests.
+ */
+export async function prepareOutputPaths(out: string, name: string, reserved: string[]): Promise<OutputPaths> {
+  const paths = outputPathsOf(out, name);
+  if (reserved.includes(paths.finalPath) || reserved.includes(paths.partPath)) {
+    throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: it would overwrite ${reserved.join(', ')}`);
+  }
+  const folders = parseName(name).slice(0, -1);
+  let dir = out;
+  for (const folder of folders) {
+    dir = path.join(dir, folder);
+    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    const info = await lstat(dir);
+    if (!info.isDirectory()) {
+      throw new StatusError(
+        status.FAILED_PRECONDITION,
+        `cannot write ${name}: ${dir} is ${info.isSymbolicLink() ? 'a symlink' : 'not a folder'}; files are only written into real folders under ${out}`,
+      );
+    }
+  }
+  return paths;
+}

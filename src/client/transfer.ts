@@ -1,0 +1,331 @@
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { createHash, type Hash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
+import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
+import { grpcCodeOf, StatusError } from '../shared/statusError.js';
+import { LocalIoError, locally } from './localIoError.js';
+import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
+import { RateLimiter } from './rateLimiter.js';
+import { remoteFileOf, type RemoteFile } from './remoteFile.js';
+import { decideRetry } from './retryPolicy.js';
+import { planTask, type TaskState } from './taskState.js';
+import type { TaskStore } from './taskStore.js';
+
+export interface TransferContext {
+  client: FileServiceClient;
+  store: TaskStore;
+  /** Real path of the output folder. */
+  out: string;
+  /** Paths a download must never write (the task map). */
+  reserved: string[];
+  retryForMs: number;
+  stallTimeoutMs: number;
+}
+
+export interface DownloadProgress {
+  name: string;
+  /** Bytes of the file on disk so far. */
+  received: number;
+  size: number;
+  /** Where the running attempt started. */
+  attemptOffset: number;
+}
+
+export interface RetryNotice {
+  name: string;
+  /** The attempt that comes next, 2 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  fromZero: boolean;
+  error: StatusError;
+}
+
+export interface DownloadOptions {
+  signal?: AbortSignal;
+  /** Bytes per second. */
+  limitRate?: number;
+  onProgress?: (progress: DownloadProgress) => void;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+export interface DownloadResult {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+  /** The state the file was found in. */
+  state: TaskState;
+  /** False when nothing had to be downloaded. */
+  transferred: boolean;
+  /** Offset of the first request: bytes that were already on disk. */
+  resumedFrom: number;
+  /** File bytes received over the network, over all attempts. */
+  bytesReceived: number;
+  attempts: number;
+}
+
+const HASH_BUFFER = 1 << 20;
+const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/**
+ * Brings one remote file to `<out>/<name>`: decides from the task map and the
+ * disk what is needed, resumes partials, retries through interruptions, and
+ * publishes the file under its final name only once its SHA-256 matches the
+ * server's.
+ */
+export async function downloadFile(context: TransferContext, name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const { store, client } = context;
+  const paths = await locally('create folders for', name, () => prepareOutputPaths(context.out, name, context.reserved));
+  const plan = planTask({
+    record: store.get(name),
+    finalExists: (await sizeOf(paths.finalPath)) !== null,
+    partSize: await sizeOf(paths.partPath),
+  });
+  const base = { name, path: paths.finalPath, state: plan.state, bytesReceived: 0, attempts: 0, resumedFrom: 0 };
+
+  if (plan.action === 'skip') {
+    const record = store.get(name)!;
+    return { ...base, size: record.size, sha256: record.sha256 ?? '', transferred: false };
+  }
+  let offset = 0;
+  let expectedVersion: string | undefined;
+  if (plan.action === 'verify') {
+    const remote = await statRemote(client, name, options.signal);
+    const local = await locally('read', paths.finalPath, () => hashFile(paths.finalPath));
+    if (local.size === remote.size && local.sha256 === remote.sha256) {
+      await store.markComplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 });
+      return { ...base, size: remote.size, sha256: remote.sha256, transferred: false };
+    }
+  } else {
+    offset = plan.offset;
+    expectedVersion = plan.expectedVersion;
+  }
+
+  const result = { ...base, resumedFrom: offset, transferred: true };
+  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : undefined;
+  let lastProgressAt = Date.now();
+  let failuresWithoutProgress = 0;
+  let restarts = 0;
+  let digestFailures = 0;
+  for (;;) {
+    result.attempts += 1;
+    const attempt: AttemptState = { received: offset, version: expectedVersion };
+    try {
+      const done = await downloadAttempt(context, paths, name, offset, expectedVersion, attempt, limiter, options);
+      result.bytesReceived += attempt.received - offset;
+      return { ...result, size: done.size, sha256: done.sha256 };
+    } catch (err) {
+      result.bytesReceived += attempt.received - offset;
+      if (attempt.received > offset) {
+        lastProgressAt = Date.now();
+        failuresWithoutProgress = 0;
+      }
+      if (options.signal?.aborted) throw new StatusError(status.CANCELLED, `download of ${name} aborted; run again to resume`, { cause: err });
+      const error = toStatusError(err);
+      if (error instanceof LocalIoError) throw error;
+      const decision = decideRetry(
+        error.code,
+        { failuresWithoutProgress, msSinceProgress: Date.now() - lastProgressAt, restarts, digestFailures, attemptOffset: offset },
+        { retryForMs: context.retryForMs },
+      );
+      if (decision.action === 'fail') throw error;
+      failuresWithoutProgress += 1;
+      if (decision.reason === 'changed') restarts += 1;
+      if (decision.reason === 'digest') digestFailures += 1;
+      options.onRetry?.({ name, attempt: result.attempts + 1, delayMs: decision.delayMs, fromZero: decision.fromZero, error });
+      await sleep(decision.delayMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      if (decision.fromZero) {
+        offset = 0;
+        expectedVersion = undefined;
+      } else {
+        offset = (await sizeOf(paths.partPath)) ?? 0;
+        expectedVersion = offset > 0 ? attempt.version : undefined;
+      }
+    }
+  }
+}
+
+interface AttemptState {
+  /** Length of the partial so far. */
+  received: number;
+  /** Version the partial's bytes belong to, once the server told us. */
+  version: string | undefined;
+}
+
+/** One Download call: from `offset` to the end, verified and published, or an error. */
+async function downloadAttempt(
+  context: TransferContext,
+  paths: OutputPaths,
+  name: string,
+  offset: number,
+  expectedVersion: string | undefined,
+  attempt: AttemptState,
+  limiter: RateLimiter | undefined,
+  options: DownloadOptions,
+): Promise<{ size: number; sha256: string }> {
+  const { partPath, finalPath } = paths;
+  // The destination is opened (and a resumed partial hashed) before the call
+  // starts: a grpc-js stream that nobody reads yet buffers without limit.
+  const handle = await locally('open', partPath, () => open(partPath, PART_FLAGS, 0o644));
+  let remote: RemoteFile | undefined;
+  let digest: string;
+  try {
+    await locally('truncate', partPath, () => handle.truncate(offset));
+    const hash = createHash('sha256');
+    await locally('read', partPath, () => hashPrefix(handle, offset, hash));
+
+    const call = context.client.download({ name, offset: String(offset), expectedVersion: expectedVersion ?? '' });
+    const watch = watchCall(call, context.stallTimeoutMs, options.signal);
+    let trailerDigest = '';
+    try {
+      for await (const message of call as AsyncIterable<Chunk__Output>) {
+        watch.busy();
+        if (remote === undefined) {
+          if (!message.info) throw protocolError(name, 'the first message carries no file info');
+          remote = remoteFileOf(message.info);
+          if (remote.size < offset) throw protocolError(name, `the server offered ${remote.size} bytes, fewer than the ${offset} on disk`);
+          attempt.version = remote.version;
+          await context.store.markIncomplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 || null });
+        }
+        if (message.data.length > 0) {
+          if (message.offset !== String(attempt.received)) throw protocolError(name, `data for offset ${message.offset} arrived at ${attempt.received}`);
+          if (attempt.received + message.data.length > remote.size) throw protocolError(name, 'the server sent more bytes than the file has');
+          await locally('write', partPath, () => writeAll(handle, message.data, attempt.received));
+          hash.update(message.data);
+          attempt.received += message.data.length;
+          options.onProgress?.({ name, received: attempt.received, size: remote.size, attemptOffset: offset });
+          await limiter?.take(message.data.length, options.signal);
+        }
+        if (message.sha256 !== '') trailerDigest = message.sha256;
+        watch.waiting();
+      }
+    } catch (err) {
+      throw watch.explain(err);
+    } finally {
+      watch.stop();
+    }
+    if (remote === undefined) throw protocolError(name, 'the stream ended without file info');
+    if (attempt.received !== remote.size) {
+      throw new StatusError(status.UNAVAILABLE, `the stream of ${name} ended at byte ${attempt.received} of ${remote.size}`);
+    }
+    const expected = remote.sha256 || trailerDigest;
+    if (expected === '') throw protocolError(name, 'the server sent no sha256');
+    digest = hash.digest('hex');
+    if (digest !== expected) {
+      await unlink(partPath).catch(() => undefined);
+      throw new StatusError(status.DATA_LOSS, `sha256 mismatch for ${name}: got ${digest}, the server says ${expected}; the partial was discarded`);
+    }
+    await locally('sync', partPath, () => handle.sync());
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  await locally('publish', finalPath, async () => {
+    await rename(partPath, finalPath);
+    await syncFolder(path.dirname(finalPath));
+  });
+  await context.store.markComplete(name, { size: remote.size, version: remote.version, sha256: digest });
+  return { size: remote.size, sha256: digest };
+}
+
+/**
+ * Cancels a call that has waited `stallMs` for its next message (a silent
+ * dead connection) or whose signal aborts, and explains the resulting
+ * CANCELLED error. Time spent writing or pacing does not count as a stall.
+ */
+function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal: AbortSignal | undefined) {
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => call.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const waiting = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      call.cancel();
+    }, stallMs);
+  };
+  waiting();
+  return {
+    waiting,
+    busy: () => clearTimeout(timer),
+    stop: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+    explain: (err: unknown): unknown => {
+      if (stalled) return new StatusError(status.UNAVAILABLE, `no data from the server for ${stallMs / 1000}s`, { cause: err });
+      if (!(err instanceof StatusError)) call.cancel();
+      return err;
+    },
+  };
+}
+
+function protocolError(name: string, what: string): StatusError {
+  return new StatusError(status.DATA_LOSS, `the server's stream of ${name} is inconsistent: ${what}`);
+}
+
+export function toStatusError(err: unknown): StatusError {
+  if (err instanceof StatusError) return err;
+  const code = grpcCodeOf(err);
+  if (code !== undefined) return new StatusError(code, (err as ServiceError).details || (err as Error).message, { cause: err });
+  return new StatusError(status.UNKNOWN, (err as Error)?.message ?? String(err), { cause: err });
+}
+
+export function statRemote(client: FileServiceClient, name: string, signal?: AbortSignal): Promise<RemoteFile> {
+  return new Promise((resolve, reject) => {
+    const call = client.stat({ name }, (err, info) => (err ? reject(toStatusError(err)) : resolve(remoteFileOf(info!))));
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  });
+}
+
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+    written += bytesWritten;
+  }
+}
+
+async function hashPrefix(handle: FileHandle, length: number, hash: Hash): Promise<void> {
+  const buffer = Buffer.allocUnsafe(HASH_BUFFER);
+  let position = 0;
+  while (position < length) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);
+    if (bytesRead === 0) throw new Error('the partial shrank while it was being read');
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
+export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: HASH_BUFFER }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+async function sizeOf(file: string): Promise<number | null> {
+  try {
+    const info = await stat(file);
+    return info.isFile() ? info.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Makes a rename durable across a power cut, not just a process kill. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
