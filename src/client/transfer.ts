@@ -126,13 +126,18 @@ export async function downloadFile(context: TransferContext, name: string, optio
       }
       if (options.signal?.aborted) throw new StatusError(status.CANCELLED, `download of ${name} aborted; run again to resume`, { cause: err });
       const error = toStatusError(err);
-      if (error instanceof LocalIoError) throw error;
-      const decision = decideRetry(
-        error.code,
-        { failuresWithoutProgress, msSinceProgress: Date.now() - lastProgressAt, restarts, digestFailures, attemptOffset: offset },
-        { retryForMs: context.retryForMs },
-      );
-      if (decision.action === 'fail') throw error;
+      const decision =
+        error instanceof LocalIoError
+          ? ({ action: 'fail' } as const)
+          : decideRetry(
+              error.code,
+              { failuresWithoutProgress, msSinceProgress: Date.now() - lastProgressAt, restarts, digestFailures, attemptOffset: offset },
+              { retryForMs: context.retryForMs },
+            );
+      if (decision.action === 'fail') {
+        await discardEmpty(paths.partPath);
+        throw error;
+      }
       failuresWithoutProgress += 1;
       if (decision.reason === 'changed') restarts += 1;
       if (decision.reason === 'digest') digestFailures += 1;
@@ -309,6 +314,11 @@ export async function hashFile(file: string): Promise<{ size: number; sha256: st
     size += chunk.length;
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/** A failed first attempt leaves an empty partial: litter, not progress. */
+async function discardEmpty(partPath: string): Promise<void> {
+  if ((await sizeOf(partPath)) === 0) await unlink(partPath).catch(() => undefined);
 }
 
 async function sizeOf(file: string): Promise<number | null> {

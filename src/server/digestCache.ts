@@ -66,10 +66,14 @@ async function hashWhole(file: ServedFile): Promise<string> {
   }
 }
 
-/** Fails if the open file was written to since it was opened. */
+/**
+ * Fails if the open file was written to since it was opened. ctime catches a
+ * write whose mtime was set back, but also moves when the name is unlinked
+ * or renamed over, which leaves the bytes we read intact: it only counts
+ * while the link count is unchanged.
+ */
 export async function assertUnchanged(file: ServedFile): Promise<void> {
   const now = await file.handle.stat({ bigint: true });
-  if (now.size !== file.stat.size || now.mtimeNs !== file.stat.mtimeNs || now.ctimeNs !== file.stat.ctimeNs) {
-    throw changedWhileReading();
-  }
+  const ctimeMoved = now.ctimeNs !== file.stat.ctimeNs && now.nlink === file.stat.nlink;
+  if (now.size !== file.stat.size || now.mtimeNs !== file.stat.mtimeNs || ctimeMoved) throw changedWhileReading();
 }

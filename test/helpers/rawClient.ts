@@ -1,0 +1,46 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Chunk__Output } from '../../src/generated/filetransfer/v1/Chunk.js';
+import type { DownloadRequest } from '../../src/generated/filetransfer/v1/DownloadRequest.js';
+import type { FileInfo__Output } from '../../src/generated/filetransfer/v1/FileInfo.js';
+import type { FileServiceClient } from '../../src/generated/filetransfer/v1/FileService.js';
+import { loadFileTransfer } from '../../src/shared/proto.js';
+
+/** A plain grpc-js client of the contract, to send requests our CLI never would. */
+export function rawClient(address: string, channelOptions: grpc.ChannelOptions = {}): FileServiceClient {
+  const { FileService } = loadFileTransfer();
+  return new FileService(address, grpc.credentials.createInsecure(), channelOptions);
+}
+
+export interface DownloadOutcome {
+  code: grpc.status;
+  details: string;
+  messages: Chunk__Output[];
+  data: Buffer;
+}
+
+export async function rawDownload(client: FileServiceClient, request: DownloadRequest): Promise<DownloadOutcome> {
+  const messages: Chunk__Output[] = [];
+  try {
+    for await (const message of client.download(request) as AsyncIterable<Chunk__Output>) messages.push(message);
+    return { code: grpc.status.OK, details: '', messages, data: Buffer.concat(messages.map((m) => m.data)) };
+  } catch (err) {
+    const { code, details } = err as grpc.ServiceError;
+    return { code, details, messages, data: Buffer.concat(messages.map((m) => m.data)) };
+  }
+}
+
+export function rawStat(client: FileServiceClient, name: string): Promise<{ code: grpc.status; info?: FileInfo__Output; details?: string }> {
+  return new Promise((resolve) => {
+    client.stat({ name }, (err, info) => resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, info: info! }));
+  });
+}
+
+export async function rawList(client: FileServiceClient, prefix: string): Promise<{ code: grpc.status; names: string[] }> {
+  const names: string[] = [];
+  try {
+    for await (const info of client.list({ prefix }) as AsyncIterable<FileInfo__Output>) names.push(info.name);
+    return { code: grpc.status.OK, names };
+  } catch (err) {
+    return { code: (err as grpc.ServiceError).code, names };
+  }
+}

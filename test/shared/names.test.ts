@@ -1,0 +1,61 @@
+import { status } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { parseName, parsePrefix } from '../../src/shared/names.js';
+import { StatusError } from '../../src/shared/statusError.js';
+
+function rejection(fn: () => unknown): StatusError {
+  try {
+    fn();
+  } catch (err) {
+    return err as StatusError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('parseName', () => {
+  it('splits a relative name into its parts', () => {
+    expect(parseName('a.bin')).to.deep.equal(['a.bin']);
+    expect(parseName('logs/2026/x..y')).to.deep.equal(['logs', '2026', 'x..y']);
+    expect(parseName('..hidden')).to.deep.equal(['..hidden']);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['empty', '', /empty/],
+    ['absolute', '/etc/passwd', /absolute/],
+    ['parent part', '../secret', /'\.\.'/],
+    ['parent part inside', 'a/../../b', /'\.\.'/],
+    ['dot part', './a', /'\.'/],
+    ['NUL byte', 'a\0b', /NUL/],
+    ['empty part', 'a//b', /empty part/],
+    ['trailing slash', 'a/', /empty part/],
+    ['backslash', 'a\\..\\b', /'\\'/],
+    ['over-long', 'x'.repeat(1025), /longer than 1024/],
+    ['over-long part', `${'x'.repeat(256)}/a`, /longer than 255/],
+  ];
+  for (const [what, name, message] of bad) {
+    it(`refuses a name that is ${what} with INVALID_ARGUMENT`, () => {
+      const err = rejection(() => parseName(name));
+      expect(err).to.be.instanceOf(StatusError);
+      expect(err.code).to.equal(status.INVALID_ARGUMENT);
+      expect(err.message).to.match(message);
+    });
+  }
+
+  it('counts the length in UTF-8 bytes, not characters', () => {
+    expect(rejection(() => parseName('é'.repeat(513))).code).to.equal(status.INVALID_ARGUMENT);
+    expect(parseName('é'.repeat(127))).to.have.length(1);
+  });
+});
+
+describe('parsePrefix', () => {
+  it('accepts empty, folder and partial-name prefixes', () => {
+    expect(parsePrefix('')).to.equal('');
+    expect(parsePrefix('logs/')).to.equal('logs/');
+    expect(parsePrefix('logs/2026-')).to.equal('logs/2026-');
+  });
+
+  it('refuses prefixes that climb out', () => {
+    expect(rejection(() => parsePrefix('../')).code).to.equal(status.INVALID_ARGUMENT);
+    expect(rejection(() => parsePrefix('/abs')).code).to.equal(status.INVALID_ARGUMENT);
+  });
+});
