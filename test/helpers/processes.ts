@@ -20,6 +20,8 @@ export interface ServerProcess {
   port: number;
   address: string;
   process: ChildProcess;
+  /** Every log line so far, in order. */
+  logs: { msg: string; method?: string }[];
   /** Calls logged so far, optionally of one method and name. */
   calls(method?: string, name?: string): CallLog[];
   /** Resolves when a call matching `predicate` has been logged. */
@@ -36,6 +38,7 @@ export async function startServerProcess(root: string, options: { port?: number;
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: CallLog[] = [];
+  const entries: { msg: string; method?: string }[] = [];
   const waiters: { predicate: (call: CallLog) => boolean; resolve: (call: CallLog) => void }[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     let entry: CallLog & { msg?: string };
@@ -44,6 +47,7 @@ export async function startServerProcess(root: string, options: { port?: number;
     } catch {
       return;
     }
+    entries.push(entry as { msg: string });
     if (entry.msg !== 'call') return;
     logs.push(entry);
     for (const waiter of [...waiters]) {
@@ -67,6 +71,7 @@ export async function startServerProcess(root: string, options: { port?: number;
     port,
     address: `127.0.0.1:${port}`,
     process: child,
+    logs: entries,
     calls: (method, name) => logs.filter((c) => (!method || c.method === method) && (!name || c.name === name)),
     waitForCall: (predicate) => {
       const seen = logs.find(predicate);

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { killHard, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
+import { readTaskMap } from '../helpers/transfers.js';
+
+describe('grpc-client get: interruptions', function () {
+  this.timeout(90_000);
+  let root: string;
+  let out: string;
+  let cleanup: () => Promise<void>;
+  let server: ServerProcess;
+
+  beforeEach(async () => {
+    const temp = await tempDir();
+    cleanup = temp.cleanup;
+    root = path.join(temp.dir, 'root');
+    out = path.join(temp.dir, 'out');
+    await mkdir(root);
+  });
+
+  afterEach(async () => {
+    await server?.kill('SIGTERM');
+    await cleanup();
+  });
+
+  it('survives kill -9 of the client twice, resuming each time where the bytes on disk end', async () => {
+    const size = 6 * MiB;
+    const content = await makeRandomFile(path.join(root, 'big.bin'), size);
+    server = await startServerProcess(root);
+    const part = path.join(out, 'big.bin.part');
+    const args = ['get', 'big.bin', '--server', server.address, '--out', out, '--limit-rate', '3M'];
+
+    const first = spawnClient(args);
+    await waitForSize(part, 1 * MiB);
+    await killHard(first.process);
+    const afterFirst = (await stat(part)).size;
+
+    const second = spawnClient(args);
+    await waitForSize(part, afterFirst + 1 * MiB);
+    await killHard(second.process);
+    const afterSecond = (await stat(part)).size;
+    expect(afterSecond).to.be.within(afterFirst + 1, size - 1);
+    expect((await readTaskMap(out)).tasks['big.bin']!.status).to.equal('incomplete');
+
+    const last = await spawnClient(['get', 'big.bin', '--server', server.address, '--out', out]).done;
+    expect(last.code, last.stderr).to.equal(0);
+    expect(await sha256File(path.join(out, 'big.bin'))).to.equal(sha256(content));
+    const offsets = server.calls('Download', 'big.bin').map((c) => Number(c.offset));
+    expect(offsets).to.deep.equal([0, afterFirst, afterSecond]);
+    expect((await readTaskMap(out)).tasks['big.bin']).to.include({ status: 'complete', sha256: sha256(content) });
+  });
+
+  it('keeps retrying while the server is killed -9 and restarted, then completes from where it was', async () => {
+    const size = 16 * MiB;
+    const content = await makeRandomFile(path.join(root, 'big.bin'), size);
+    server = await startServerProcess(root);
+    const port = server.port;
+    const part = path.join(out, 'big.bin.part');
+    const client = spawnClient(['get', 'big.bin', '--server', server.address, '--out', out, '--limit-rate', '4M', '--retry-for', '60s']);
+
+    await waitForSize(part, 2 * MiB);
+    await server.kill('SIGKILL');
+    await client.waitForStderr(/big\.bin: .*retrying in/);
+    const atRestart = (await stat(part)).size;
+    expect(atRestart).to.be.below(size, 'the server died mid-transfer');
+
+    server = await startServerProcess(root, { port });
+    const run = await client.done;
+    expect(run.code, run.stderr).to.equal(0);
+    expect(await sha256File(path.join(out, 'big.bin'))).to.equal(sha256(content));
+    const resumed = server.calls('Download', 'big.bin');
+    expect(resumed).to.have.length(1);
+    expect(Number(resumed[0]!.offset)).to.be.at.least(atRestart);
+    expect(resumed[0]!.bytesSent).to.equal(size - Number(resumed[0]!.offset));
+  });
+
+  it('stops cleanly on Ctrl-C, keeping the partial and the task map, and resumes on the next run', async () => {
+    const size = 4 * MiB;
+    const content = await makeRandomFile(path.join(root, 'big.bin'), size);
+    server = await startServerProcess(root);
+    const part = path.join(out, 'big.bin.part');
+    const client = spawnClient(['get', 'big.bin', '--server', server.address, '--out', out, '--limit-rate', '2M']);
+    await waitForSize(part, 512 * 1024);
+    client.process.kill('SIGINT');
+    const interrupted = await client.done;
+    expect(interrupted.code).to.equal(130);
+    expect(interrupted.stderr).to.include('run the same command again to resume');
+    const kept = (await stat(part)).size;
+    expect(kept).to.be.within(1, size - 1);
+    expect((await readTaskMap(out)).tasks['big.bin']!.status).to.equal('incomplete');
+
+    const run = await spawnClient(['get', 'big.bin', '--server', server.address, '--out', out]).done;
+    expect(run.code, run.stderr).to.equal(0);
+    expect(server.calls('Download', 'big.bin').at(-1)).to.include({ offset: String(kept) });
+    expect(await sha256File(path.join(out, 'big.bin'))).to.equal(sha256(content));
+  });
+});
