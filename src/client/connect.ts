@@ -4,16 +4,27 @@ import { loadFileTransfer } from '../shared/proto.js';
 
 // The client's HTTP/2 flow-control window bounds a stream's throughput to
 // window/RTT; grpc-js's 64 KiB default is the main cost on fast links.
-const FAST_WINDOW = 16 * 1024 * 1024;
+const MAX_WINDOW = 16 * 1024 * 1024;
+const MIN_WINDOW = 64 * 1024;
 
 export interface ConnectOptions {
   credentials?: grpc.ChannelCredentials;
-  /** When the caller paces the download, a large window only buffers more. */
-  paced?: boolean;
+  /** Bytes per second the caller paces downloads to, if it does. */
+  limitRate?: number;
+}
+
+/**
+ * A paced download needs only a quarter second of data in flight; a larger
+ * window would just let the server run further ahead into our memory.
+ */
+export function flowControlWindow(limitRate: number | undefined): number {
+  if (limitRate === undefined) return MAX_WINDOW;
+  return Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, Math.floor(limitRate / 4)));
 }
 
 export function connect(server: string, options: ConnectOptions = {}): FileServiceClient {
   const { FileService } = loadFileTransfer();
-  const channelOptions: grpc.ChannelOptions = options.paced ? {} : { 'grpc-node.flow_control_window': FAST_WINDOW };
-  return new FileService(server, options.credentials ?? grpc.credentials.createInsecure(), channelOptions);
+  return new FileService(server, options.credentials ?? grpc.credentials.createInsecure(), {
+    'grpc-node.flow_control_window': flowControlWindow(options.limitRate),
+  });
 }

@@ -34,7 +34,7 @@ export class FileClient {
   private context: Promise<TransferContext> | undefined;
 
   constructor(private readonly options: FileClientOptions) {
-    this.client = connect(options.server, { credentials: options.credentials, paced: options.limitRate !== undefined });
+    this.client = connect(options.server, { credentials: options.credentials, limitRate: options.limitRate });
   }
 
   /** Downloads `name` into the output folder, resuming whatever is there. */

@@ -12,7 +12,7 @@ const RATE_WINDOW_MS = 3000;
 export class ProgressBar {
   private readonly bar = new cliProgress.SingleBar(
     {
-      format: '{name} |{bar}| {percentage}% {done}/{total} {rate} ETA {eta_formatted}',
+      format: '{name} |{bar}| {percentage}% {done}/{size} {rate} ETA {eta_formatted}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: true,
@@ -31,7 +31,7 @@ export class ProgressBar {
     while (this.samples.length > 2 && now - this.samples[0]!.at > RATE_WINDOW_MS) this.samples.shift();
     const first = this.samples[0]!;
     const rate = now > first.at ? ((progress.received - first.received) * 1000) / (now - first.at) : 0;
-    const payload = { name: progress.name, done: formatBytes(progress.received), total: formatBytes(progress.size), rate: `${formatBytes(rate)}/s` };
+    const payload = { name: progress.name, done: formatBytes(progress.received), size: formatBytes(progress.size), rate: `${formatBytes(rate)}/s` };
     if (!this.active) {
       this.bar.start(progress.size, progress.received, payload);
       this.active = true;
