@@ -1,5 +1,7 @@
 export { FileClient, readTasks, type FileClientOptions } from './client/fileClient.js';
-export type { DownloadOptions, DownloadProgress, DownloadResult, RetryNotice } from './client/transfer.js';
+export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart, RetryNotice } from './client/transfer.js';
+export type { BatchOptions, BatchResult } from './client/batch.js';
+export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';
 export type { TaskRecord, TaskStatus } from './client/taskStore.js';
 export type { TaskState } from './client/taskState.js';

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { status } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { StatusError } from '../shared/statusError.js';
 import { describeFailure } from './describeFailure.js';
+import { DEFAULT_CONCURRENCY } from './batch.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from './fileClient.js';
 import { outputPathsOf } from './outputPaths.js';
 import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
-import { ProgressBar } from './progressBar.js';
-import type { DownloadResult } from './transfer.js';
+import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
+import { ORDERS, parseList, type BatchItem, type Order } from './schedule.js';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -37,13 +38,17 @@ const program = new Command('grpc-client')
 program
   .command('get')
   .description('download files into --out; run again after an interruption to resume')
-  .argument('<name...>', "file names relative to the server's root, e.g. data/big.bin")
+  .argument('[name...]', "file names relative to the server's root, e.g. data/big.bin")
   .addOption(serverOption())
   .addOption(outOption())
   .addOption(dbOption())
-  .option('--limit-rate <rate>', 'cap the download rate, e.g. 512k, 16M, 1G (bytes per second)', asParser(parseByteSize))
+  .option('--from <file>', "read names from a file, one a line, each optionally followed by a priority ('-' for stdin)")
+  .option('-j, --concurrency <n>', 'transfers at once', asParser(positiveInteger), DEFAULT_CONCURRENCY)
+  .addOption(new Option('--order <order>', 'which queued file starts next').choices(ORDERS).default('fifo'))
+  .option('--limit-rate <rate>', 'cap the total download rate, e.g. 512k, 16M, 1G (bytes per second)', asParser(parseByteSize))
   .option('--retry-for <duration>', 'keep retrying an interrupted download this long without progress', asParser(parseDuration), DEFAULT_RETRY_FOR_MS)
   .option('--stall-timeout <duration>', 'treat a stream that sends nothing this long as dropped', asParser(parseDuration), DEFAULT_STALL_TIMEOUT_MS)
+  .option('--json', 'print one JSON event per line (start, progress, retry, wait, done, error, summary)')
   .option('-q, --quiet', 'print only errors')
   .action(async (names: string[], options: GetOptions) => {
     process.exitCode = await get(names, options);
@@ -73,13 +78,49 @@ interface GetOptions {
   server: string;
   out: string;
   db?: string;
+  from?: string;
+  concurrency: number;
+  order: Order;
   limitRate?: number;
   retryFor: number;
   stallTimeout: number;
+  json?: boolean;
   quiet?: boolean;
 }
 
+function positiveInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`expected a whole number ≥ 1, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+async function readItems(names: string[], from: string | undefined): Promise<BatchItem[]> {
+  const items: BatchItem[] = names.map((name) => ({ name }));
+  if (from !== undefined) {
+    const text = from === '-' ? await readAll(process.stdin) : await readFile(from, 'utf8');
+    items.push(...parseList(text));
+  }
+  return items;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
 async function get(names: string[], options: GetOptions): Promise<number> {
+  let items: BatchItem[];
+  try {
+    items = await readItems(names, options.from);
+  } catch (err) {
+    process.stderr.write(`grpc-client: cannot read the list ${options.from}: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  if (items.length === 0) {
+    process.stderr.write('grpc-client: no files to get: name some, or give --from a list\n');
+    return EXIT_USAGE;
+  }
   const client = new FileClient({
     server: options.server,
     out: options.out,
@@ -88,65 +129,59 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     retryForMs: options.retryFor,
     stallTimeoutMs: options.stallTimeout,
   });
-  const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const bar = !options.quiet && process.stderr.isTTY ? new ProgressBar() : undefined;
-  const say = (line: string) => {
-    bar?.stop();
-    if (!options.quiet) process.stdout.write(`${line}\n`);
-  };
-  const complain = (line: string) => {
-    bar?.stop();
-    process.stderr.write(`grpc-client: ${line}\n`);
-  };
+  const reporter = options.json
+    ? jsonReporter()
+    : !options.quiet && process.stderr.isTTY
+      ? barReporter(items.length)
+      : lineReporter(Boolean(options.quiet));
 
-  let failed = 0;
+  // process.on, not once: proper-lockfile's exit hook kills the process on a
+  // signal that has no other listener left, before our cleanup could run.
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = Date.now();
+  const summary: BatchSummary = { total: items.length, downloaded: 0, skipped: 0, failed: [], bytesReceived: 0, elapsedMs: 0, interrupted: false };
   try {
-    for (const name of names) {
-      if (interrupt.signal.aborted) break;
-      try {
-        const result = await client.download(name, {
-          signal: interrupt.signal,
-          onProgress: bar ? (progress) => bar.update(progress) : undefined,
-          onRetry: (notice) => {
-            if (!options.quiet) {
-              complain(
-                `${notice.name}: ${notice.error.message}; ${notice.fromZero ? 'starting over' : 'retrying'} in ${(notice.delayMs / 1000).toFixed(1)}s (attempt ${notice.attempt})`,
-              );
-            }
-          },
-        });
-        say(summarize(result));
-      } catch (err) {
-        if (interrupt.signal.aborted) break;
-        failed += 1;
-        complain(describeFailure(name, err, options.server));
+    const results = client.downloadMany(items, {
+      concurrency: options.concurrency,
+      order: options.order,
+      signal: interrupt.signal,
+      onStart: (start) => reporter.start(start),
+      onProgress: (progress) => reporter.progress(progress),
+      onRetry: (notice) => reporter.retry(notice),
+      onWait: ({ name, holderPid }) => reporter.wait(name, holderPid),
+    });
+    for await (const outcome of results) {
+      if (outcome.ok) {
+        summary.bytesReceived += outcome.result.bytesReceived;
+        if (outcome.result.transferred) summary.downloaded += 1;
+        else summary.skipped += 1;
+        reporter.done(outcome.result);
+      } else if (!interrupt.signal.aborted) {
+        const message = describeFailure(outcome.name, outcome.error, options.server);
+        summary.failed.push({ name: outcome.name, message });
+        reporter.failed(outcome.name, outcome.error, message);
       }
     }
   } finally {
-    bar?.stop();
     client.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (interrupt.signal.aborted) {
-    complain('interrupted; partials and the task map are saved: run the same command again to resume');
+  summary.elapsedMs = Date.now() - started;
+  summary.interrupted = interrupt.signal.aborted;
+  reporter.finish(summary);
+  if (summary.interrupted) {
+    process.stderr.write('grpc-client: interrupted; partials and the task map are saved: run the same command again to resume\n');
     return EXIT_INTERRUPTED;
   }
-  return failed > 0 ? EXIT_FAILED : 0;
-}
-
-function summarize(result: DownloadResult): string {
-  if (!result.transferred) {
-    return result.state === 'unverified'
-      ? `${result.name}: already present and matching the server's sha256, kept (${formatBytes(result.size)})`
-      : `${result.name}: already complete, skipped (${formatBytes(result.size)})`;
-  }
-  const resumed = result.resumedFrom > 0 ? `, resumed from ${formatBytes(result.resumedFrom)}` : '';
-  const retried = result.attempts > 1 ? `, ${result.attempts} attempts` : '';
-  return `${result.name}: downloaded ${formatBytes(result.size)} to ${result.path}, sha256 ${result.sha256} verified${resumed}${retried}`;
+  return summary.failed.length > 0 ? EXIT_FAILED : 0;
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
+import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect } from './connect.js';
+import type { BatchItem } from './schedule.js';
+import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { DEFAULT_DB_NAME, TaskStore, type TaskRecord } from './taskStore.js';
 import { downloadFile, statRemote, toStatusError, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
@@ -39,7 +42,16 @@ export class FileClient {
 
   /** Downloads `name` into the output folder, resuming whatever is there. */
   async download(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    return downloadFile(await this.open(), name, { limitRate: this.options.limitRate, ...options });
+    return downloadFile(await this.open(), name, options);
+  }
+
+  /**
+   * Downloads many files, at most `concurrency` at once in the order asked
+   * for, yielding each outcome as it settles; a failure does not stop the
+   * others.
+   */
+  downloadMany(items: (string | BatchItem)[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
+    return runBatch(items, (name, downloadOptions) => this.download(name, downloadOptions), options);
   }
 
   stat(name: string, signal?: AbortSignal): Promise<RemoteFile> {
@@ -77,6 +89,7 @@ export class FileClient {
         store: await TaskStore.open(dbFile),
         out,
         reserved: [dbFile],
+        limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       };

@@ -2,6 +2,8 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { STALE_MS } from './fileLock.js';
 
 export type TaskStatus = 'incomplete' | 'complete';
 
@@ -29,10 +31,16 @@ export const DEFAULT_DB_NAME = '.grpc-client-tasks.json';
 /**
  * The task map, one JSON file. Always a JSONFile adapter, never
  * JSONFilePreset: the preset silently keeps everything in memory when
- * NODE_ENV is "test". Writes are atomic (temp file + rename), and concurrent
- * writes coalesce into the latest state.
+ * NODE_ENV is "test". Writes are atomic (temp file + rename). Several
+ * processes may share one map: each write takes a lock on it, re-reads it and
+ * applies only its own changes, so nobody's update is lost. Changes made
+ * while a write is under way are batched into the next one.
  */
 export class TaskStore {
+  private readonly pending = new Map<string, TaskRecord>();
+  private lastWrite: Promise<void> = Promise.resolve();
+  private nextWrite: Promise<void> | undefined;
+
   private constructor(
     readonly file: string,
     private readonly db: Low<TaskMap>,
@@ -93,9 +101,51 @@ export class TaskStore {
     });
   }
 
+  /** Picks up what other processes wrote since we last read. */
+  async reload(): Promise<void> {
+    await this.db.read();
+    this.applyPending();
+  }
+
   private async save(record: TaskRecord): Promise<TaskRecord> {
+    this.pending.set(record.name, record);
     this.db.data.tasks[record.name] = record;
-    await this.db.write();
+    // Join the next write if one is waiting to start; otherwise queue one
+    // behind the write under way, which may have missed this change.
+    if (!this.nextWrite) {
+      const next = this.lastWrite.then(() => {
+        this.nextWrite = undefined;
+        return this.flush();
+      });
+      this.nextWrite = next;
+      this.lastWrite = next.catch(() => undefined);
+    }
+    await this.nextWrite;
     return record;
+  }
+
+  private async flush(): Promise<void> {
+    const release = await lockfile.lock(this.file, {
+      realpath: false,
+      stale: STALE_MS,
+      retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.5 },
+    });
+    try {
+      const batch = new Map(this.pending);
+      await this.db.read();
+      this.db.data ??= { tasks: {} };
+      for (const [name, record] of batch) this.db.data.tasks[name] = record;
+      await this.db.write();
+      for (const [name, record] of batch) if (this.pending.get(name) === record) this.pending.delete(name);
+      this.applyPending();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Keeps our own unwritten changes visible after a re-read. */
+  private applyPending(): void {
+    this.db.data ??= { tasks: {} };
+    for (const [name, record] of this.pending) this.db.data.tasks[name] = record;
   }
 }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { grpcCodeOf, StatusError } from '../shared/statusError.js';
+import { acquireLock, lockLostError } from './fileLock.js';
 import { LocalIoError, locally } from './localIoError.js';
 import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
 import { RateLimiter } from './rateLimiter.js';
@@ -24,6 +25,8 @@ export interface TransferContext {
   reserved: string[];
   retryForMs: number;
   stallTimeoutMs: number;
+  /** Pacing shared by every download of this client, if any. */
+  limiter: RateLimiter | undefined;
 }
 
 export interface DownloadProgress {
@@ -45,11 +48,24 @@ export interface RetryNotice {
 }
 
 export interface DownloadOptions {
+  /** Aborting stops the download and leaves a resumable partial. */
   signal?: AbortSignal;
-  /** Bytes per second. */
+  /** Bytes per second for this download alone, instead of the client's pace. */
   limitRate?: number;
+  /** The server has described the file and bytes are about to flow. */
+  onStart?: (start: DownloadStart) => void;
   onProgress?: (progress: DownloadProgress) => void;
   onRetry?: (notice: RetryNotice) => void;
+  /** Another process is downloading the same file into the same folder; we wait for it. */
+  onWait?: (wait: { name: string; holderPid: number | undefined }) => void;
+}
+
+export interface DownloadStart {
+  name: string;
+  size: number;
+  /** Where this attempt starts. */
+  offset: number;
+  attempt: number;
 }
 
 export interface DownloadResult {
@@ -78,8 +94,33 @@ const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
  * server's.
  */
 export async function downloadFile(context: TransferContext, name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-  const { store, client } = context;
   const paths = await locally('create folders for', name, () => prepareOutputPaths(context.out, name, context.reserved));
+  const lockLost = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal;
+  const lock = await acquireLock(paths.finalPath, `${paths.partPath}.lock`, {
+    signal,
+    onWait: (pid) => options.onWait?.({ name, holderPid: pid }),
+    onCompromised: (err) => lockLost.abort(lockLostError(name, err)),
+  }).catch((err: unknown) => {
+    if (signal.aborted) throw abortedError(name, signal, err);
+    throw err instanceof StatusError ? err : new LocalIoError('lock', paths.finalPath, err as NodeJS.ErrnoException);
+  });
+  try {
+    // Another process may have finished or advanced this file while we waited.
+    await context.store.reload();
+    return await downloadLocked(context, name, paths, { ...options, signal });
+  } finally {
+    await lock.release();
+  }
+}
+
+function abortedError(name: string, signal: AbortSignal, cause: unknown): StatusError {
+  if (signal.reason instanceof StatusError) return signal.reason;
+  return new StatusError(status.CANCELLED, `download of ${name} aborted; run again to resume`, { cause });
+}
+
+async function downloadLocked(context: TransferContext, name: string, paths: OutputPaths, options: DownloadOptions): Promise<DownloadResult> {
+  const { store, client } = context;
   const plan = planTask({
     record: store.get(name),
     finalExists: (await sizeOf(paths.finalPath)) !== null,
@@ -106,14 +147,14 @@ export async function downloadFile(context: TransferContext, name: string, optio
   }
 
   const result = { ...base, resumedFrom: offset, transferred: true };
-  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : undefined;
+  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
   let lastProgressAt = Date.now();
   let failuresWithoutProgress = 0;
   let restarts = 0;
   let digestFailures = 0;
   for (;;) {
     result.attempts += 1;
-    const attempt: AttemptState = { received: offset, version: expectedVersion };
+    const attempt: AttemptState = { number: result.attempts, received: offset, version: expectedVersion };
     try {
       const done = await downloadAttempt(context, paths, name, offset, expectedVersion, attempt, limiter, options);
       result.bytesReceived += attempt.received - offset;
@@ -124,7 +165,7 @@ export async function downloadFile(context: TransferContext, name: string, optio
         lastProgressAt = Date.now();
         failuresWithoutProgress = 0;
       }
-      if (options.signal?.aborted) throw new StatusError(status.CANCELLED, `download of ${name} aborted; run again to resume`, { cause: err });
+      if (options.signal?.aborted) throw abortedError(name, options.signal, err);
       const error = toStatusError(err);
       const decision =
         error instanceof LocalIoError
@@ -155,6 +196,7 @@ export async function downloadFile(context: TransferContext, name: string, optio
 }
 
 interface AttemptState {
+  number: number;
   /** Length of the partial so far. */
   received: number;
   /** Version the partial's bytes belong to, once the server told us. */
@@ -195,6 +237,7 @@ async function downloadAttempt(
           if (remote.size < offset) throw protocolError(name, `the server offered ${remote.size} bytes, fewer than the ${offset} on disk`);
           attempt.version = remote.version;
           await context.store.markIncomplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 || null });
+          options.onStart?.({ name, size: remote.size, offset, attempt: attempt.number });
         }
         if (message.data.length > 0) {
           if (message.offset !== String(attempt.received)) throw protocolError(name, `data for offset ${message.offset} arrived at ${attempt.received}`);

@@ -51,11 +51,33 @@ describe('FileClient and startServer: the library API', function () {
     }
   });
 
+  it('downloadMany yields every outcome as it settles, failures included', async () => {
+    await makeRandomFile(path.join(dir, 'root', 'g.bin'), 100_000);
+    const client = new FileClient({ server: `127.0.0.1:${server.port}`, out: path.join(dir, 'out3') });
+    try {
+      const outcomes = [];
+      for await (const outcome of client.downloadMany(['f.bin', 'nope.bin', { name: 'g.bin', priority: 2 }], { concurrency: 2, order: 'priority' })) {
+        outcomes.push(outcome);
+      }
+      expect(outcomes.map((o) => [o.name, o.ok]).sort()).to.deep.equal([
+        ['f.bin', true],
+        ['g.bin', true],
+        ['nope.bin', false],
+      ]);
+      const failure = outcomes.find((o) => !o.ok);
+      expect(failure && !failure.ok && failure.error.code).to.equal(status.NOT_FOUND);
+      const f = outcomes.find((o) => o.name === 'f.bin');
+      expect(f?.ok && (await sha256File(f.result.path))).to.equal(sha256(content));
+    } finally {
+      client.close();
+    }
+  });
+
   it('stat and list describe the remote files; errors carry a gRPC code', async () => {
     const client = new FileClient({ server: `127.0.0.1:${server.port}`, out: path.join(dir, 'out2') });
     try {
       expect(await client.stat('f.bin')).to.include({ name: 'f.bin', size: content.length, sha256: sha256(content) });
-      expect((await client.list()).map((f) => f.name)).to.deep.equal(['f.bin']);
+      expect((await client.list()).map((f) => f.name)).to.deep.equal(['f.bin', 'g.bin']);
       const missing = await client.stat('nope').catch((err: StatusError) => err);
       expect(missing).to.be.instanceOf(StatusError);
       expect((missing as StatusError).code).to.equal(status.NOT_FOUND);

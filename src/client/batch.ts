@@ -1,0 +1,75 @@
+import PQueue from 'p-queue';
+import { StatusError } from '../shared/statusError.js';
+import { queuePriority, type BatchItem, type Order } from './schedule.js';
+import { toStatusError, type DownloadOptions, type DownloadResult } from './transfer.js';
+
+export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
+  /** Transfers at once; the origin of this project kept five open. */
+  concurrency?: number;
+  order?: Order;
+  /** Aborting stops every transfer, leaving resumable partials, and starts no more. */
+  signal?: AbortSignal;
+  /** A queued file is about to start. */
+  onQueued?: (name: string) => void;
+}
+
+export type BatchResult = { name: string; ok: true; result: DownloadResult } | { name: string; ok: false; error: StatusError };
+
+export const DEFAULT_CONCURRENCY = 5;
+
+/**
+ * Runs `download` for every item, at most `concurrency` at once, in the
+ * order asked for, and yields each outcome as it settles. One failure does
+ * not stop the others. Everything is I/O-bound, so it all runs on this one
+ * event loop; p-queue does the scheduling.
+ */
+export async function* runBatch(
+  items: (string | BatchItem)[],
+  download: (name: string, options: DownloadOptions) => Promise<DownloadResult>,
+  options: BatchOptions = {},
+): AsyncGenerator<BatchResult> {
+  const { concurrency = DEFAULT_CONCURRENCY, order = 'fifo', signal, onQueued, ...downloadOptions } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
+  const queue = new PQueue({ concurrency, autoStart: false });
+  const settled: BatchResult[] = [];
+  let wake: (() => void) | undefined;
+  const publish = (result: BatchResult) => {
+    settled.push(result);
+    wake?.();
+  };
+  const onAbort = () => queue.clear();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const normalized = items.map((item) => (typeof item === 'string' ? { name: item } : item));
+  normalized.forEach((item, index) => {
+    void queue.add(
+      async () => {
+        onQueued?.(item.name);
+        try {
+          publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal }) });
+        } catch (err) {
+          publish({ name: item.name, ok: false, error: toStatusError(err) });
+        }
+      },
+      { priority: queuePriority(order, item, index) },
+    );
+  });
+  queue.start();
+  let finished = false;
+  void queue.onIdle().then(() => {
+    finished = true;
+    wake?.();
+  });
+
+  try {
+    for (;;) {
+      while (settled.length > 0) yield settled.shift()!;
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    queue.clear();
+  }
+}
