@@ -111,7 +111,8 @@ export function jsonReporter(out: Sink = stdout): Reporter {
  * done/total), on stderr; results and trouble print above the bars.
  */
 export function barReporter(totalFiles: number): Reporter {
-  const above: Sink = (text) => multibar.log(text);
+  // Each logged line may land on a line a bar used: erase the rest of it.
+  const above: Sink = (text) => multibar.log(text.replace(/\n/g, '\x1b[K\n'));
   const lines = lineReporter(false, process.stdout.isTTY ? above : stdout, above);
   const multibar = new cliProgress.MultiBar(
     {
@@ -126,6 +127,7 @@ export function barReporter(totalFiles: number): Reporter {
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<string, cliProgress.SingleBar>();
+  const firstSeen = new Map<string, { at: number; received: number }>();
   const received = new Map<string, number>();
   const sizes = new Map<string, number>();
   const started = Date.now();
@@ -144,6 +146,7 @@ export function barReporter(totalFiles: number): Reporter {
     });
   };
   const settle = (name: string) => {
+    firstSeen.delete(name);
     const bar = bars.get(name);
     if (bar) multibar.remove(bar);
     bars.delete(name);
@@ -154,12 +157,16 @@ export function barReporter(totalFiles: number): Reporter {
     start: ({ name, size, offset }) => {
       sizes.set(name, size);
       received.set(name, offset);
+      firstSeen.set(name, { at: Date.now(), received: offset });
       bars.get(name) ?? bars.set(name, multibar.create(size, offset, { label: name, done: formatBytes(offset), size: formatBytes(size), rate: '' }));
       refreshTotal();
     },
     progress: ({ name, received: got, size }) => {
       received.set(name, got);
-      bars.get(name)?.update(got, { label: name, done: formatBytes(got), size: formatBytes(size) });
+      const first = firstSeen.get(name);
+      const seconds = first ? (Date.now() - first.at) / 1000 : 0;
+      const rate = first && seconds > 0 ? `${formatBytes((got - first.received) / seconds)}/s` : '';
+      bars.get(name)?.update(got, { label: name, done: formatBytes(got), size: formatBytes(size), rate });
       refreshTotal();
     },
     retry: lines.retry,
@@ -175,6 +182,7 @@ export function barReporter(totalFiles: number): Reporter {
       lines.failed(name, error, message);
     },
     finish: (summary) => {
+      multibar.update();
       multibar.stop();
       lineReporter(false).finish(summary);
     },
