@@ -170,10 +170,14 @@ async function get(names: string[], options: GetOptions): Promise<number> {
       }
     }
   } finally {
-    client.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  let saved = true;
+  await client.close().catch((err: Error) => {
+    saved = false;
+    process.stderr.write(`grpc-client: could not save the task map: ${err.message}; files are verified on the next run\n`);
+  });
   summary.elapsedMs = Date.now() - started;
   summary.interrupted = interrupt.signal.aborted;
   reporter.finish(summary);
@@ -181,7 +185,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     process.stderr.write('grpc-client: interrupted; partials and the task map are saved: run the same command again to resume\n');
     return EXIT_INTERRUPTED;
   }
-  return summary.failed.length > 0 ? EXIT_FAILED : 0;
+  return summary.failed.length > 0 || !saved ? EXIT_FAILED : 0;
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {
@@ -225,7 +229,7 @@ async function listRemote(prefix: string, options: { server: string; json?: bool
     process.stderr.write(`grpc-client: ${message}\n`);
     return EXIT_FAILED;
   } finally {
-    client.close();
+    await client.close();
   }
 }
 

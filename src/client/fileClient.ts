@@ -75,8 +75,13 @@ export class FileClient {
     return (await this.open()).store.all();
   }
 
-  close(): void {
-    this.client.close();
+  /** Writes what the task map still holds in memory, then closes the channel. */
+  async close(): Promise<void> {
+    try {
+      if (this.context) await (await this.context).store.flushed();
+    } finally {
+      this.client.close();
+    }
   }
 
   private open(): Promise<TransferContext> {
@@ -89,6 +94,7 @@ export class FileClient {
         store: await TaskStore.open(dbFile),
         out,
         reserved: [dbFile],
+        checkedFolders: new Set<string>(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,

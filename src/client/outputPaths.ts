@@ -23,8 +23,9 @@ export function outputPathsOf(out: string, name: string): OutputPaths {
  * Creates the folders `name` needs under `out` and returns its paths. Every
  * folder on the way must be a real folder, not a symlink, so nothing is
  * ever written outside `out`, whatever names a server or a list suggests.
+ * Folders found good are remembered in `checked`, which a batch shares.
  */
-export async function prepareOutputPaths(out: string, name: string, reserved: string[]): Promise<OutputPaths> {
+export async function prepareOutputPaths(out: string, name: string, reserved: string[], checked = new Set<string>()): Promise<OutputPaths> {
   const paths = outputPathsOf(out, name);
   if (reserved.includes(paths.finalPath) || reserved.includes(paths.partPath)) {
     throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: it would overwrite ${reserved.join(', ')}`);
@@ -33,6 +34,7 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
   let dir = out;
   for (const folder of folders) {
     dir = path.join(dir, folder);
+    if (checked.has(dir)) continue;
     await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
@@ -43,6 +45,7 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
         `cannot write ${name}: ${dir} is ${info.isSymbolicLink() ? 'a symlink' : 'not a folder'}; files are only written into real folders under ${out}`,
       );
     }
+    checked.add(dir);
   }
   return paths;
 }

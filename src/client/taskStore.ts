@@ -1,7 +1,8 @@
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { STALE_MS } from './fileLock.js';
 
@@ -27,6 +28,7 @@ interface TaskMap {
 }
 
 export const DEFAULT_DB_NAME = '.grpc-client-tasks.json';
+const FLUSH_INTERVAL_MS = 100;
 
 /**
  * The task map, one JSON file. Always a JSONFile adapter, never
@@ -38,7 +40,9 @@ export const DEFAULT_DB_NAME = '.grpc-client-tasks.json';
  */
 export class TaskStore {
   private readonly pending = new Map<string, TaskRecord>();
+  private seen: { ino: number; size: number; mtimeMs: number } | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
+  private lastWriteAt = 0;
   private nextWrite: Promise<void> | undefined;
 
   private constructor(
@@ -59,7 +63,9 @@ export class TaskStore {
     if (typeof db.data !== 'object' || db.data === null || typeof db.data.tasks !== 'object' || db.data.tasks === null) {
       throw new Error(`the task map ${file} does not hold a "tasks" object; move it aside and run again`);
     }
-    return new TaskStore(file, db);
+    const store = new TaskStore(file, db);
+    await store.remember();
+    return store;
   }
 
   get(name: string): TaskRecord | undefined {
@@ -101,27 +107,66 @@ export class TaskStore {
     });
   }
 
-  /** Picks up what other processes wrote since we last read. */
+  /** Picks up what other processes wrote since we last read or wrote. */
   async reload(): Promise<void> {
-    await this.db.read();
+    if (await this.unchangedOnDisk()) return;
+    await this.read();
     this.applyPending();
   }
 
+  /**
+   * Whether the file is still the one we last read or wrote: then a re-read
+   * can be skipped, which keeps a single process from parsing the whole map
+   * once per file (quadratic in a batch of thousands).
+   */
+  private async unchangedOnDisk(): Promise<boolean> {
+    const now = await stat(this.file).catch(() => undefined);
+    const seen = this.seen;
+    return seen !== undefined && now !== undefined && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs;
+  }
+
+  private async read(): Promise<void> {
+    await this.db.read();
+    await this.remember();
+  }
+
+  private async remember(): Promise<void> {
+    const now = await stat(this.file).catch(() => undefined);
+    this.seen = now && { ino: now.ino, size: now.size, mtimeMs: now.mtimeMs };
+  }
+
+  /**
+   * Updates the record now, in memory, and resolves once it is on disk.
+   * Writes are coalesced: at most one every FLUSH_INTERVAL_MS, carrying
+   * every change made since the last, so a batch of thousands of small
+   * files costs a few dozen rewrites of the map, not two per file.
+   */
   private async save(record: TaskRecord): Promise<TaskRecord> {
     this.pending.set(record.name, record);
     this.db.data.tasks[record.name] = record;
+    await this.scheduleWrite();
+    return record;
+  }
+
+  /** Resolves once every change made so far is on disk. */
+  async flushed(): Promise<void> {
+    while (this.pending.size > 0) await this.scheduleWrite();
+  }
+
+  private scheduleWrite(): Promise<void> {
     // Join the next write if one is waiting to start; otherwise queue one
     // behind the write under way, which may have missed this change.
     if (!this.nextWrite) {
-      const next = this.lastWrite.then(() => {
-        this.nextWrite = undefined;
-        return this.flush();
-      });
+      const next = this.lastWrite
+        .then(() => sleep(Math.max(0, this.lastWriteAt + FLUSH_INTERVAL_MS - Date.now())))
+        .then(() => {
+          this.nextWrite = undefined;
+          return this.flush();
+        });
       this.nextWrite = next;
       this.lastWrite = next.catch(() => undefined);
     }
-    await this.nextWrite;
-    return record;
+    return this.nextWrite;
   }
 
   private async flush(): Promise<void> {
@@ -132,10 +177,12 @@ export class TaskStore {
     });
     try {
       const batch = new Map(this.pending);
-      await this.db.read();
+      if (!(await this.unchangedOnDisk())) await this.read();
       this.db.data ??= { tasks: {} };
       for (const [name, record] of batch) this.db.data.tasks[name] = record;
       await this.db.write();
+      this.lastWriteAt = Date.now();
+      await this.remember();
       for (const [name, record] of batch) if (this.pending.get(name) === record) this.pending.delete(name);
       this.applyPending();
     } finally {

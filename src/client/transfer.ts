@@ -25,6 +25,8 @@ export interface TransferContext {
   reserved: string[];
   retryForMs: number;
   stallTimeoutMs: number;
+  /** Output folders already created and found to be real folders. */
+  checkedFolders: Set<string>;
   /** Pacing shared by every download of this client, if any. */
   limiter: RateLimiter | undefined;
 }
@@ -94,7 +96,7 @@ const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
  * server's.
  */
 export async function downloadFile(context: TransferContext, name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-  const paths = await locally('create folders for', name, () => prepareOutputPaths(context.out, name, context.reserved));
+  const paths = await locally('create folders for', name, () => prepareOutputPaths(context.out, name, context.reserved, context.checkedFolders));
   const lockLost = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal;
   const lock = await acquireLock(paths.finalPath, `${paths.partPath}.lock`, {
@@ -217,11 +219,11 @@ async function downloadAttempt(
   const { partPath, finalPath } = paths;
   // The destination is opened (and a resumed partial hashed) before the call
   // starts: a grpc-js stream that nobody reads yet buffers without limit.
-  const handle = await locally('open', partPath, () => open(partPath, PART_FLAGS, 0o644));
+  const handle = await locally('open', partPath, () => open(partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
   let remote: RemoteFile | undefined;
   let digest: string;
   try {
-    await locally('truncate', partPath, () => handle.truncate(offset));
+    if (offset > 0) await locally('truncate', partPath, () => handle.truncate(offset));
     const hash = createHash('sha256');
     await locally('read', partPath, () => hashPrefix(handle, offset, hash));
 
@@ -236,7 +238,10 @@ async function downloadAttempt(
           remote = remoteFileOf(message.info);
           if (remote.size < offset) throw protocolError(name, `the server offered ${remote.size} bytes, fewer than the ${offset} on disk`);
           attempt.version = remote.version;
-          await context.store.markIncomplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 || null });
+          // Not awaited: a partial whose record never reached the disk is
+          // resumed without a version and judged by its digest, so data need
+          // not wait for the task map (see TaskStore.save).
+          void context.store.markIncomplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 || null }).catch(() => undefined);
           options.onStart?.({ name, size: remote.size, offset, attempt: attempt.number });
         }
         if (message.data.length > 0) {
@@ -275,7 +280,9 @@ async function downloadAttempt(
     await rename(partPath, finalPath);
     await syncFolder(path.dirname(finalPath));
   });
-  await context.store.markComplete(name, { size: remote.size, version: remote.version, sha256: digest });
+  // Not awaited either: a published file whose record was lost in a crash
+  // is verified against the server's digest and kept (state "unverified").
+  void context.store.markComplete(name, { size: remote.size, version: remote.version, sha256: digest }).catch(() => undefined);
   return { size: remote.size, sha256: digest };
 }
 

@@ -47,7 +47,7 @@ describe('FileClient and startServer: the library API', function () {
       expect(progressEvents).to.be.greaterThan(0);
       expect(await sha256File(result.path)).to.equal(sha256(content));
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -69,7 +69,7 @@ describe('FileClient and startServer: the library API', function () {
       const f = outcomes.find((o) => o.name === 'f.bin');
       expect(f?.ok && (await sha256File(f.result.path))).to.equal(sha256(content));
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -82,7 +82,7 @@ describe('FileClient and startServer: the library API', function () {
       expect(missing).to.be.instanceOf(StatusError);
       expect((missing as StatusError).code).to.equal(status.NOT_FOUND);
     } finally {
-      client.close();
+      await client.close();
     }
   });
 });

@@ -41,6 +41,21 @@ describe('TaskStore', () => {
     expect(changed).to.include({ version: 'v2', size: 12, sha256: null });
   });
 
+  it('merges the writes of two stores on one file instead of losing either', async () => {
+    const file = path.join(dir, 'tasks.json');
+    const [a, b] = await Promise.all([TaskStore.open(file), TaskStore.open(file)]);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).markComplete(`f${i}`, { size: i, version: 'v', sha256: 'e'.repeat(64) }),
+      ),
+    );
+    await Promise.all([a.flushed(), b.flushed()]);
+    const onDisk = JSON.parse(await readFile(file, 'utf8'));
+    expect(Object.keys(onDisk.tasks)).to.have.length(20);
+    await a.reload();
+    expect(a.get('f2')).to.include({ status: 'complete', size: 2 });
+  });
+
   it('says how to recover from a damaged task map', async () => {
     const file = path.join(dir, 'tasks.json');
     await writeFile(file, '{"tasks": {');

@@ -1,0 +1,104 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const SERVER_BIN = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
+export const CLIENT_BIN = fileURLToPath(new URL('../dist/client/cli.js', import.meta.url));
+
+export function have(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+export interface Started {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface CallLog {
+  method: string;
+  name: string;
+  offset: string;
+  bytesSent: number;
+}
+
+/** Our server, waited for by its readiness line; its call log is kept for byte counts. */
+export async function startOurs(root: string): Promise<Started & { calls: CallLog[] }> {
+  const child = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const calls: CallLog[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    try {
+      const entry = JSON.parse(line);
+      if (entry.msg === 'call') calls.push(entry);
+    } catch {
+      // not a log line
+    }
+  });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const port = Number(/:(\d+), serving/.exec(line)![1]);
+  return { port, pid: child.pid!, calls, stop: () => stop(child) };
+}
+
+/** nginx serving `root` with sendfile, the plain-HTTP peer. */
+export async function startNginx(root: string, workDir: string): Promise<Started> {
+  const port = await freePort();
+  const conf = path.join(workDir, 'nginx.conf');
+  await writeFile(
+    conf,
+    `daemon off;
+worker_processes auto;
+pid ${workDir}/nginx.pid;
+error_log ${workDir}/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path ${workDir}/nginx-body;
+  proxy_temp_path ${workDir}/nginx-proxy;
+  fastcgi_temp_path ${workDir}/nginx-fastcgi;
+  uwsgi_temp_path ${workDir}/nginx-uwsgi;
+  scgi_temp_path ${workDir}/nginx-scgi;
+  server { listen 127.0.0.1:${port}; root ${root}; }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', conf, '-p', workDir], { stdio: 'ignore' });
+  await waitForPort(port);
+  return { port, pid: child.pid!, stop: () => stop(child) };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+/** nginx prints nothing when ready: connecting is its readiness signal. */
+async function waitForPort(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (connected) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}

@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface CaseResult {
+  id: string;
+  title: string;
+  /** Our figure in the case's unit. */
+  ours: number;
+  theirs?: number;
+  /** ours ÷ theirs, where a peer ran. */
+  ratio?: number;
+  extra: Record<string, number | undefined>;
+  goal: string;
+  met?: boolean;
+}
+
+const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '—' : n.toFixed(digits));
+
+export async function writeReport(dir: string, results: CaseResult[], meta: { runs: number; machine: string }): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const date = new Date().toISOString();
+  await writeFile(path.join(dir, 'results.json'), `${JSON.stringify({ date, ...meta, results }, null, 2)}\n`);
+  const rows = results.map((r) => {
+    const extra = Object.entries(r.extra)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ');
+    return `| ${r.id} | ${r.title} | ${fmt(r.ours)} | ${fmt(r.theirs)} | ${fmt(r.ratio)} | ${r.goal} | ${r.met === undefined ? '—' : r.met ? 'met' : 'not met'} | ${extra} |`;
+  });
+  const markdown = [
+    `Run ${date} on ${meta.machine}; medians of ${meta.runs} runs after a warm-up, ours and theirs alternating.`,
+    '',
+    '| case | what | ours | theirs | ratio | goal | | details |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'results.md'), markdown);
+  await writeFile(path.join(dir, 'ratios.svg'), chart(results.filter((r) => r.ratio !== undefined)));
+  process.stdout.write(markdown);
+}
+
+/** A bar per compared case: ours ÷ theirs, with the parity line at 1. */
+function chart(results: CaseResult[]): string {
+  const width = 640;
+  const barHeight = 28;
+  const left = 260;
+  const max = Math.max(2, ...results.map((r) => r.ratio!));
+  const scale = (width - left - 60) / max;
+  const height = results.length * (barHeight + 12) + 60;
+  const bars = results
+    .map((r, i) => {
+      const y = 30 + i * (barHeight + 12);
+      const w = r.ratio! * scale;
+      return `<text x="${left - 8}" y="${y + 19}" text-anchor="end" font-size="12">${escape(`${r.id}. ${r.title.split(':')[0]}`)}</text>
+<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${r.met ? '#3a7' : '#d64'}"/>
+<text x="${(left + w + 6).toFixed(1)}" y="${y + 19}" font-size="12">${r.ratio!.toFixed(2)}</text>`;
+    })
+    .join('\n');
+  const parity = left + scale;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<text x="10" y="18" font-size="14">ours ÷ peer (lower is better; line = parity)</text>
+${bars}
+<line x1="${parity}" y1="24" x2="${parity}" y2="${height - 20}" stroke="#333" stroke-dasharray="4 3"/>
+</svg>
+`;
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -1,0 +1,280 @@
+/**
+ * npm run bench: our service against a plain HTTP server (nginx + curl) and
+ * aria2c on this machine, in one run, so the ratios compare like with like.
+ * Writes bench/results/results.{md,json} and ratios.svg.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { spawn } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, open, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileServiceClient } from '../src/generated/filetransfer/v1/FileService.js';
+import { loadFileTransfer } from '../src/shared/proto.js';
+import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
+import { CLIENT_BIN, have, startNginx, startOurs } from './peers.js';
+import { writeReport, type CaseResult } from './report.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** BENCH_ONLY=3,5 runs those cases only. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const want = (id: string) => !ONLY || ONLY.includes(id);
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+
+async function main(): Promise<void> {
+  const shm = await mkdtemp('/dev/shm/gft-bench-');
+  const disk = await mkdtemp(path.join(os.tmpdir(), 'gft-bench-'));
+  const root = path.join(shm, 'root');
+  try {
+    // nginx's workers run as an unprivileged user: let them read the data.
+    await chmod(shm, 0o755);
+    process.stderr.write(`generating data in ${root}\n`);
+    await mkdir(path.join(root, 'many'), { recursive: true });
+    await randomFile(path.join(root, 'big.bin'), GiB);
+    await randomFile(path.join(root, 'mid.bin'), 64 * MiB);
+    await writeFile(path.join(root, 'huge.bin'), '');
+    await truncate(path.join(root, 'huge.bin'), 4 * GiB);
+    const many: string[] = [];
+    const small = Buffer.alloc(16 * 1024);
+    for (let i = 0; i < 2000; i += 1) {
+      const name = `many/f${String(i).padStart(4, '0')}.bin`;
+      await writeFile(path.join(root, name), randomFillSync(small));
+      many.push(name);
+    }
+
+    const ours = await startOurs(root);
+    const nginx = have('nginx') ? await startNginx(root, shm) : undefined;
+    if (!nginx) process.stderr.write('nginx not installed (apt-get install nginx-light): HTTP cases run ours only\n');
+    const server = `127.0.0.1:${ours.port}`;
+    const url = (name: string) => `http://127.0.0.1:${nginx!.port}/${name}`;
+    const results: CaseResult[] = [];
+
+    const oneFile = async (id: string, title: string, outBase: string, goal: number) => {
+      process.stderr.write(`case ${id}: ${title}\n`);
+      const out = path.join(outBase, `out-${id}`);
+      const runOurs = async () => {
+        await rm(out, { recursive: true, force: true });
+        return timed(process.execPath, [CLIENT_BIN, 'get', 'big.bin', '--server', server, '--out', out, '--quiet']);
+      };
+      const runCurl = async () => {
+        await rm(out, { recursive: true, force: true });
+        await mkdir(out, { recursive: true });
+        return timed('curl', ['-fsS', '-o', path.join(out, 'big.bin'), url('big.bin')]);
+      };
+      await resetPeak(ours.pid);
+      const pair = await alternate(runOurs, nginx && have('curl') ? runCurl : undefined);
+      await rm(out, { recursive: true, force: true });
+      results.push(
+        comparison(id, title, pair, goal, {
+          oursServerPeakRssMiB: (await rssOf(ours.pid)).peak,
+          oursClientPeakRssMiB: Math.max(...pair.ours.map((r) => r.peakRssMiB)),
+        }),
+      );
+    };
+    if (want('1')) await oneFile('1', '1 GiB into tmpfs: seconds, ours vs nginx + curl', shm, 1.25);
+    if (want('2')) await oneFile('2', '1 GiB onto disk: seconds, ours vs nginx + curl', disk, 1.05);
+
+    if (want('1b')) {
+      process.stderr.write('case 1b: 4 GiB into tmpfs, ours: peak memory\n');
+      const out = path.join(shm, 'out-huge');
+      await resetPeak(ours.pid);
+      const run = await timed(process.execPath, [CLIENT_BIN, 'get', 'huge.bin', '--server', server, '--out', out, '--quiet']);
+      await rm(out, { recursive: true, force: true });
+      const serverPeak = (await rssOf(ours.pid)).peak;
+      results.push({
+        id: '1b',
+        title: '4 GiB into tmpfs, ours: peak RSS (MiB)',
+        ours: run.seconds,
+        extra: { clientPeakRssMiB: run.peakRssMiB, serverPeakRssMiB: serverPeak, seconds: run.seconds },
+        goal: 'client and server peak RSS ≤ 128 MiB',
+        met: run.peakRssMiB <= 128 && serverPeak <= 128,
+      });
+    }
+
+    if (want('3')) {
+      process.stderr.write('case 3: 2,000 files of 16 KiB, ours -j 8 vs aria2c -j 8\n');
+      const out = path.join(shm, 'out-many');
+      const list = path.join(shm, 'many.txt');
+      await writeFile(list, `${many.join('\n')}\n`);
+      const urls = path.join(shm, 'many.urls');
+      if (nginx) await writeFile(urls, `${many.map(url).join('\n')}\n`);
+      const runOurs = async () => {
+        await rm(out, { recursive: true, force: true });
+        return timed(process.execPath, [CLIENT_BIN, 'get', '--from', list, '-j', '8', '--server', server, '--out', out, '--quiet']);
+      };
+      const runAria = async () => {
+        await rm(out, { recursive: true, force: true });
+        return timed('aria2c', ['-q', '-j', '8', '-i', urls, '-d', path.join(out, 'many'), '--allow-overwrite=true', '--auto-file-renaming=false', `--log=${path.join(shm, 'aria2.log')}`, '--log-level=warn']);
+      };
+      const pair = await alternate(runOurs, nginx && have('aria2c') ? runAria : undefined);
+      await rm(out, { recursive: true, force: true });
+      results.push(comparison('3', '2,000 × 16 KiB: seconds, ours -j 8 vs aria2c -j 8', pair, 1, {}));
+    }
+
+    if (want('4')) {
+      process.stderr.write('case 4: 32 concurrent clients × 64 MiB\n');
+      const clients = 32;
+      const fleet = async (one: (i: number) => Promise<Run>) => {
+        const started = process.hrtime.bigint();
+        const runs = await Promise.all(Array.from({ length: clients }, (_, i) => one(i)));
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const rates = runs.map((r) => 64 / r.seconds);
+        return { aggregateMiBs: (clients * 64) / seconds, fairness: Math.min(...rates) / Math.max(...rates) };
+      };
+      const out = path.join(shm, 'out-fleet');
+      await resetPeak(ours.pid);
+      await rm(out, { recursive: true, force: true });
+      const oursFleet = await fleet((i) =>
+        timed(process.execPath, [CLIENT_BIN, 'get', 'mid.bin', '--server', server, '--out', path.join(out, String(i)), '--quiet']),
+      );
+      const serverPeak = (await rssOf(ours.pid)).peak;
+      await rm(out, { recursive: true, force: true });
+      let curlFleet: { aggregateMiBs: number; fairness: number } | undefined;
+      if (nginx) {
+        await mkdir(out, { recursive: true });
+        curlFleet = await fleet((i) => timed('curl', ['-fsS', '-o', path.join(out, `${i}.bin`), url('mid.bin')]));
+        await rm(out, { recursive: true, force: true });
+      }
+      const single = results.find((r) => r.id === '1');
+      const singleRate = single ? 1024 / single.ours : NaN;
+      results.push({
+        id: '4',
+        title: '32 clients × 64 MiB: aggregate MiB/s',
+        ours: oursFleet.aggregateMiBs,
+        theirs: curlFleet?.aggregateMiBs,
+        ratio: curlFleet ? oursFleet.aggregateMiBs / curlFleet.aggregateMiBs : undefined,
+        extra: {
+          oursFairness: oursFleet.fairness,
+          theirsFairness: curlFleet?.fairness,
+          oursSingleStreamMiBs: singleRate,
+          aggregateOverSingle: oursFleet.aggregateMiBs / singleRate,
+          serverPeakRssMiB: serverPeak,
+        },
+        goal: 'aggregate ≥ 80% of one stream; slowest ≥ 50% of fastest',
+        met: oursFleet.aggregateMiBs >= 0.8 * singleRate && oursFleet.fairness >= 0.5,
+      });
+    }
+
+    if (want('5')) {
+      process.stderr.write('case 5: resume cost after kill -9 at 50%\n');
+      const out = path.join(shm, 'out-resume');
+      await rm(out, { recursive: true, force: true });
+      const before = ours.calls.length;
+      const child = spawn(process.execPath, [CLIENT_BIN, 'get', 'big.bin', '--server', server, '--out', out, '--quiet'], { stdio: 'ignore' });
+      while (((await stat(path.join(out, 'big.bin.part')).catch(() => undefined))?.size ?? 0) < GiB / 2) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('exit', resolve));
+      const partial = (await stat(path.join(out, 'big.bin.part'))).size;
+      await timed(process.execPath, [CLIENT_BIN, 'get', 'big.bin', '--server', server, '--out', out, '--quiet']);
+      await waitFor(() => ours.calls.slice(before).filter((c) => c.method === 'Download').length >= 2);
+      const sent = ours.calls
+        .slice(before)
+        .filter((c) => c.method === 'Download')
+        .reduce((sum, c) => sum + c.bytesSent, 0);
+      await rm(out, { recursive: true, force: true });
+      results.push({
+        id: '5',
+        title: 'resume after kill -9 at 50%: bytes sent ÷ file size',
+        ours: sent / GiB,
+        extra: { partialAtKillMiB: partial / MiB, bytesSentMiB: sent / MiB },
+        goal: '≤ 1.01',
+        met: sent / GiB <= 1.01,
+      });
+    }
+
+    if (want('6')) {
+      process.stderr.write('case 6: a reader that stops for 10 s\n');
+      const growth = await pausedReader(server, ours.pid);
+      results.push({
+        id: '6',
+        title: 'reader paused 10 s mid-stream: server RSS growth (MiB)',
+        ours: growth,
+        extra: {},
+        goal: '< 16 MiB',
+        met: growth < 16,
+      });
+    }
+
+    await ours.stop();
+    await nginx?.stop();
+    await writeReport(RESULTS, results, { runs: RUNS, machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}` });
+    process.stderr.write(`results in ${RESULTS}\n`);
+  } finally {
+    if (!process.env.BENCH_KEEP) await rm(shm, { recursive: true, force: true });
+    await rm(disk, { recursive: true, force: true });
+  }
+}
+
+async function randomFile(file: string, size: number): Promise<void> {
+  const handle = await open(file, 'w');
+  const buffer = Buffer.alloc(64 * MiB);
+  for (let written = 0; written < size; written += buffer.length) {
+    await handle.write(randomFillSync(buffer), 0, Math.min(buffer.length, size - written));
+  }
+  await handle.close();
+}
+
+/** A warm-up of each, then RUNS of each, alternating so drift hits both alike. */
+async function alternate(ours: () => Promise<Run>, theirs: (() => Promise<Run>) | undefined): Promise<{ ours: Run[]; theirs: Run[] }> {
+  await ours();
+  await theirs?.();
+  const result: { ours: Run[]; theirs: Run[] } = { ours: [], theirs: [] };
+  for (let i = 0; i < RUNS; i += 1) {
+    result.ours.push(await ours());
+    if (theirs) result.theirs.push(await theirs());
+  }
+  return result;
+}
+
+function comparison(id: string, title: string, pair: { ours: Run[]; theirs: Run[] }, goal: number, extra: Record<string, number>): CaseResult {
+  const ours = median(pair.ours.map((r) => r.seconds));
+  const theirs = pair.theirs.length ? median(pair.theirs.map((r) => r.seconds)) : undefined;
+  const ratio = theirs ? ours / theirs : undefined;
+  return {
+    id,
+    title,
+    ours,
+    theirs,
+    ratio,
+    extra: { ...extra, oursRuns: pair.ours.length },
+    goal: `ours ÷ theirs ≤ ${goal}`,
+    met: ratio === undefined ? undefined : ratio <= goal,
+  };
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Reads one data message of a 1 GiB stream, then nothing for 10 s. */
+async function pausedReader(server: string, serverPid: number): Promise<number> {
+  const { FileService } = loadFileTransfer();
+  const client = new FileService(server, grpc.credentials.createInsecure()) as FileServiceClient;
+  const call = client.download({ name: 'big.bin', offset: 0 });
+  await new Promise<void>((resolve) => {
+    const onData = (message: { data: Buffer }) => {
+      if (message.data.length === 0) return;
+      call.pause();
+      call.off('data', onData);
+      resolve();
+    };
+    call.on('data', onData);
+  });
+  const baseline = (await rssOf(serverPid)).rss;
+  let peak = baseline;
+  for (let i = 0; i < 40; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    peak = Math.max(peak, (await rssOf(serverPid)).rss);
+  }
+  call.on('error', () => undefined);
+  call.cancel();
+  client.close();
+  return peak - baseline;
+}
+
+await main();
