@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const shm = await mkdtemp('/dev/shm/gft-bench-');
   const disk = await mkdtemp(path.join(os.tmpdir(), 'gft-bench-'));
   const root = path.join(shm, 'root');
+  const stoppers: (() => Promise<void>)[] = [];
   try {
     // nginx's workers run as an unprivileged user: let them read the data.
     await chmod(shm, 0o755);
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
     }
 
     const ours = await startOurs(root);
+    stoppers.push(() => ours.stop());
     const nginx = have('nginx') ? await startNginx(root, shm) : undefined;
+    if (nginx) stoppers.push(() => nginx.stop());
     if (!nginx) process.stderr.write('nginx not installed (apt-get install nginx-light): HTTP cases run ours only\n');
     const server = `127.0.0.1:${ours.port}`;
     const url = (name: string) => `http://127.0.0.1:${nginx!.port}/${name}`;
@@ -200,11 +203,10 @@ async function main(): Promise<void> {
       });
     }
 
-    await ours.stop();
-    await nginx?.stop();
     await writeReport(RESULTS, results, { runs: RUNS, machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}` });
     process.stderr.write(`results in ${RESULTS}\n`);
   } finally {
+    for (const stop of stoppers) await stop().catch(() => undefined);
     if (!process.env.BENCH_KEEP) await rm(shm, { recursive: true, force: true });
     await rm(disk, { recursive: true, force: true });
   }
