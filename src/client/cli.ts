@@ -100,7 +100,9 @@ async function readItems(names: string[], from: string | undefined): Promise<Bat
     const text = from === '-' ? await readAll(process.stdin) : await readFile(from, 'utf8');
     items.push(...parseList(text));
   }
-  return items;
+  // A name twice would only wait for its own lock and then skip itself.
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(item.name) && seen.add(item.name));
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
