@@ -3,7 +3,9 @@ import { status } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { StatusError } from '../shared/statusError.js';
+import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
 import { describeFailure } from './describeFailure.js';
+import { checkHealth } from './health.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from './fileClient.js';
 import { outputPathsOf } from './outputPaths.js';
@@ -25,8 +27,6 @@ const asParser =
     }
   };
 
-const serverOption = () =>
-  new Option('-s, --server <host:port>', 'address of the grpc-server').env('GRPC_FILE_SERVER').default('127.0.0.1:50051');
 const outOption = () => new Option('-o, --out <dir>', 'folder that downloads go into').default('downloads');
 const dbOption = () => new Option('--db <file>', 'task map file (default: <out>/.grpc-client-tasks.json)');
 
@@ -35,11 +35,10 @@ const program = new Command('grpc-client')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
 
-program
-  .command('get')
+addConnectionFlags(program
+  .command('get'))
   .description('download files into --out; run again after an interruption to resume')
   .argument('[name...]', "file names relative to the server's root, e.g. data/big.bin")
-  .addOption(serverOption())
   .addOption(outOption())
   .addOption(dbOption())
   .option('--from <file>', "read names from a file, one a line, each optionally followed by a priority ('-' for stdin)")
@@ -64,18 +63,32 @@ program
     process.exitCode = await showStatus(options);
   });
 
-program
-  .command('ls')
+addConnectionFlags(program
+  .command('ls'))
   .description("list the server's files")
   .argument('[prefix]', 'only names starting with this, e.g. logs/', '')
-  .addOption(serverOption())
   .option('--json', 'print one JSON object per file')
-  .action(async (prefix: string, options: { server: string; json?: boolean }) => {
+  .action(async (prefix: string, options: ConnectionFlags & { json?: boolean }) => {
     process.exitCode = await listRemote(prefix, options);
   });
 
-interface GetOptions {
-  server: string;
+addConnectionFlags(program
+  .command('health'))
+  .description("ask the server's health service (grpc.health.v1); exit 0 only when SERVING")
+  .argument('[service]', 'service name; empty for the whole server', '')
+  .action(async (service: string, options: ConnectionFlags) => {
+    try {
+      const { credentials } = await resolveConnection(options);
+      const state = await checkHealth(options.server, service, credentials);
+      process.stdout.write(`${state}\n`);
+      process.exitCode = state === 'SERVING' ? 0 : EXIT_FAILED;
+    } catch (err) {
+      process.stderr.write(`grpc-client: health of ${options.server}: ${(err as Error).message}\n`);
+      process.exitCode = EXIT_FAILED;
+    }
+  });
+
+interface GetOptions extends ConnectionFlags {
   out: string;
   db?: string;
   from?: string;
@@ -123,7 +136,15 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     process.stderr.write('grpc-client: no files to get: name some, or give --from a list\n');
     return EXIT_USAGE;
   }
+  let connection;
+  try {
+    connection = await resolveConnection(options);
+  } catch (err) {
+    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   const client = new FileClient({
+    ...connection,
     server: options.server,
     out: options.out,
     db: options.db,
@@ -214,8 +235,14 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
   return 0;
 }
 
-async function listRemote(prefix: string, options: { server: string; json?: boolean }): Promise<number> {
-  const client = new FileClient({ server: options.server, out: '.' });
+async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean }): Promise<number> {
+  let client: FileClient;
+  try {
+    client = new FileClient({ ...(await resolveConnection(options)), server: options.server, out: '.' });
+  } catch (err) {
+    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   try {
     const files = await client.list(prefix);
     for (const file of files) {

@@ -9,6 +9,8 @@ const MIN_WINDOW = 64 * 1024;
 
 export interface ConnectOptions {
   credentials?: grpc.ChannelCredentials;
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
   /** Bytes per second the caller paces downloads to, if it does. */
   limitRate?: number;
 }
@@ -26,5 +28,21 @@ export function connect(server: string, options: ConnectOptions = {}): FileServi
   const { FileService } = loadFileTransfer();
   return new FileService(server, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc-node.flow_control_window': flowControlWindow(options.limitRate),
+    ...(options.token === undefined ? {} : { interceptors: [bearer(options.token)] }),
   });
+}
+
+/**
+ * Adds the token to each call's metadata. An interceptor, not call
+ * credentials: grpc-js refuses call credentials on a plaintext channel, and
+ * a token may be used on loopback without TLS.
+ */
+function bearer(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
 }

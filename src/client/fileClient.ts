@@ -19,7 +19,10 @@ export interface FileClientOptions {
   out: string;
   /** The task map file; `<out>/.grpc-client-tasks.json` by default. */
   db?: string;
+  /** TLS or mTLS, from grpc.credentials.createSsl; plaintext when absent. */
   credentials?: grpc.ChannelCredentials;
+  /** Bearer token for servers started with --token-file. */
+  token?: string;
   /** Default pace for downloads, in bytes per second. */
   limitRate?: number;
   /** Keep retrying an interrupted download this long without progress. */
@@ -37,7 +40,7 @@ export class FileClient {
   private context: Promise<TransferContext> | undefined;
 
   constructor(private readonly options: FileClientOptions) {
-    this.client = connect(options.server, { credentials: options.credentials, limitRate: options.limitRate });
+    this.client = connect(options.server, { credentials: options.credentials, token: options.token, limitRate: options.limitRate });
   }
 
   /** Downloads `name` into the output folder, resuming whatever is there. */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, startServer } from './server.js';
+import { readFile } from 'node:fs/promises';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, startServer, type ServerOptions } from './server.js';
+import { TokenSet } from './tokenAuth.js';
 
 const GRACE_MS = 5000;
 
@@ -20,17 +22,60 @@ const program = new Command('grpc-server')
   .option('--port <port>', 'port to listen on; 0 picks a free one', integer(0, 65535), 50051)
   .option('--chunk-size <bytes>', 'bytes of file data per message', integer(1, MAX_CHUNK_SIZE), DEFAULT_CHUNK_SIZE)
   .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+  .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
+  .option('--tls-key <file>', 'PEM private key of --tls-cert')
+  .option('--tls-client-ca <file>', 'PEM CA: require client certificates it signed (mTLS)')
+  .option('--token-file <file>', 'accept only calls with one of these bearer tokens (one a line; reloaded on SIGHUP)')
+  .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics', integer(0, 65535))
+  .option('--max-concurrent-streams <n>', 'HTTP/2 streams one connection may run at once', integer(1, 10_000), 100)
   .showHelpAfterError()
   .parse();
 
-const options = program.opts<{ root: string; host: string; port: number; chunkSize: number; logLevel: string }>();
+const options = program.opts<{
+  root: string;
+  host: string;
+  port: number;
+  chunkSize: number;
+  logLevel: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  tokenFile?: string;
+  metricsPort?: number;
+  maxConcurrentStreams: number;
+}>();
 // Logs go to stderr as JSON lines, one per call; stdout carries only the
 // readiness line that scripts and tests wait for.
 const logger = pino({ level: options.logLevel, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
 
+async function readTls(): Promise<ServerOptions['tls']> {
+  if (!options.tlsCert && !options.tlsKey && !options.tlsClientCa) return undefined;
+  if (!options.tlsCert || !options.tlsKey) throw new Error('TLS needs both --tls-cert and --tls-key');
+  const read = (file: string) => readFile(file).catch((err: Error) => Promise.reject(new Error(`cannot read ${file}: ${err.message}`)));
+  return {
+    cert: await read(options.tlsCert),
+    key: await read(options.tlsKey),
+    clientCa: options.tlsClientCa ? await read(options.tlsClientCa) : undefined,
+  };
+}
+
 try {
-  const server = await startServer({ ...options, logger });
-  process.stdout.write(`grpc-server listening on ${server.host}:${server.port}, serving ${server.root}\n`);
+  let tokens: TokenSet | undefined;
+  if (options.tokenFile) {
+    tokens = new TokenSet(options.tokenFile);
+    await tokens.load();
+    const reload = tokens;
+    process.on('SIGHUP', () => {
+      reload.load().then(
+        (count) => logger.info({ tokens: count }, 'token file reloaded'),
+        (err: Error) => logger.error({ err: err.message }, 'token file not reloaded; the previous tokens stay in force'),
+      );
+    });
+  }
+  const server = await startServer({ ...options, tls: await readTls(), tokens, logger });
+  const scheme = options.tlsCert ? ' with TLS' : '';
+  const metricsNote = server.metricsPort !== undefined ? `, metrics on ${server.host}:${server.metricsPort}` : '';
+  process.stdout.write(`grpc-server listening on ${server.host}:${server.port}, serving ${server.root}${scheme}${metricsNote}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -1,11 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { stat, realpath } from 'node:fs/promises';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import type { FileServiceHandlers } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
-import { loadFileTransfer } from '../shared/proto.js';
+import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
 import { grpcCodeOf } from '../shared/statusError.js';
 import { DigestCache } from './digestCache.js';
+import { ServerMetrics } from './metrics.js';
+import type { TokenSet } from './tokenAuth.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
@@ -20,15 +24,33 @@ export interface ServerOptions {
   /** Bytes of file data per message. */
   chunkSize?: number;
   logger?: Logger;
+  /** PEM files' contents; with `clientCa`, clients must present a certificate it signed (mTLS). */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** When set, FileService calls need `authorization: Bearer <token>`; health stays open. */
+  tokens?: TokenSet;
+  /** Serve Prometheus metrics on this port (0 picks one); off when undefined. */
+  metricsPort?: number;
+  /** HTTP/2 streams one connection may run at once. */
+  maxConcurrentStreams?: number;
+  /** Close connections idle this long. */
+  maxConnectionIdleMs?: number;
+  /** Close connections this old (after a grace period), so clients rebalance. */
+  maxConnectionAgeMs?: number;
 }
 
 export interface RunningServer {
   host: string;
   port: number;
   root: string;
-  /** Stops accepting calls, lets running ones finish for `graceMs`, then cuts them. */
+  metricsPort: number | undefined;
+  /**
+   * Reports NOT_SERVING to health checks, stops accepting calls, lets
+   * running ones finish for `graceMs`, then cuts them.
+   */
   close(graceMs?: number): Promise<void>;
 }
+
+const HEALTH_SERVICES = ['', 'filetransfer.v1.FileService'];
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 // A message must stay under grpc-js's default 4 MiB receive limit with its
@@ -50,22 +72,42 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
-  const digests = new DigestCache();
+  const metrics = options.metricsPort === undefined ? undefined : new ServerMetrics();
 
-  const server = new grpc.Server();
-  server.addService(loadFileTransfer().FileService.service, handlers(root, chunkSize, digests, logger));
+  const server = new grpc.Server({
+    'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
+    'grpc.max_connection_idle_ms': options.maxConnectionIdleMs ?? 5 * 60_000,
+    'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? 60 * 60_000,
+    // A stream in progress is never cut for age: transfers can be long.
+    'grpc.max_connection_age_grace_ms': 24 * 60 * 60_000,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+  });
+  const context: ServiceContext = { root, chunkSize, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
+  server.addService(loadFileTransfer().FileService.service, handlers(context));
+  const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
+  health.addToServer(server);
+  new ReflectionService(fileTransferDefinition()).addToServer(server);
+
+  const credentials = options.tls
+    ? grpc.ServerCredentials.createSsl(options.tls.clientCa ?? null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], options.tls.clientCa !== undefined)
+    : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`, credentials, (err, bound) =>
       err ? reject(new Error(`cannot listen on ${host}:${options.port ?? 0}: ${err.message}`)) : resolve(bound),
     );
   });
+  const metricsServer = metrics ? await metrics.listen(host, options.metricsPort!) : undefined;
+  for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
 
   return {
     host,
     port,
     root,
-    close: (graceMs = 5000) =>
-      new Promise<void>((resolve) => {
+    metricsPort: metricsServer?.port,
+    close: async (graceMs = 5000) => {
+      for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
           resolve();
@@ -74,16 +116,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+      await metricsServer?.close();
+    },
   };
 }
 
-function handlers(root: string, chunkSize: number, digests: DigestCache, logger: Logger): FileServiceHandlers {
+interface ServiceContext {
+  root: string;
+  chunkSize: number;
+  digests: DigestCache;
+  logger: Logger;
+  tokens: TokenSet | undefined;
+  metrics: ServerMetrics | undefined;
+}
+
+function handlers({ root, chunkSize, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
+  // One log line and one metrics sample per call. Never the metadata: it
+  // carries the token.
   const logCall = (method: string, fields: Record<string, unknown>, started: number, err: unknown, peer: string) => {
     const code = err === undefined ? grpc.status.OK : (grpcCodeOf(err) ?? grpc.status.UNKNOWN);
     const level = code === grpc.status.OK || code === grpc.status.CANCELLED ? 'info' : code === grpc.status.UNKNOWN ? 'error' : 'warn';
-    logger[level]({ method, ...fields, durationMs: Date.now() - started, code: grpc.status[code], peer }, 'call');
+    const durationMs = Date.now() - started;
+    logger[level]({ method, ...fields, durationMs, code: grpc.status[code], peer }, 'call');
+    metrics?.callEnded(method, code, durationMs / 1000);
   };
+  const authorize = (metadata: grpc.Metadata) => tokens?.authorize(metadata);
 
   return {
     Download(call) {
@@ -91,14 +149,20 @@ function handlers(root: string, chunkSize: number, digests: DigestCache, logger:
       const cancel = new AbortController();
       call.on('cancelled', () => cancel.abort());
       const outcome: DownloadOutcome = { offset: call.request.offset, bytesSent: 0 };
-      streamDownload(call, { root, digests, chunkSize }, cancel.signal, outcome).then(
+      metrics?.streamStarted();
+      (async () => {
+        authorize(call.metadata);
+        await streamDownload(call, { root, digests, chunkSize }, cancel.signal, outcome);
+      })().then(
         () => {
           call.end();
+          metrics?.streamEnded(outcome.bytesSent);
           logCall('Download', { name: call.request.name, ...outcome }, started, undefined, call.getPeer());
         },
         (err: unknown) => {
           const cancelled = cancel.signal.aborted;
           if (!cancelled) call.emit('error', toStatus(err));
+          metrics?.streamEnded(outcome.bytesSent);
           logCall('Download', { name: call.request.name, ...outcome }, started, cancelled ? { code: grpc.status.CANCELLED } : err, call.getPeer());
         },
       );
@@ -107,6 +171,7 @@ function handlers(root: string, chunkSize: number, digests: DigestCache, logger:
     Stat(call, callback) {
       const started = Date.now();
       void (async () => {
+        authorize(call.metadata);
         const file = await openServedFile(root, call.request.name);
         try {
           return fileInfoOf(file, await digests.digestOf(file));
@@ -129,6 +194,7 @@ function handlers(root: string, chunkSize: number, digests: DigestCache, logger:
       const started = Date.now();
       let count = 0;
       void (async () => {
+        authorize(call.metadata);
         const prefix = parsePrefix(call.request.prefix);
         for (const file of await listFiles(root, prefix)) {
           if (call.cancelled) return;

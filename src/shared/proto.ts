@@ -17,10 +17,16 @@ const LOADER_OPTIONS: protoLoader.Options = {
 
 export type FileTransferPackage = ProtoGrpcType['filetransfer']['v1'];
 
+let definition: protoLoader.PackageDefinition | undefined;
 let cached: FileTransferPackage | undefined;
 
+/** The loaded contract, as server reflection needs it. */
+export function fileTransferDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+  return definition;
+}
+
 export function loadFileTransfer(): FileTransferPackage {
-  cached ??= (grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS)) as unknown as ProtoGrpcType)
-    .filetransfer.v1;
+  cached ??= (grpc.loadPackageDefinition(fileTransferDefinition()) as unknown as ProtoGrpcType).filetransfer.v1;
   return cached;
 }

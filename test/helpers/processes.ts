@@ -18,12 +18,18 @@ export interface CallLog {
 
 export interface ServerProcess {
   port: number;
+  /** Port of /metrics, when started with --metrics-port. */
+  metricsPort: number | undefined;
+  /** Every line the server wrote to stderr. */
+  stderrLines: string[];
   address: string;
   process: ChildProcess;
   /** Every log line so far, in order. */
   logs: { msg: string; method?: string }[];
   /** Calls logged so far, optionally of one method and name. */
   calls(method?: string, name?: string): CallLog[];
+  /** Resolves when a log line with this message has been written. */
+  waitForLog(msg: string): Promise<void>;
   /** Resolves when a call matching `predicate` has been logged. */
   waitForCall(predicate: (call: CallLog) => boolean): Promise<CallLog>;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -39,8 +45,11 @@ export async function startServerProcess(root: string, options: { port?: number;
   });
   const logs: CallLog[] = [];
   const entries: { msg: string; method?: string }[] = [];
+  const stderrLines: string[] = [];
   const waiters: { predicate: (call: CallLog) => boolean; resolve: (call: CallLog) => void }[] = [];
+  const logWaiters: { predicate: (entry: { msg: string }) => boolean; resolve: () => void }[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderrLines.push(line);
     let entry: CallLog & { msg?: string };
     try {
       entry = JSON.parse(line);
@@ -48,6 +57,12 @@ export async function startServerProcess(root: string, options: { port?: number;
       return;
     }
     entries.push(entry as { msg: string });
+    for (const waiter of [...logWaiters]) {
+      if (waiter.predicate(entry as { msg: string })) {
+        logWaiters.splice(logWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
     if (entry.msg !== 'call') return;
     logs.push(entry);
     for (const waiter of [...waiters]) {
@@ -60,7 +75,7 @@ export async function startServerProcess(root: string, options: { port?: number;
   const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
-      const match = /^grpc-server listening on (\S+):(\d+), serving /.exec(line);
+      const match = /^grpc-server listening on (\S+):(\d+), serving .*?(?:, metrics on \S+:(\d+))?$/.exec(line);
       if (match) resolve(match);
       else reject(new Error(`unexpected first line from grpc-server: ${line}`));
     });
@@ -69,9 +84,13 @@ export async function startServerProcess(root: string, options: { port?: number;
   const port = Number(ready[2]);
   return {
     port,
+    metricsPort: ready[3] === undefined ? undefined : Number(ready[3]),
+    stderrLines,
     address: `127.0.0.1:${port}`,
     process: child,
     logs: entries,
+    waitForLog: (msg) =>
+      entries.some((e) => e.msg === msg) ? Promise.resolve() : new Promise((resolve) => logWaiters.push({ predicate: (e) => e.msg === msg, resolve })),
     calls: (method, name) => logs.filter((c) => (!method || c.method === method) && (!name || c.name === name)),
     waitForCall: (predicate) => {
       const seen = logs.find(predicate);

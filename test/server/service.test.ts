@@ -1,0 +1,213 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { protoPath as healthProto } from 'grpc-health-check';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
+
+const exists = (file: string) => access(file).then(() => true, () => false);
+const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
+
+type Ctor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+function stub(protoFile: string, dotted: string, address: string): grpc.Client & Record<string, (...args: unknown[]) => any> {
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile, { enums: String, defaults: true, keepCase: true })) as Record<string, unknown>;
+  const Service = dotted.split('.').reduce((node: any, key) => node[key], loaded) as Ctor;
+  return new Service(address, grpc.credentials.createInsecure());
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
+function makeCertificates(dir: string): void {
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
+  for (const who of ['server', 'client']) {
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', `${who}.key`, '-out', `${who}.csr`);
+    writeFileSync(path.join(dir, `${who}.ext`), who === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' : 'extendedKeyUsage=clientAuth\n');
+    run('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', `${who}.ext`, '-out', `${who}.pem`);
+  }
+}
+
+describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metrics', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let root: string;
+  let certs: string;
+  let cleanup: () => Promise<void>;
+  let content: Buffer;
+  let n = 0;
+  const outDir = () => path.join(dir, `out${(n += 1)}`);
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    root = path.join(dir, 'root');
+    certs = path.join(dir, 'certs');
+    await mkdir(root);
+    await mkdir(certs);
+    content = await makeRandomFile(path.join(root, 'f.bin'), 300_000);
+    await makeRandomFile(path.join(root, 'slow.bin'), 4 * MiB);
+    makeCertificates(certs);
+  });
+  after(() => cleanup());
+
+  it('reports SERVING once listening and NOT_SERVING while draining on SIGTERM', async () => {
+    const server = await startServerProcess(root);
+    try {
+      const health = await runClient(['health', '--server', server.address]);
+      expect(health.stdout).to.equal('SERVING\n');
+      expect(health.code).to.equal(0);
+      expect((await runClient(['health', 'filetransfer.v1.FileService', '--server', server.address])).stdout).to.equal('SERVING\n');
+
+      const out = outDir();
+      const download = spawnClient(['get', 'slow.bin', '--server', server.address, '--out', out, '--limit-rate', '2M']);
+      await waitForSize(path.join(out, 'slow.bin.part'), 256 * 1024);
+      const client = stub(healthProto, 'grpc.health.v1.Health', server.address);
+      const watch = client.watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
+      watch.on('error', () => undefined);
+      const statuses: string[] = [];
+      const notServing = new Promise<void>((resolve) =>
+        watch.on('data', (reply: { status: string }) => {
+          statuses.push(reply.status);
+          if (reply.status === 'SERVING') server.process.kill('SIGTERM');
+          if (reply.status === 'NOT_SERVING') resolve();
+        }),
+      );
+      await notServing;
+      expect(statuses).to.deep.equal(['SERVING', 'NOT_SERVING']);
+      watch.cancel();
+      client.close();
+      expect((await download.done).code).to.equal(0);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('answers reflection, so generic tools can list the service', async () => {
+    const server = await startServerProcess(root);
+    try {
+      const client = stub(reflectionProto, 'grpc.reflection.v1.ServerReflection', server.address);
+      const call = client.ServerReflectionInfo() as grpc.ClientDuplexStream<unknown, { list_services_response: { service: { name: string }[] } }>;
+      const replied = once(call, 'data');
+      call.write({ list_services: '' });
+      const [reply] = (await replied) as [{ list_services_response: { service: { name: string }[] } }];
+      call.on('error', () => undefined);
+      call.cancel();
+      client.close();
+      expect(reply.list_services_response.service.map((s) => s.name)).to.include('filetransfer.v1.FileService');
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('serves TLS: a download verified against the CA is byte-identical', async () => {
+    const server = await startServerProcess(root, { args: ['--tls-cert', path.join(certs, 'server.pem'), '--tls-key', path.join(certs, 'server.key')] });
+    try {
+      const out = outDir();
+      const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', out, '--tls-ca', path.join(certs, 'ca.pem')]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
+      const plain = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--retry-for', '1s']);
+      expect(plain.code).to.equal(1);
+    } finally {
+      await server.kill();
+    }
+  });
+
+  it('with mTLS, refuses a client without a certificate and serves one with', async () => {
+    const server = await startServerProcess(root, {
+      args: ['--tls-cert', path.join(certs, 'server.pem'), '--tls-key', path.join(certs, 'server.key'), '--tls-client-ca', path.join(certs, 'ca.pem')],
+    });
+    try {
+      const refusedOut = outDir();
+      const refused = await runClient(['get', 'f.bin', '--server', server.address, '--out', refusedOut, '--tls-ca', path.join(certs, 'ca.pem'), '--retry-for', '1s']);
+      expect(refused.code).to.equal(1);
+      expect(await exists(path.join(refusedOut, 'f.bin'))).to.equal(false);
+      const out = outDir();
+      const run = await runClient([
+        'get', 'f.bin', '--server', server.address, '--out', out,
+        '--tls-ca', path.join(certs, 'ca.pem'), '--tls-cert', path.join(certs, 'client.pem'), '--tls-key', path.join(certs, 'client.key'),
+      ]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
+    } finally {
+      await server.kill();
+    }
+  });
+
+  describe('token auth', () => {
+    let server: ServerProcess;
+    let tokens: string;
+    before(async () => {
+      tokens = path.join(dir, 'tokens.txt');
+      await writeFile(tokens, '# accepted tokens\nfirst-secret-token\n');
+      await writeFile(path.join(dir, 'first.token'), 'first-secret-token\n');
+      await writeFile(path.join(dir, 'second.token'), 'second-secret-token\n');
+      server = await startServerProcess(root, { args: ['--token-file', tokens, '--metrics-port', '0'] });
+    });
+    after(() => server.kill());
+
+    it('answers a missing or wrong token with UNAUTHENTICATED: one clear line, nothing written', async () => {
+      for (const env of [{}, { GRPC_FILE_TOKEN: 'wrong' }]) {
+        const out = outDir();
+        const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', out], env);
+        expect(run.code).to.equal(1);
+        expect(run.stderr).to.match(/^grpc-client: f\.bin: the server refused the call \(.*\); give a token with --token-file or GRPC_FILE_TOKEN\n$/);
+        expect(await readdir(out).catch(() => [])).to.not.include('f.bin');
+        expect(await readdir(out).catch(() => [])).to.not.include('f.bin.part');
+      }
+      expect(server.calls('Download', 'f.bin').map((c) => c.code)).to.deep.equal(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    });
+
+    it('keeps health open without a token', async () => {
+      expect((await runClient(['health', '--server', server.address])).stdout).to.equal('SERVING\n');
+    });
+
+    it('serves a good token, from --token-file or GRPC_FILE_TOKEN', async () => {
+      const out = outDir();
+      const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', out, '--token-file', path.join(dir, 'first.token')]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
+      const viaEnv = await runClient(['ls', '--server', server.address], { GRPC_FILE_TOKEN: 'first-secret-token' });
+      expect(viaEnv.code, viaEnv.stderr).to.equal(0);
+    });
+
+    it('counts the bytes of a download on /metrics', async () => {
+      const scrape = async () => (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+      const bytes = (text: string) => Number(/^filetransfer_bytes_sent_total (\d+)/m.exec(text)![1]);
+      const before = bytes(await scrape());
+      const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir()], { GRPC_FILE_TOKEN: 'first-secret-token' });
+      expect(run.code, run.stderr).to.equal(0);
+      const after = await scrape();
+      expect(bytes(after) - before).to.equal(content.length);
+      expect(after).to.match(/^grpc_server_handled_total\{grpc_method="Download",grpc_code="OK"\} \d+/m);
+      expect(after).to.match(/^grpc_server_handled_total\{grpc_method="Download",grpc_code="UNAUTHENTICATED"\} 2/m);
+    });
+
+    it('reloads the token file on SIGHUP', async () => {
+      await writeFile(tokens, 'second-secret-token\n');
+      const reloaded = server.waitForLog('token file reloaded');
+      server.process.kill('SIGHUP');
+      await reloaded;
+      const old = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--token-file', path.join(dir, 'first.token')]);
+      expect(old.code).to.equal(1);
+      const fresh = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--token-file', path.join(dir, 'second.token')]);
+      expect(fresh.code, fresh.stderr).to.equal(0);
+    });
+
+    it('logs one JSON line per call, never a token', async () => {
+      const callLines = server.stderrLines.filter((line) => JSON.parse(line).msg === 'call');
+      expect(callLines.length).to.equal(server.calls().length).and.to.be.greaterThan(5);
+      for (const line of callLines) {
+        const entry = JSON.parse(line);
+        expect(entry).to.include.keys('method', 'durationMs', 'code', 'peer');
+      }
+      const all = server.stderrLines.join('\n');
+      expect(all).to.not.include('first-secret-token');
+      expect(all).to.not.include('second-secret-token');
+    });
+  });
+});
