@@ -4,10 +4,11 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, truncate, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { protoPath as healthProto } from 'grpc-health-check';
+import { rawClient } from '../helpers/rawClient.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
 
@@ -82,6 +83,25 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       client.close();
       expect((await download.done).code).to.equal(0);
     } finally {
+      await server.kill();
+    }
+  });
+
+  it('honours a client deadline: the call ends DEADLINE_EXCEEDED and the server lets go of it', async () => {
+    const server = await startServerProcess(root);
+    const client = rawClient(server.address);
+    try {
+      await writeFile(path.join(root, 'large.bin'), '');
+      await truncate(path.join(root, 'large.bin'), 64 * MiB);
+      const call = client.download({ name: 'large.bin', offset: 0 }, { deadline: Date.now() + 500 });
+      call.on('data', () => call.pause());
+      const [err] = (await once(call, 'error')) as [grpc.ServiceError];
+      expect(err.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
+      const logged = await server.waitForCall((c) => c.method === 'Download' && c.name === 'large.bin');
+      expect(logged.code).to.equal('CANCELLED');
+      expect(logged.bytesSent).to.be.below(16 * MiB);
+    } finally {
+      client.close();
       await server.kill();
     }
   });
