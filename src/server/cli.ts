@@ -28,6 +28,9 @@ const program = new Command('grpc-server')
   .option('--token-file <file>', 'accept only calls with one of these bearer tokens (one a line; reloaded on SIGHUP)')
   .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics', integer(0, 65535))
   .option('--max-concurrent-streams <n>', 'HTTP/2 streams one connection may run at once', integer(1, 10_000), 100)
+  .option('--keepalive-time-ms <ms>', 'ping idle connections this often', integer(1000, 2 ** 31 - 1), 60_000)
+  .option('--max-connection-idle-ms <ms>', 'close connections without calls this long', integer(1000, 2 ** 31 - 1), 5 * 60_000)
+  .option('--max-connection-age-ms <ms>', 'close connections this old once their calls end, so clients rebalance', integer(1000, 2 ** 31 - 1), 60 * 60_000)
   .showHelpAfterError()
   .parse();
 
@@ -43,6 +46,9 @@ const options = program.opts<{
   tokenFile?: string;
   metricsPort?: number;
   maxConcurrentStreams: number;
+  keepaliveTimeMs: number;
+  maxConnectionIdleMs: number;
+  maxConnectionAgeMs: number;
 }>();
 // Logs go to stderr as JSON lines, one per call; stdout carries only the
 // readiness line that scripts and tests wait for.

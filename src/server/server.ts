@@ -34,8 +34,10 @@ export interface ServerOptions {
   maxConcurrentStreams?: number;
   /** Close connections idle this long. */
   maxConnectionIdleMs?: number;
-  /** Close connections this old (after a grace period), so clients rebalance. */
+  /** Close connections this old once their calls end, so clients rebalance. */
   maxConnectionAgeMs?: number;
+  /** Ping connections this often to find dead peers. */
+  keepaliveTimeMs?: number;
 }
 
 export interface RunningServer {
@@ -80,7 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? 60 * 60_000,
     // A stream in progress is never cut for age: transfers can be long.
     'grpc.max_connection_age_grace_ms': 24 * 60 * 60_000,
-    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
   });
   const context: ServiceContext = { root, chunkSize, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
