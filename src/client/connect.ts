@@ -4,7 +4,7 @@ import { loadFileTransfer } from '../shared/proto.js';
 
 // The client's HTTP/2 flow-control window bounds a stream's throughput to
 // window/RTT; grpc-js's 64 KiB default is the main cost on fast links.
-const MAX_WINDOW = 16 * 1024 * 1024;
+const MAX_WINDOW = 8 * 1024 * 1024;
 const MIN_WINDOW = 64 * 1024;
 
 export interface ConnectOptions {
