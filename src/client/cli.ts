@@ -13,6 +13,10 @@ import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
 import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
 import { ORDERS, parseList, type BatchItem, type Order } from './schedule.js';
 
+// grpc-js names the TLS server by its address, and Node warns about IP
+// addresses there on every connection: noise for a person at a terminal.
+process.noDeprecation = true;
+
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;

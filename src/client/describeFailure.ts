@@ -19,7 +19,9 @@ export function describeFailure(name: string, err: unknown, server: string): str
     case status.DEADLINE_EXCEEDED:
       return `${name}: server ${server} unavailable (${err.message}); is grpc-server running there? Run again to resume, or give it longer with --retry-for`;
     case status.UNAUTHENTICATED:
-      return `${name}: the server refused the call (${err.message}); give a token with --token-file or GRPC_FILE_TOKEN`;
+      return err.message.startsWith('TLS handshake failed')
+        ? `${name}: ${err.message}; check --tls-ca (the CA that signed the server) and, for servers that require one, --tls-cert and --tls-key`
+        : `${name}: the server refused the call (${err.message}); give a token with --token-file or GRPC_FILE_TOKEN`;
     case status.DATA_LOSS:
       return `${name}: ${err.message}; run again to fetch it afresh`;
     case status.FAILED_PRECONDITION:

@@ -38,7 +38,7 @@ export function describeResult(result: DownloadResult): string {
 }
 
 function describeSummary(summary: BatchSummary): string | undefined {
-  if (summary.total <= 1 && summary.failed.length === 0) return undefined;
+  if (summary.total <= 1) return undefined;
   const parts = [`${summary.downloaded} downloaded`, `${summary.skipped} already complete`, `${summary.failed.length} failed`];
   const failed = summary.failed.length > 0 ? `; failed: ${summary.failed.map((f) => f.name).join(', ')}` : '';
   return `${summary.total} files: ${parts.join(', ')} (${formatBytes(summary.bytesReceived)} received in ${(summary.elapsedMs / 1000).toFixed(1)}s)${failed}`;
