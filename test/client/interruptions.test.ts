@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { killHard, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
-import { readTaskMap } from '../helpers/transfers.js';
+import { readTaskMap, waitForRecord } from '../helpers/transfers.js';
 
 describe('grpc-client get: interruptions', function () {
   this.timeout(90_000);
@@ -34,6 +34,7 @@ describe('grpc-client get: interruptions', function () {
 
     const first = spawnClient(args);
     await waitForSize(part, 1 * MiB);
+    await waitForRecord(out, 'big.bin');
     await killHard(first.process);
     const afterFirst = (await stat(part)).size;
 

@@ -16,7 +16,21 @@ export async function readTaskMap(out: string): Promise<{ tasks: Record<string, 
 export async function interruptedDownload(server: string, out: string, name: string, atLeast: number, rate = '2M'): Promise<number> {
   const client = spawnClient(['get', name, '--server', server, '--out', out, '--limit-rate', rate]);
   await waitForSize(path.join(out, `${name}.part`), atLeast);
+  await waitForRecord(out, name);
   await killHard(client.process);
   const { size } = await stat(path.join(out, `${name}.part`));
   return size;
+}
+
+/**
+ * Polls the task map until it records `name`: records are written shortly
+ * after a transfer starts, not before its first bytes, so a test of the
+ * "incomplete" state waits for both.
+ */
+export async function waitForRecord(out: string, name: string): Promise<void> {
+  for (;;) {
+    const map = await readTaskMap(out).catch(() => undefined);
+    if (map?.tasks[name]) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
