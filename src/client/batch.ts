@@ -28,7 +28,11 @@ export async function* runBatch(
   download: (name: string, options: DownloadOptions) => Promise<DownloadResult>,
   options: BatchOptions = {},
 ): AsyncGenerator<BatchResult> {
-  const { concurrency = DEFAULT_CONCURRENCY, order = 'fifo', signal, onQueued, ...downloadOptions } = options;
+  const { concurrency = DEFAULT_CONCURRENCY, order = 'fifo', onQueued, ...downloadOptions } = options;
+  // Also aborted when the caller stops iterating early, so no download runs
+  // on unobserved.
+  const stopped = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
   const queue = new PQueue({ concurrency, autoStart: false });
   const settled: BatchResult[] = [];
@@ -38,14 +42,14 @@ export async function* runBatch(
     wake?.();
   };
   const onAbort = () => queue.clear();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
 
   const normalized = items.map((item) => (typeof item === 'string' ? { name: item } : item));
   normalized.forEach((item, index) => {
     void queue.add(
       async () => {
-        onQueued?.(item.name);
         try {
+          onQueued?.(item.name);
           publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal }) });
         } catch (err) {
           publish({ name: item.name, ok: false, error: toStatusError(err) });
@@ -69,7 +73,8 @@ export async function* runBatch(
       wake = undefined;
     }
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
     queue.clear();
+    if (!finished) stopped.abort();
   }
 }

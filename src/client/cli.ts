@@ -173,6 +173,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const started = Date.now();
+  let saved = true;
   const summary: BatchSummary = { total: items.length, downloaded: 0, skipped: 0, failed: [], bytesReceived: 0, elapsedMs: 0, interrupted: false };
   try {
     const results = client.downloadMany(items, {
@@ -197,14 +198,15 @@ async function get(names: string[], options: GetOptions): Promise<number> {
       }
     }
   } finally {
+    // Handlers stay until the task map is saved: with none left,
+    // proper-lockfile's exit hook would end the process mid-save.
+    await client.close().catch((err: Error) => {
+      saved = false;
+      process.stderr.write(`grpc-client: could not save the task map: ${err.message}; files are verified on the next run\n`);
+    });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  let saved = true;
-  await client.close().catch((err: Error) => {
-    saved = false;
-    process.stderr.write(`grpc-client: could not save the task map: ${err.message}; files are verified on the next run\n`);
-  });
   summary.elapsedMs = Date.now() - started;
   summary.interrupted = interrupt.signal.aborted;
   reporter.finish(summary);

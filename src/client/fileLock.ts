@@ -49,7 +49,8 @@ export async function acquireLock(target: string, lockPath: string, options: Loc
       await writeFile(ownerFileOf(lockPath), String(process.pid)).catch(() => undefined);
       return {
         release: async () => {
-          await rm(ownerFileOf(lockPath), { force: true });
+          // Only our own pid: after a takeover the file is the new holder's.
+          if ((await lockHolder(lockPath)) === process.pid) await rm(ownerFileOf(lockPath), { force: true });
           await release().catch(() => undefined);
         },
       };

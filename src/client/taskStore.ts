@@ -125,14 +125,25 @@ export class TaskStore {
     return seen !== undefined && now !== undefined && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs;
   }
 
+  /**
+   * Stats before reading: if another process writes in between, we hold the
+   * older stats with the newer content, and the next check re-reads; the
+   * other order would pair older content with newer stats and skip a
+   * re-read that is needed.
+   */
   private async read(): Promise<void> {
+    const before = await this.statNow();
     await this.db.read();
-    await this.remember();
+    this.seen = before;
   }
 
   private async remember(): Promise<void> {
+    this.seen = await this.statNow();
+  }
+
+  private async statNow(): Promise<{ ino: number; size: number; mtimeMs: number } | undefined> {
     const now = await stat(this.file).catch(() => undefined);
-    this.seen = now && { ino: now.ino, size: now.size, mtimeMs: now.mtimeMs };
+    return now && { ino: now.ino, size: now.size, mtimeMs: now.mtimeMs };
   }
 
   /**
@@ -170,23 +181,27 @@ export class TaskStore {
   }
 
   private async flush(): Promise<void> {
+    let compromised: Error | undefined;
     const release = await lockfile.lock(this.file, {
       realpath: false,
       stale: STALE_MS,
       retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.5 },
+      // The default throws from a timer, which would end the process.
+      onCompromised: (err) => (compromised = err),
     });
     try {
       const batch = new Map(this.pending);
       if (!(await this.unchangedOnDisk())) await this.read();
       this.db.data ??= { tasks: {} };
       for (const [name, record] of batch) this.db.data.tasks[name] = record;
+      if (compromised) throw compromised;
       await this.db.write();
       this.lastWriteAt = Date.now();
       await this.remember();
       for (const [name, record] of batch) if (this.pending.get(name) === record) this.pending.delete(name);
       this.applyPending();
     } finally {
-      await release();
+      await release().catch(() => undefined);
     }
   }
 

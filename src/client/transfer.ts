@@ -158,6 +158,7 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
     result.attempts += 1;
     const attempt: AttemptState = { number: result.attempts, received: offset, version: expectedVersion };
     try {
+      options.signal?.throwIfAborted();
       const done = await downloadAttempt(context, paths, name, offset, expectedVersion, attempt, limiter, options);
       result.bytesReceived += attempt.received - offset;
       return { ...result, size: done.size, sha256: done.sha256 };
@@ -186,6 +187,7 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
       if (decision.reason === 'digest') digestFailures += 1;
       options.onRetry?.({ name, attempt: result.attempts + 1, delayMs: decision.delayMs, fromZero: decision.fromZero, error });
       await sleep(decision.delayMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      if (options.signal?.aborted) throw abortedError(name, options.signal, error);
       if (decision.fromZero) {
         offset = 0;
         expectedVersion = undefined;
@@ -225,7 +227,7 @@ async function downloadAttempt(
   try {
     if (offset > 0) await locally('truncate', partPath, () => handle.truncate(offset));
     const hash = createHash('sha256');
-    await locally('read', partPath, () => hashPrefix(handle, offset, hash));
+    await locally('read', partPath, () => hashPrefix(handle, offset, hash, options.signal));
 
     const call = context.client.download({ name, offset: String(offset), expectedVersion: expectedVersion ?? '' });
     const watch = watchCall(call, context.stallTimeoutMs, options.signal);
@@ -276,6 +278,8 @@ async function downloadAttempt(
   } finally {
     await handle.close().catch(() => undefined);
   }
+  // Whoever took over a lost lock may be writing this partial now.
+  options.signal?.throwIfAborted();
   await locally('publish', finalPath, async () => {
     await rename(partPath, finalPath);
     await syncFolder(path.dirname(finalPath));
@@ -295,7 +299,9 @@ function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal:
   let stalled = false;
   let timer: NodeJS.Timeout | undefined;
   const onAbort = () => call.cancel();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  // A listener added to an already aborted signal never fires.
+  if (signal?.aborted) call.cancel();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   const waiting = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -362,10 +368,11 @@ async function writeAll(handle: FileHandle, data: Buffer, position: number): Pro
   }
 }
 
-async function hashPrefix(handle: FileHandle, length: number, hash: Hash): Promise<void> {
+async function hashPrefix(handle: FileHandle, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
   const buffer = Buffer.allocUnsafe(HASH_BUFFER);
   let position = 0;
   while (position < length) {
+    signal?.throwIfAborted();
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);
     if (bytesRead === 0) throw new Error('the partial shrank while it was being read');
     hash.update(buffer.subarray(0, bytesRead));

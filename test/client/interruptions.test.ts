@@ -77,6 +77,19 @@ describe('grpc-client get: interruptions', function () {
     expect(resumed[0]!.bytesSent).to.equal(size - Number(resumed[0]!.offset));
   });
 
+  it('stops on Ctrl-C while it waits to retry, instead of carrying on', async () => {
+    await makeRandomFile(path.join(root, 'f.bin'), 1024);
+    server = await startServerProcess(root);
+    const address = server.address;
+    await server.kill('SIGKILL');
+    const client = spawnClient(['get', 'f.bin', '--server', address, '--out', out, '--retry-for', '10m']);
+    await client.waitForStderr(/retrying in/);
+    client.process.kill('SIGINT');
+    const run = await client.done;
+    expect(run.code).to.equal(130);
+    expect(run.stderr).to.include('run the same command again to resume');
+  });
+
   it('stops cleanly on Ctrl-C, keeping the partial and the task map, and resumes on the next run', async () => {
     const size = 4 * MiB;
     const content = await makeRandomFile(path.join(root, 'big.bin'), size);
