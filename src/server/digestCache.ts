@@ -14,26 +14,38 @@ const HASH_CHUNK = 1 << 20;
  */
 export class DigestCache {
   private readonly entries = new Map<string, Promise<string>>();
+  private readonly settled = new Map<string, string>();
 
   constructor(private readonly limit = 10_000) {}
 
-  peek(version: string): Promise<string> | undefined {
-    const hit = this.entries.get(version);
-    if (hit) this.touch(version, hit);
-    return hit;
+  /**
+   * The digest if it is already known. A computation still under way does
+   * not count: waiting for it would hold back a stream's first byte.
+   */
+  known(version: string): string | undefined {
+    const digest = this.settled.get(version);
+    if (digest !== undefined) this.touch(version, Promise.resolve(digest));
+    return digest;
   }
 
   /** Records a digest computed elsewhere, e.g. while streaming from offset 0. */
   remember(version: string, digest: string): void {
+    this.settled.set(version, digest);
     this.touch(version, Promise.resolve(digest));
   }
 
   digestOf(file: ServedFile): Promise<string> {
-    const hit = this.peek(file.version);
-    if (hit) return hit;
+    const hit = this.entries.get(file.version);
+    if (hit) {
+      this.touch(file.version, hit);
+      return hit;
+    }
     const computing = hashWhole(file);
     this.touch(file.version, computing);
-    computing.catch(() => this.entries.delete(file.version));
+    computing.then(
+      (digest) => this.entries.has(file.version) && this.settled.set(file.version, digest),
+      () => this.entries.delete(file.version),
+    );
     return computing;
   }
 
@@ -42,7 +54,10 @@ export class DigestCache {
     this.entries.set(version, digest);
     if (this.entries.size > this.limit) {
       const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      if (oldest !== undefined) {
+        this.entries.delete(oldest);
+        this.settled.delete(oldest);
+      }
     }
   }
 }

@@ -64,7 +64,7 @@ export async function streamDownload(
     if (offset > size) {
       throw new StatusError(status.OUT_OF_RANGE, `offset ${offset} is past the end of ${file.name} (${size} bytes)`);
     }
-    const known = await context.digests.peek(file.version);
+    const known = context.digests.known(file.version);
     // From offset 0 the digest is computed on the bytes we send anyway; from
     // elsewhere it needs a read of the whole file, done beside the stream.
     const inline: Hash | undefined = known === undefined && offset === 0n ? createHash('sha256') : undefined;
