@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ServedFile } from './servedFile.js';
 import { changedWhileReading, readRange } from './readRange.js';
@@ -68,10 +68,19 @@ export class DigestCache {
  * asked may close its file the moment it is cancelled.
  */
 async function hashWhole(file: ServedFile): Promise<string> {
-  const handle = await open(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
+  // Opened synchronously, before the caller can close the descriptor we
+  // reopen (or the number be reused by another file).
+  let fd: number;
+  try {
+    fd = openSync(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
+  } catch {
+    throw changedWhileReading();
+  }
+  const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY).finally(() => closeSync(fd));
   try {
     const own = { ...file, handle };
-    if ((await handle.stat({ bigint: true })).ino !== file.stat.ino) throw changedWhileReading();
+    const reopened = await handle.stat({ bigint: true });
+    if (reopened.ino !== file.stat.ino || reopened.dev !== file.stat.dev) throw changedWhileReading();
     const hash = createHash('sha256');
     for await (const { data } of readRange(handle, 0n, file.stat.size, HASH_CHUNK)) hash.update(data);
     await assertUnchanged(own);

@@ -10,7 +10,7 @@ import { readRange } from './readRange.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
 
 // Per stream, at most MAX_IN_FLIGHT chunks wait in grpc-js and READ_AHEAD
-// more in our hands: with 256 KiB chunks, about 3 MiB however slow the
+// more are being read: with 256 KiB chunks, about 3 MiB however slow the
 // reader. Fewer in flight starved the socket between write callbacks.
 const MAX_IN_FLIGHT = 8;
 const READ_AHEAD = 3;
@@ -79,13 +79,23 @@ export async function streamDownload(
     }
     await assertUnchanged(file);
     if (known === undefined) {
-      const digest = inline ? inline.digest('hex') : await fullDigest!;
+      const digest = inline ? inline.digest('hex') : await untilAborted(fullDigest!, signal);
       if (inline) context.digests.remember(file.version, digest);
       await writer.write({ offset: size.toString(), sha256: digest });
     }
   } finally {
     await closeQuietly(file);
   }
+}
+
+/** A cancelled call stops waiting for the digest; the hash itself goes on and is cached. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 async function closeQuietly(file: ServedFile): Promise<void> {

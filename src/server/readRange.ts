@@ -15,12 +15,12 @@ export async function* readRange(
   start: bigint,
   end: bigint,
   chunkSize: number,
-  readAhead = 1,
+  readAhead = 2,
 ): AsyncGenerator<{ position: bigint; data: Buffer }> {
   const queue: Promise<{ position: bigint; data: Buffer }>[] = [];
   let next = start;
   const fill = () => {
-    while (queue.length <= readAhead && next < end) {
+    while (queue.length < readAhead && next < end) {
       const position = next;
       const length = Number(end - position < BigInt(chunkSize) ? end - position : BigInt(chunkSize));
       next += BigInt(length);

@@ -7,6 +7,7 @@ import type { FileServiceHandlers } from '../generated/filetransfer/v1/FileServi
 import { parsePrefix } from '../shared/names.js';
 import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
 import { grpcCodeOf } from '../shared/statusError.js';
+import { BoundedWriter } from './boundedWriter.js';
 import { DigestCache } from './digestCache.js';
 import { ServerMetrics } from './metrics.js';
 import type { TokenSet } from './tokenAuth.js';
@@ -150,12 +151,20 @@ function handlers({ root, chunkSize, digests, logger, tokens, metrics }: Service
       const started = Date.now();
       const cancel = new AbortController();
       call.on('cancelled', () => cancel.abort());
+      // grpc-js reports a passed deadline only once it can send the status,
+      // which a client that stopped reading may never let it do.
+      const deadline = call.getDeadline();
+      const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+      const deadlineTimer = Number.isFinite(deadlineMs) ? setTimeout(() => cancel.abort(), Math.max(0, deadlineMs - Date.now())) : undefined;
+      deadlineTimer?.unref();
       const outcome: DownloadOutcome = { offset: call.request.offset, bytesSent: 0 };
       metrics?.streamStarted();
       (async () => {
         authorize(call.metadata);
         await streamDownload(call, { root, digests, chunkSize }, cancel.signal, outcome);
-      })().then(
+      })()
+        .finally(() => clearTimeout(deadlineTimer))
+        .then(
         () => {
           call.end();
           metrics?.streamEnded(outcome.bytesSent);
@@ -195,12 +204,14 @@ function handlers({ root, chunkSize, digests, logger, tokens, metrics }: Service
     List(call) {
       const started = Date.now();
       let count = 0;
+      const cancel = new AbortController();
+      call.on('cancelled', () => cancel.abort());
       void (async () => {
         authorize(call.metadata);
         const prefix = parsePrefix(call.request.prefix);
+        const writer = new BoundedWriter(call, cancel.signal, 64);
         for (const file of await listFiles(root, prefix)) {
-          if (call.cancelled) return;
-          call.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
+          await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
           count += 1;
         }
       })().then(
@@ -209,8 +220,8 @@ function handlers({ root, chunkSize, digests, logger, tokens, metrics }: Service
           logCall('List', { prefix: call.request.prefix, count }, started, undefined, call.getPeer());
         },
         (err: unknown) => {
-          call.emit('error', toStatus(err));
-          logCall('List', { prefix: call.request.prefix, count }, started, err, call.getPeer());
+          if (!cancel.signal.aborted) call.emit('error', toStatus(err));
+          logCall('List', { prefix: call.request.prefix, count }, started, cancel.signal.aborted ? { code: grpc.status.CANCELLED } : err, call.getPeer());
         },
       );
     },
