@@ -96,7 +96,8 @@ export class FileClient {
         client: this.client,
         store: await TaskStore.open(dbFile),
         out,
-        reserved: [dbFile],
+        // The map, its lock and lowdb's temporary file beside it.
+        reserved: [dbFile, `${dbFile}.lock`, path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`)],
         checkedFolders: new Set<string>(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,

@@ -28,7 +28,16 @@ export function outputPathsOf(out: string, name: string): OutputPaths {
 export async function prepareOutputPaths(out: string, name: string, reserved: string[], checked = new Set<string>()): Promise<OutputPaths> {
   const paths = outputPathsOf(out, name);
   if (reserved.includes(paths.finalPath) || reserved.includes(paths.partPath)) {
-    throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: it would overwrite ${reserved.join(', ')}`);
+    throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock`);
+  }
+  // Another name's partial, lock or lock owner: downloading both into one
+  // folder would let one overwrite the other's bytes.
+  const clash = /\.part(\.lock(\.pid)?)?$/.exec(name);
+  if (clash) {
+    throw new StatusError(
+      status.INVALID_ARGUMENT,
+      `invalid name ${JSON.stringify(name)}: names ending in ${clash[0]} are kept for the partials and locks of other downloads in --out`,
+    );
   }
   const folders = parseName(name).slice(0, -1);
   let dir = out;

@@ -27,7 +27,10 @@ export type RetryDecision =
   | { action: 'fail' };
 
 /** Codes that say "try the same request again later". */
+// CANCELLED from the server's side too: a server that shuts down cuts
+// running calls with it. Our own aborts never get here.
 const TRANSIENT = new Set<status>([
+  status.CANCELLED,
   status.UNAVAILABLE,
   status.ABORTED,
   status.INTERNAL,

@@ -319,7 +319,10 @@ function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal:
     },
     explain: (err: unknown): unknown => {
       if (stalled) return new StatusError(status.UNAVAILABLE, `no data from the server for ${stallMs / 1000}s`, { cause: err });
-      if (!(err instanceof StatusError)) call.cancel();
+      // Always: breaking out of the loop does not end a grpc-js call, and our
+      // own errors (a full disk, a protocol error) would leave the server
+      // streaming into a call nobody reads. Harmless on an ended call.
+      call.cancel();
       return err;
     },
   };

@@ -14,6 +14,7 @@ import { openServedFile, type ServedFile } from './servedFile.js';
 // reader. Fewer in flight starved the socket between write callbacks.
 const MAX_IN_FLIGHT = 8;
 const READ_AHEAD = 3;
+const HEARTBEAT_MS = 5000;
 
 export interface DownloadContext {
   root: string;
@@ -79,12 +80,28 @@ export async function streamDownload(
     }
     await assertUnchanged(file);
     if (known === undefined) {
-      const digest = inline ? inline.digest('hex') : await untilAborted(fullDigest!, signal);
+      const digest = inline ? inline.digest('hex') : await withHeartbeat(untilAborted(fullDigest!, signal), () => writer.write({ offset: size.toString() }));
       if (inline) context.digests.remember(file.version, digest);
       await writer.write({ offset: size.toString(), sha256: digest });
     }
   } finally {
     await closeQuietly(file);
+  }
+}
+
+/**
+ * Sends an empty message every HEARTBEAT_MS until `work` settles: hashing a
+ * large file after a resume can take longer than a client waits for data
+ * before it calls the stream stalled.
+ */
+async function withHeartbeat<T>(work: Promise<T>, beat: () => Promise<void>): Promise<T> {
+  const done = work.then(() => true);
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const tick = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEARTBEAT_MS)));
+    const finished = await Promise.race([done, tick]).finally(() => clearTimeout(timer));
+    if (finished) return work;
+    await beat();
   }
 }
 

@@ -82,6 +82,14 @@ describe('grpc-client: the command line', function () {
     expect(await exists(path.join(dir, 'escape.bin'))).to.equal(false);
   });
 
+  it("refuses names that would collide with another download's partial or lock", async () => {
+    for (const name of ['a.bin.part', 'x.part.lock', 'x.part.lock.pid']) {
+      const run = await get(name);
+      expect(run.code, name).to.equal(1);
+      expect(run.stderr).to.match(/^grpc-client: invalid name .*kept for the partials and locks/);
+    }
+  });
+
   it('never writes through a symlinked folder inside --out', async () => {
     const elsewhere = path.join(dir, `elsewhere${testNumber}`);
     await mkdir(elsewhere);

@@ -7,6 +7,10 @@ const options = { retryForMs: 60_000, baseDelayMs: 100, maxDelayMs: 5000 };
 const maxRandom = () => 1;
 
 describe('decideRetry', () => {
+  it('retries a call the server cut (CANCELLED), as when it shuts down', () => {
+    expect(decideRetry(status.CANCELLED, fresh, options, maxRandom)).to.include({ action: 'retry', fromZero: false });
+  });
+
   it('retries UNAVAILABLE with exponential backoff, resuming where it stopped', () => {
     const delays = [0, 1, 2, 3, 10].map((n) => {
       const decision = decideRetry(status.UNAVAILABLE, { ...fresh, failuresWithoutProgress: n }, options, maxRandom);
@@ -46,7 +50,7 @@ describe('decideRetry', () => {
   });
 
   it('never retries what waiting cannot fix', () => {
-    for (const code of [status.NOT_FOUND, status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.UNAUTHENTICATED, status.CANCELLED]) {
+    for (const code of [status.NOT_FOUND, status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.UNAUTHENTICATED]) {
       expect(decideRetry(code, fresh, options)).to.deep.equal({ action: 'fail' });
     }
   });
