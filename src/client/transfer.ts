@@ -154,15 +154,21 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
   let failuresWithoutProgress = 0;
   let restarts = 0;
   let digestFailures = 0;
+  let carried: { length: number; hash: Hash } | undefined;
   for (;;) {
     result.attempts += 1;
-    const attempt: AttemptState = { number: result.attempts, received: offset, version: expectedVersion };
+    // A retry that resumes exactly where the last attempt's hash stopped
+    // continues that hash instead of reading the whole partial again.
+    const hash = carried?.length === offset ? carried.hash : undefined;
+    const attempt: AttemptState = { number: result.attempts, received: offset, version: expectedVersion, hash };
+    carried = undefined;
     try {
       options.signal?.throwIfAborted();
       const done = await downloadAttempt(context, paths, name, offset, expectedVersion, attempt, limiter, options);
       result.bytesReceived += attempt.received - offset;
       return { ...result, size: done.size, sha256: done.sha256 };
     } catch (err) {
+      carried = carryHash(attempt);
       result.bytesReceived += attempt.received - offset;
       if (attempt.received > offset) {
         lastProgressAt = Date.now();
@@ -199,12 +205,24 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
   }
 }
 
+/** The hash state of a failed attempt, if it still matches its bytes on disk. */
+function carryHash(attempt: AttemptState): { length: number; hash: Hash } | undefined {
+  try {
+    return attempt.hash ? { length: attempt.received, hash: attempt.hash.copy() } : undefined;
+  } catch {
+    // Already finalised (a digest mismatch): nothing to carry.
+    return undefined;
+  }
+}
+
 interface AttemptState {
   number: number;
   /** Length of the partial so far. */
   received: number;
   /** Version the partial's bytes belong to, once the server told us. */
   version: string | undefined;
+  /** The digest of the partial's first `received` bytes, from the last attempt. */
+  hash?: Hash;
 }
 
 /** One Download call: from `offset` to the end, verified and published, or an error. */
@@ -226,8 +244,13 @@ async function downloadAttempt(
   let digest: string;
   try {
     if (offset > 0) await locally('truncate', partPath, () => handle.truncate(offset));
-    const hash = createHash('sha256');
-    await locally('read', partPath, () => hashPrefix(handle, offset, hash, options.signal));
+    let hash = attempt.hash;
+    if (!hash) {
+      const fresh = createHash('sha256');
+      await locally('read', partPath, () => hashPrefix(handle, offset, fresh, options.signal));
+      hash = fresh;
+    }
+    attempt.hash = hash;
 
     const call = context.client.download({ name, offset: String(offset), expectedVersion: expectedVersion ?? '' });
     const watch = watchCall(call, context.stallTimeoutMs, options.signal);
