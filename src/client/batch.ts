@@ -1,7 +1,8 @@
 import PQueue from 'p-queue';
 import { StatusError } from '../shared/statusError.js';
 import { queuePriority, type BatchItem, type Order } from './schedule.js';
-import { toStatusError, type DownloadOptions, type DownloadResult } from './transfer.js';
+import { toStatusError } from './callError.js';
+import type { DownloadOptions, DownloadResult } from './transfer.js';
 
 export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
   /** Transfers at once; the origin of this project kept five open. */

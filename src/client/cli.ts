@@ -2,6 +2,7 @@
 import { status } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
+import { text as readText } from 'node:stream/consumers';
 import { StatusError } from '../shared/statusError.js';
 import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
 import { describeFailure } from './describeFailure.js';
@@ -114,18 +115,12 @@ function positiveInteger(text: string): number {
 async function readItems(names: string[], from: string | undefined): Promise<BatchItem[]> {
   const items: BatchItem[] = names.map((name) => ({ name }));
   if (from !== undefined) {
-    const text = from === '-' ? await readAll(process.stdin) : await readFile(from, 'utf8');
+    const text = from === '-' ? await readText(process.stdin) : await readFile(from, 'utf8');
     items.push(...parseList(text));
   }
   // A name twice would only wait for its own lock and then skip itself.
   const seen = new Set<string>();
   return items.filter((item) => !seen.has(item.name) && seen.add(item.name));
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  return text;
 }
 
 async function get(names: string[], options: GetOptions): Promise<number> {

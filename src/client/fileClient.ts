@@ -10,7 +10,8 @@ import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { DEFAULT_DB_NAME, TaskStore, type TaskRecord } from './taskStore.js';
-import { downloadFile, statRemote, toStatusError, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
+import { toStatusError } from './callError.js';
+import { downloadFile, statRemote, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
 
 export interface FileClientOptions {
   /** host:port of a grpc-server. */

@@ -1,4 +1,4 @@
-import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -6,7 +6,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
-import { grpcCodeOf, StatusError } from '../shared/statusError.js';
+import { StatusError } from '../shared/statusError.js';
+import { toStatusError } from './callError.js';
 import { acquireLock, lockLostError } from './fileLock.js';
 import { LocalIoError, locally } from './localIoError.js';
 import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
@@ -320,22 +321,26 @@ async function downloadAttempt(
  */
 function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal: AbortSignal | undefined) {
   let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
+  let busy = false;
+  // One timer for the whole call, restarted per message rather than
+  // replaced: this runs once per chunk.
+  const timer = setTimeout(() => {
+    if (busy) return;
+    stalled = true;
+    call.cancel();
+  }, stallMs);
   const onAbort = () => call.cancel();
   // A listener added to an already aborted signal never fires.
   if (signal?.aborted) call.cancel();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  const waiting = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      call.cancel();
-    }, stallMs);
-  };
-  waiting();
   return {
-    waiting,
-    busy: () => clearTimeout(timer),
+    waiting: () => {
+      busy = false;
+      timer.refresh();
+    },
+    busy: () => {
+      busy = true;
+    },
     stop: () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -353,30 +358,6 @@ function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal:
 
 function protocolError(name: string, what: string): StatusError {
   return new StatusError(status.DATA_LOSS, `the server's stream of ${name} is inconsistent: ${what}`);
-}
-
-// OpenSSL's words for a handshake that failed on certificates: waiting
-// does not fix those, so they must not be retried as UNAVAILABLE.
-const TLS_REFUSAL = /certificate|SSL routines|self[- ]signed|unable to verify|alert/i;
-
-export function toStatusError(err: unknown): StatusError {
-  if (err instanceof StatusError) return err;
-  const code = grpcCodeOf(err);
-  if (code === undefined) return new StatusError(status.UNKNOWN, (err as Error)?.message ?? String(err), { cause: err });
-  const details = oneLine((err as ServiceError).details || (err as Error).message);
-  if (code === status.UNAVAILABLE && TLS_REFUSAL.test(details)) {
-    return new StatusError(status.UNAUTHENTICATED, `TLS handshake failed: ${details}`, { cause: err });
-  }
-  return new StatusError(code, details, { cause: err });
-}
-
-/** grpc-js details span lines and carry empty "Resolution note:" tails. */
-function oneLine(details: string): string {
-  return details
-    .replace(/\s*Resolution note:\s*(?=\)|$)/g, '')
-    .replace(/\s*\n\s*/g, ' ')
-    .trim()
-    .replace(/\.$/, '');
 }
 
 export function statRemote(client: FileServiceClient, name: string, signal?: AbortSignal): Promise<RemoteFile> {

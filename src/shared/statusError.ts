@@ -15,10 +15,6 @@ export class StatusError extends Error {
   }
 }
 
-export function isStatusError(err: unknown): err is StatusError {
-  return err instanceof StatusError;
-}
-
 /** grpc-js rejects calls with plain objects carrying `code` and `details`. */
 export function grpcCodeOf(err: unknown): status | undefined {
   if (err instanceof StatusError) return err.code;

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { access, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
 import { taskMapOf } from '../helpers/transfers.js';
 
-const exists = (file: string) => access(file).then(() => true, () => false);
 
 describe('grpc-client: the command line', function () {
   this.timeout(60_000);

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { access, copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
 import { runClient, startServerProcess, type ServerProcess } from '../helpers/processes.js';
 import { interruptedDownload, readTaskMap, taskMapOf } from '../helpers/transfers.js';
 
-const exists = (file: string) => access(file).then(() => true, () => false);
 
 describe('grpc-client get: the task states', function () {
   this.timeout(60_000);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,3 +28,7 @@ export async function tempDir(prefix = 'gft-'): Promise<{ dir: string; cleanup: 
 }
 
 export const MiB = 1024 * 1024;
+
+export function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}

@@ -4,15 +4,14 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { access, mkdir, readdir, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, truncate, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { protoPath as healthProto } from 'grpc-health-check';
 import { rawClient } from '../helpers/rawClient.js';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
 
-const exists = (file: string) => access(file).then(() => true, () => false);
 const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 
 type Ctor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & Record<string, (...args: unknown[]) => unknown>;
