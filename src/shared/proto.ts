@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from '../generated/filetransfer.js';
+import { decodeDataChunk, WireChunk } from './chunkCodec.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/filetransfer.proto', import.meta.url));
 
@@ -22,8 +23,27 @@ let cached: FileTransferPackage | undefined;
 
 /** The loaded contract, as server reflection needs it. */
 export function fileTransferDefinition(): protoLoader.PackageDefinition {
-  definition ??= protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+  definition ??= withChunkCodec(protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS));
   return definition;
+}
+
+/**
+ * Download's data chunks go through our own codec (see chunkCodec.ts);
+ * every other message, and any chunk it does not recognise, through
+ * protobufjs as before.
+ */
+function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.PackageDefinition {
+  const service = loaded['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition;
+  const download = service['Download']!;
+  const { responseSerialize, responseDeserialize } = download;
+  const fast: protoLoader.MethodDefinition<object, object> = {
+    ...download,
+    responseSerialize: (value: object) => (value instanceof WireChunk ? value.bytes : responseSerialize(value)),
+    responseDeserialize: (bytes: Buffer) => decodeDataChunk(bytes) ?? responseDeserialize(bytes),
+  };
+  // proto-loader lists each method under its proto name only; the client
+  // constructor derives the camelCase alias from originalName.
+  return { ...loaded, 'filetransfer.v1.FileService': { ...service, Download: fast } };
 }
 
 export function loadFileTransfer(): FileTransferPackage {

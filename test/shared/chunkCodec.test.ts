@@ -1,0 +1,72 @@
+import * as protoLoader from '@grpc/proto-loader';
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { CHUNK_HEADER_ROOM, decodeDataChunk, sealChunk, WireChunk } from '../../src/shared/chunkCodec.js';
+import { fileTransferDefinition, PROTO_PATH } from '../../src/shared/proto.js';
+
+// protobufjs, as proto-loader sets it up without our codec: the reference
+// both directions are checked against.
+const pristine = protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String, defaults: true, oneofs: true });
+const reference = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
+const ours = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
+
+function framed(data: Buffer): Buffer {
+  const frame = Buffer.alloc(CHUNK_HEADER_ROOM + data.length + 7, 0xee);
+  data.copy(frame, CHUNK_HEADER_ROOM);
+  return frame;
+}
+
+const offsets = [0, 1, 127, 128, 16_383, 16_384, 2 ** 32 + 5, 2 ** 49 - 1];
+const lengths = [0, 1, 127, 128, 300, 256 * 1024];
+
+describe('chunk codec', () => {
+  it('encodes data chunks that protobufjs decodes to the same offset and bytes', () => {
+    for (const offset of offsets) {
+      for (const length of lengths) {
+        const data = randomBytes(length);
+        const wire = sealChunk(framed(data), offset, length);
+        const decoded = reference.responseDeserialize(wire.bytes) as { data: Buffer; offset: string; sha256: string; info: unknown };
+        expect(decoded.offset, `offset ${offset}, length ${length}`).to.equal(String(offset));
+        expect(decoded.data.equals(data), `data at offset ${offset}, length ${length}`).to.equal(true);
+        expect(decoded.sha256).to.equal('');
+        expect(decoded.info).to.equal(null);
+      }
+    }
+  });
+
+  it("decodes protobufjs's data chunks as views, with the same fields", () => {
+    for (const offset of offsets) {
+      for (const length of lengths) {
+        const data = randomBytes(length);
+        const bytes = reference.responseSerialize({ offset: String(offset), data });
+        const decoded = decodeDataChunk(bytes);
+        expect(decoded, `offset ${offset}, length ${length}`).to.deep.equal({ data, offset: String(offset), info: null, sha256: '' });
+        if (length > 0) expect(decoded!.data.buffer).to.equal(bytes.buffer);
+      }
+    }
+  });
+
+  it('leaves info, digests, large offsets and malformed input to protobufjs', () => {
+    const info = reference.responseSerialize({ offset: '0', info: { name: 'a', size: '3', version: 'v', sha256: '', mtimeMs: '1' } });
+    const digest = reference.responseSerialize({ offset: '3', sha256: 'ab'.repeat(32) });
+    const huge = reference.responseSerialize({ offset: String(2n ** 62n + 3n), data: Buffer.from('x') });
+    const truncated = reference.responseSerialize({ offset: '5', data: Buffer.from('hello') }).subarray(0, 5);
+    for (const bytes of [info, digest, huge, truncated]) expect(decodeDataChunk(bytes)).to.equal(undefined);
+  });
+
+  it('keeps the Download method exact for every message, through either path', () => {
+    const data = randomBytes(1000);
+    const messages = [
+      { offset: '0', info: { name: 'a/b', size: '1000', version: 'v1', sha256: '', mtimeMs: '17' } },
+      { offset: '1000', sha256: 'cd'.repeat(32) },
+      { offset: String(2n ** 62n + 3n), data },
+      { offset: '4096', data },
+    ];
+    for (const message of messages) {
+      expect(ours.responseDeserialize(ours.responseSerialize(message))).to.deep.equal(reference.responseDeserialize(reference.responseSerialize(message)));
+    }
+    const wire = sealChunk(framed(data), 4096, data.length);
+    expect(wire).to.be.instanceOf(WireChunk);
+    expect(ours.responseDeserialize(ours.responseSerialize(wire))).to.deep.equal(reference.responseDeserialize(reference.responseSerialize(messages[3]!)));
+  });
+});
