@@ -18,11 +18,13 @@ export class BoundedWriter<T> {
     signal.addEventListener('abort', () => this.wake?.(), { once: true });
   }
 
-  async write(message: T): Promise<void> {
+  /** `onWritten` runs once grpc-js is done with `message`; never after a cancel. */
+  async write(message: T, onWritten?: () => void): Promise<void> {
     this.signal.throwIfAborted();
     this.inFlight += 1;
     this.call.write(message, () => {
       this.inFlight -= 1;
+      onWritten?.();
       this.wake?.();
     });
     while (this.inFlight >= this.maxInFlight) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { ServedFile } from './servedFile.js';
+import { BufferPool } from './bufferPool.js';
 import { changedWhileReading, readRange } from './readRange.js';
 
 const HASH_CHUNK = 1 << 20;
@@ -82,7 +83,11 @@ async function hashWhole(file: ServedFile): Promise<string> {
     const reopened = await handle.stat({ bigint: true });
     if (reopened.ino !== file.stat.ino || reopened.dev !== file.stat.dev) throw changedWhileReading();
     const hash = createHash('sha256');
-    for await (const { data } of readRange(handle, 0n, file.stat.size, HASH_CHUNK)) hash.update(data);
+    const pool = new BufferPool(HASH_CHUNK);
+    for await (const { data, frame } of readRange(handle, { start: 0n, end: file.stat.size, pool, readAhead: 2 })) {
+      hash.update(data);
+      pool.give(frame);
+    }
     await assertUnchanged(own);
     return hash.digest('hex');
   } finally {

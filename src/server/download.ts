@@ -2,8 +2,10 @@ import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
 import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
 import type { DownloadRequest__Output } from '../generated/filetransfer/v1/DownloadRequest.js';
+import { CHUNK_HEADER_ROOM, sealChunk, type WireChunk } from '../shared/chunkCodec.js';
 import { StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
+import { BufferPool } from './bufferPool.js';
 import { assertUnchanged, type DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
@@ -47,7 +49,7 @@ export function parseOffset(raw: string): bigint {
  * write is detected (ABORTED) before the call ends successfully.
  */
 export async function streamDownload(
-  call: ServerWritableStream<DownloadRequest__Output, Chunk>,
+  call: ServerWritableStream<DownloadRequest__Output, Chunk | WireChunk>,
   context: DownloadContext,
   signal: AbortSignal,
   outcome: DownloadOutcome,
@@ -73,9 +75,13 @@ export async function streamDownload(
 
     const writer = new BoundedWriter(call, signal, MAX_IN_FLIGHT);
     await writer.write({ offset: offset.toString(), info: fileInfoOf(file, known ?? '') });
-    for await (const { position, data } of readRange(file.handle, offset, size, context.chunkSize, READ_AHEAD)) {
+    const pool = new BufferPool(CHUNK_HEADER_ROOM + context.chunkSize);
+    const chunks = readRange(file.handle, { start: offset, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
+    for await (const { position, data, frame } of chunks) {
       inline?.update(data);
-      await writer.write({ offset: position.toString(), data });
+      // grpc-js has copied the message into its own frame by the time it
+      // calls back, so the buffer can take the next read.
+      await writer.write(sealChunk(frame, Number(position), data.length), () => pool.give(frame));
       outcome.bytesSent += data.length;
     }
     await assertUnchanged(file);

@@ -2,29 +2,52 @@ import { status } from '@grpc/grpc-js';
 import type { FileHandle } from 'node:fs/promises';
 import { StatusError } from '../shared/statusError.js';
 
+import type { BufferPool } from './bufferPool.js';
+
+export interface RangeOptions {
+  start: bigint;
+  /** Exclusive. */
+  end: bigint;
+  /** Chunks are read into buffers of this pool; its size bounds a chunk. */
+  pool: BufferPool;
+  /** Chunks read before they are asked for. */
+  readAhead: number;
+  /** Bytes left free in front of each chunk's data. */
+  headroom?: number;
+}
+
+export interface RangeChunk {
+  position: bigint;
+  /** The file's bytes. */
+  data: Buffer;
+  /**
+   * The pool buffer that holds them, `headroom` bytes in front of `data`,
+   * where a caller can encode a message header without copying the data.
+   * Give it back to the pool once `data` is no longer needed.
+   */
+  frame: Buffer;
+}
+
 /**
- * Reads [start, end) of an open file in chunks of at most `chunkSize`, with
- * positional reads so that several readers can share one descriptor. Up to
- * `readAhead` chunks are read before they are asked for, so the disk works
- * while the previous chunk is being sent; memory stays at that many chunks.
- * Each chunk is a fresh buffer the caller may keep. A file that shrinks
- * under us is an error, never a short result.
+ * Reads a range of an open file in chunks, with positional reads so that
+ * several readers can share one descriptor. Up to `readAhead` chunks are
+ * read before they are asked for, so the disk works while the previous
+ * chunk is being sent; memory stays at that many chunks plus those the
+ * caller holds. A file that shrinks under us is an error, never a short
+ * result.
  */
-export async function* readRange(
-  handle: FileHandle,
-  start: bigint,
-  end: bigint,
-  chunkSize: number,
-  readAhead = 2,
-): AsyncGenerator<{ position: bigint; data: Buffer }> {
-  const queue: Promise<{ position: bigint; data: Buffer }>[] = [];
-  let next = start;
+export async function* readRange(handle: FileHandle, options: RangeOptions): AsyncGenerator<RangeChunk> {
+  const { end, pool, readAhead } = options;
+  const headroom = options.headroom ?? 0;
+  const chunkSize = BigInt(pool.size - headroom);
+  const queue: Promise<RangeChunk>[] = [];
+  let next = options.start;
   const fill = () => {
     while (queue.length < readAhead && next < end) {
       const position = next;
-      const length = Number(end - position < BigInt(chunkSize) ? end - position : BigInt(chunkSize));
+      const length = Number(end - position < chunkSize ? end - position : chunkSize);
       next += BigInt(length);
-      const read = readChunk(handle, position, length);
+      const read = readChunk(handle, position, length, pool.take(), headroom);
       read.catch(() => undefined);
       queue.push(read);
     }
@@ -37,15 +60,14 @@ export async function* readRange(
   }
 }
 
-async function readChunk(handle: FileHandle, position: bigint, length: number): Promise<{ position: bigint; data: Buffer }> {
-  const data = Buffer.allocUnsafe(length);
+async function readChunk(handle: FileHandle, position: bigint, length: number, frame: Buffer, headroom: number): Promise<RangeChunk> {
   let filled = 0;
   while (filled < length) {
-    const { bytesRead } = await handle.read(data, filled, length - filled, Number(position) + filled);
+    const { bytesRead } = await handle.read(frame, headroom + filled, length - filled, Number(position) + filled);
     if (bytesRead === 0) throw changedWhileReading();
     filled += bytesRead;
   }
-  return { position, data };
+  return { position, data: frame.subarray(headroom, headroom + length), frame };
 }
 
 export function changedWhileReading(): StatusError {
