@@ -248,7 +248,7 @@ async function downloadAttempt(
     let hash = attempt.hash;
     if (!hash) {
       const fresh = createHash('sha256');
-      await locally('read', partPath, () => hashPrefix(handle, offset, fresh, options.signal));
+      if (offset > 0) await locally('read', partPath, () => hashPrefix(handle, offset, fresh, options.signal));
       hash = fresh;
     }
     attempt.hash = hash;

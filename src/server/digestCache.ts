@@ -83,7 +83,7 @@ async function hashWhole(file: ServedFile): Promise<string> {
     const reopened = await handle.stat({ bigint: true });
     if (reopened.ino !== file.stat.ino || reopened.dev !== file.stat.dev) throw changedWhileReading();
     const hash = createHash('sha256');
-    const pool = new BufferPool(HASH_CHUNK);
+    const pool = new BufferPool(HASH_CHUNK, 2);
     for await (const { data, frame } of readRange(handle, { start: 0n, end: file.stat.size, pool, readAhead: 2 })) {
       hash.update(data);
       pool.give(frame);

@@ -5,7 +5,7 @@ import type { DownloadRequest__Output } from '../generated/filetransfer/v1/Downl
 import { CHUNK_HEADER_ROOM, sealChunk, type WireChunk } from '../shared/chunkCodec.js';
 import { StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
-import { BufferPool } from './bufferPool.js';
+import type { BufferPool } from './bufferPool.js';
 import { assertUnchanged, type DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
@@ -21,7 +21,8 @@ const HEARTBEAT_MS = 5000;
 export interface DownloadContext {
   root: string;
   digests: DigestCache;
-  chunkSize: number;
+  /** Read buffers shared by all streams, CHUNK_HEADER_ROOM plus a chunk each. */
+  pool: BufferPool;
 }
 
 export interface DownloadOutcome {
@@ -75,7 +76,7 @@ export async function streamDownload(
 
     const writer = new BoundedWriter(call, signal, MAX_IN_FLIGHT);
     await writer.write({ offset: offset.toString(), info: fileInfoOf(file, known ?? '') });
-    const pool = new BufferPool(CHUNK_HEADER_ROOM + context.chunkSize);
+    const { pool } = context;
     const chunks = readRange(file.handle, { start: offset, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
     for await (const { position, data, frame } of chunks) {
       inline?.update(data);

@@ -4,10 +4,12 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import type { FileServiceHandlers } from '../generated/filetransfer/v1/FileService.js';
+import { CHUNK_HEADER_ROOM } from '../shared/chunkCodec.js';
 import { parsePrefix } from '../shared/names.js';
 import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
 import { grpcCodeOf } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
+import { BufferPool } from './bufferPool.js';
 import { DigestCache } from './digestCache.js';
 import { ServerMetrics } from './metrics.js';
 import type { TokenSet } from './tokenAuth.js';
@@ -59,6 +61,8 @@ export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 // A message must stay under grpc-js's default 4 MiB receive limit with its
 // framing, or every client fails with RESOURCE_EXHAUSTED.
 export const MAX_CHUNK_SIZE = 1024 * 1024;
+/** Read buffers kept for reuse once streams end. */
+const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Starts the file service and resolves once it accepts calls: the readiness
@@ -86,7 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.keepalive_time_ms': options.keepaliveTimeMs ?? 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
   });
-  const context: ServiceContext = { root, chunkSize, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
+  const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
+  const context: ServiceContext = { root, pool, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -127,14 +132,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
 interface ServiceContext {
   root: string;
-  chunkSize: number;
+  pool: BufferPool;
   digests: DigestCache;
   logger: Logger;
   tokens: TokenSet | undefined;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, chunkSize, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
+function handlers({ root, pool, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
   // One log line and one metrics sample per call. Never the metadata: it
   // carries the token.
   const logCall = (method: string, fields: Record<string, unknown>, started: number, err: unknown, peer: string) => {
@@ -150,7 +155,12 @@ function handlers({ root, chunkSize, digests, logger, tokens, metrics }: Service
     Download(call) {
       const started = Date.now();
       const cancel = new AbortController();
-      call.on('cancelled', () => cancel.abort());
+      let settled = false;
+      // grpc-js also emits 'cancelled' after a normal end; an abort then
+      // would only cost a DOMException per call.
+      call.on('cancelled', () => {
+        if (!settled) cancel.abort();
+      });
       // grpc-js reports a passed deadline only once it can send the status,
       // which a client that stopped reading may never let it do.
       const deadline = call.getDeadline();
@@ -161,9 +171,12 @@ function handlers({ root, chunkSize, digests, logger, tokens, metrics }: Service
       metrics?.streamStarted();
       (async () => {
         authorize(call.metadata);
-        await streamDownload(call, { root, digests, chunkSize }, cancel.signal, outcome);
+        await streamDownload(call, { root, digests, pool }, cancel.signal, outcome);
       })()
-        .finally(() => clearTimeout(deadlineTimer))
+        .finally(() => {
+          settled = true;
+          clearTimeout(deadlineTimer);
+        })
         .then(
         () => {
           call.end();
@@ -205,7 +218,12 @@ function handlers({ root, chunkSize, digests, logger, tokens, metrics }: Service
       const started = Date.now();
       let count = 0;
       const cancel = new AbortController();
-      call.on('cancelled', () => cancel.abort());
+      let settled = false;
+      // grpc-js also emits 'cancelled' after a normal end; an abort then
+      // would only cost a DOMException per call.
+      call.on('cancelled', () => {
+        if (!settled) cancel.abort();
+      });
       void (async () => {
         authorize(call.metadata);
         const prefix = parsePrefix(call.request.prefix);
