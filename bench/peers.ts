@@ -6,6 +6,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+// Run as users run them, through their shebang, which sets glibc's malloc
+// thresholds (see src/server/cli.ts); `node <file>` would skip it.
 const SERVER_BIN = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
 export const CLIENT_BIN = fileURLToPath(new URL('../dist/client/cli.js', import.meta.url));
 
@@ -28,7 +30,7 @@ export interface CallLog {
 
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */
 export async function startOurs(root: string): Promise<Started & { calls: CallLog[] }> {
-  const child = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SERVER_BIN, ['--root', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const calls: CallLog[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     try {

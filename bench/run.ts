@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       const out = path.join(outBase, `out-${id}`);
       const runOurs = async () => {
         await rm(out, { recursive: true, force: true });
-        return timed(process.execPath, [CLIENT_BIN, 'get', 'big.bin', '--server', server, '--out', out, '--quiet']);
+        return timed(CLIENT_BIN, ['get', 'big.bin', '--server', server, '--out', out, '--quiet']);
       };
       const runCurl = async () => {
         await rm(out, { recursive: true, force: true });
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       process.stderr.write('case 1b: 4 GiB into tmpfs, ours: peak memory\n');
       const out = path.join(shm, 'out-huge');
       await resetPeak(ours.pid);
-      const run = await timed(process.execPath, [CLIENT_BIN, 'get', 'huge.bin', '--server', server, '--out', out, '--quiet']);
+      const run = await timed(CLIENT_BIN, ['get', 'huge.bin', '--server', server, '--out', out, '--quiet']);
       await rm(out, { recursive: true, force: true });
       const serverPeak = (await rssOf(ours.pid)).peak;
       results.push({
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       if (nginx) await writeFile(urls, `${many.map(url).join('\n')}\n`);
       const runOurs = async () => {
         await rm(out, { recursive: true, force: true });
-        return timed(process.execPath, [CLIENT_BIN, 'get', '--from', list, '-j', '8', '--server', server, '--out', out, '--quiet']);
+        return timed(CLIENT_BIN, ['get', '--from', list, '-j', '8', '--server', server, '--out', out, '--quiet']);
       };
       const runAria = async () => {
         await rm(out, { recursive: true, force: true });
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       await resetPeak(ours.pid);
       await rm(out, { recursive: true, force: true });
       const oursFleet = await fleet((i) =>
-        timed(process.execPath, [CLIENT_BIN, 'get', 'mid.bin', '--server', server, '--out', path.join(out, String(i)), '--quiet']),
+        timed(CLIENT_BIN, ['get', 'mid.bin', '--server', server, '--out', path.join(out, String(i)), '--quiet']),
       );
       const serverPeak = (await rssOf(ours.pid)).peak;
       await rm(out, { recursive: true, force: true });
@@ -166,14 +166,14 @@ async function main(): Promise<void> {
       const out = path.join(shm, 'out-resume');
       await rm(out, { recursive: true, force: true });
       const before = ours.calls.length;
-      const child = spawn(process.execPath, [CLIENT_BIN, 'get', 'big.bin', '--server', server, '--out', out, '--quiet'], { stdio: 'ignore' });
+      const child = spawn(CLIENT_BIN, ['get', 'big.bin', '--server', server, '--out', out, '--quiet'], { stdio: 'ignore' });
       while (((await stat(path.join(out, 'big.bin.part')).catch(() => undefined))?.size ?? 0) < GiB / 2) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));
       const partial = (await stat(path.join(out, 'big.bin.part'))).size;
-      await timed(process.execPath, [CLIENT_BIN, 'get', 'big.bin', '--server', server, '--out', out, '--quiet']);
+      await timed(CLIENT_BIN, ['get', 'big.bin', '--server', server, '--out', out, '--quiet']);
       await waitFor(() => ours.calls.slice(before).filter((c) => c.method === 'Download').length >= 2);
       const sent = ours.calls
         .slice(before)

@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304 node
+// glibc hands freed 256 KiB message buffers back to the kernel and faults
+// fresh pages in for the next ones: tens of thousands of page faults per
+// GiB in each process. With these thresholds it keeps and reuses them
+// (measured: server page faults per GiB 35,000-64,000 -> under 1,000,
+// 1 GiB over loopback 5.3 s -> 3.8 s). Other C libraries ignore the variable.
 import { status } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
