@@ -11,7 +11,6 @@ import { text as readText } from 'node:stream/consumers';
 import { StatusError } from '../shared/statusError.js';
 import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
 import { describeFailure } from './describeFailure.js';
-import { checkHealth } from './health.js';
 import { DEFAULT_CONCURRENCY } from './batch.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from './fileClient.js';
 import { outputPathsOf } from './outputPaths.js';
@@ -89,6 +88,9 @@ addConnectionFlags(program
   .action(async (service: string, options: ConnectionFlags) => {
     try {
       const { credentials } = await resolveConnection(options);
+      // Loaded here: grpc-health-check parses its .proto on import, which
+      // every other command would pay for at startup.
+      const { checkHealth } = await import('./health.js');
       const state = await checkHealth(options.server, service, credentials);
       process.stdout.write(`${state}\n`);
       process.exitCode = state === 'SERVING' ? 0 : EXIT_FAILED;

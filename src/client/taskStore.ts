@@ -2,7 +2,6 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { STALE_MS } from './fileLock.js';
 
@@ -44,6 +43,10 @@ export class TaskStore {
   private lastWrite: Promise<void> = Promise.resolve();
   private lastWriteAt = 0;
   private nextWrite: Promise<void> | undefined;
+  /** Ends the pause before the next write; set while one is waiting. */
+  private endPause: (() => void) | undefined;
+  /** Set by flushed(): no more pauses, the caller is about to exit. */
+  private hurry = false;
 
   private constructor(
     readonly file: string,
@@ -159,9 +162,32 @@ export class TaskStore {
     return record;
   }
 
-  /** Resolves once every change made so far is on disk. */
+  /**
+   * Resolves once every change made so far is on disk, writing at once
+   * rather than after the coalescing pause: a CLI that is done would
+   * otherwise idle up to FLUSH_INTERVAL_MS before it exits.
+   */
   async flushed(): Promise<void> {
-    while (this.pending.size > 0) await this.scheduleWrite();
+    this.hurry = true;
+    this.endPause?.();
+    try {
+      while (this.pending.size > 0) await this.scheduleWrite();
+    } finally {
+      this.hurry = false;
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.hurry || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.endPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.endPause = end;
+    });
   }
 
   private scheduleWrite(): Promise<void> {
@@ -169,7 +195,7 @@ export class TaskStore {
     // behind the write under way, which may have missed this change.
     if (!this.nextWrite) {
       const next = this.lastWrite
-        .then(() => sleep(Math.max(0, this.lastWriteAt + FLUSH_INTERVAL_MS - Date.now())))
+        .then(() => this.pause(this.lastWriteAt + FLUSH_INTERVAL_MS - Date.now()))
         .then(() => {
           this.nextWrite = undefined;
           return this.flush();
