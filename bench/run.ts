@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileServiceClient } from '../src/generated/filetransfer/v1/FileService.js';
+import { FileClient } from '../src/client/fileClient.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
 import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
 import { CLIENT_BIN, have, startNginx, startOurs } from './peers.js';
@@ -158,6 +159,47 @@ async function main(): Promise<void> {
         },
         goal: 'aggregate ≥ 80% of one stream; slowest ≥ 50% of fastest',
         met: oursFleet.aggregateMiBs >= 0.8 * singleRate && oursFleet.fairness >= 0.5,
+      });
+    }
+
+    if (want('4b')) {
+      // The same fan-out without 32 Node startups: 32 library clients in this
+      // process, each on a connection of its own, so the server sees 32 peers
+      // and the clients share one core as a single stream's client does.
+      process.stderr.write('case 4b: 32 library clients in one process × 64 MiB\n');
+      const out = path.join(shm, 'out-lib');
+      const fetchMid = async (folder: string) => {
+        const client = new FileClient({ server, out: folder, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+        const started = process.hrtime.bigint();
+        try {
+          await client.download('mid.bin');
+        } finally {
+          await client.close();
+        }
+        return Number(process.hrtime.bigint() - started) / 1e9;
+      };
+      const singles: number[] = [];
+      for (let run = 0; run < RUNS; run += 1) {
+        await rm(out, { recursive: true, force: true });
+        singles.push(await fetchMid(path.join(out, 'single')));
+      }
+      const singleRate = 64 / median(singles);
+      await rm(out, { recursive: true, force: true });
+      await resetPeak(ours.pid);
+      const started = process.hrtime.bigint();
+      const seconds = await Promise.all(Array.from({ length: 32 }, (_, i) => fetchMid(path.join(out, String(i)))));
+      const aggregate = (32 * 64) / (Number(process.hrtime.bigint() - started) / 1e9);
+      const rates = seconds.map((s) => 64 / s);
+      const fairness = Math.min(...rates) / Math.max(...rates);
+      const serverPeak = (await rssOf(ours.pid)).peak;
+      await rm(out, { recursive: true, force: true });
+      results.push({
+        id: '4b',
+        title: '32 library clients in one process × 64 MiB: aggregate MiB/s',
+        ours: aggregate,
+        extra: { singleStreamMiBs: singleRate, aggregateOverSingle: aggregate / singleRate, fairness, serverPeakRssMiB: serverPeak },
+        goal: 'aggregate ≥ 80% of one stream; slowest ≥ 50% of fastest',
+        met: aggregate >= 0.8 * singleRate && fairness >= 0.5,
       });
     }
 

@@ -13,6 +13,8 @@ export interface ConnectOptions {
   token?: string;
   /** Bytes per second the caller paces downloads to, if it does. */
   limitRate?: number;
+  /** More grpc-js channel options; they win over ours, interceptors run after the token's. */
+  channelOptions?: grpc.ChannelOptions;
 }
 
 /**
@@ -26,9 +28,11 @@ export function flowControlWindow(limitRate: number | undefined): number {
 
 export function connect(server: string, options: ConnectOptions = {}): FileServiceClient {
   const { FileService } = loadFileTransfer();
+  const { interceptors = [], ...extra } = options.channelOptions ?? {};
   return new FileService(server, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc-node.flow_control_window': flowControlWindow(options.limitRate),
-    ...(options.token === undefined ? {} : { interceptors: [bearer(options.token)] }),
+    ...extra,
+    interceptors: options.token === undefined ? interceptors : [bearer(options.token), ...interceptors],
   });
 }
 

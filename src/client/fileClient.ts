@@ -30,6 +30,12 @@ export interface FileClientOptions {
   retryForMs?: number;
   /** Treat a stream that delivers nothing for this long as dropped. */
   stallTimeoutMs?: number;
+  /**
+   * More grpc-js channel options, e.g. keepalive settings, or
+   * `'grpc.use_local_subchannel_pool': 1` for a connection of its own
+   * (grpc-js otherwise shares one between clients of the same server).
+   */
+  channelOptions?: grpc.ChannelOptions;
 }
 
 export const DEFAULT_RETRY_FOR_MS = 60_000;
@@ -41,7 +47,12 @@ export class FileClient {
   private context: Promise<TransferContext> | undefined;
 
   constructor(private readonly options: FileClientOptions) {
-    this.client = connect(options.server, { credentials: options.credentials, token: options.token, limitRate: options.limitRate });
+    this.client = connect(options.server, {
+      credentials: options.credentials,
+      token: options.token,
+      limitRate: options.limitRate,
+      channelOptions: options.channelOptions,
+    });
   }
 
   /** Downloads `name` into the output folder, resuming whatever is there. */
