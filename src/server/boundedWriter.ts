@@ -13,7 +13,8 @@ export class BoundedWriter<T> {
   constructor(
     private readonly call: ServerWritableStream<unknown, T>,
     private readonly signal: AbortSignal,
-    private readonly maxInFlight = 2,
+    /** A number, or a function asked before each write, for a limit that moves. */
+    private readonly maxInFlight: number | (() => number) = 2,
   ) {
     signal.addEventListener('abort', () => this.wake?.(), { once: true });
   }
@@ -27,7 +28,7 @@ export class BoundedWriter<T> {
       onWritten?.();
       this.wake?.();
     });
-    while (this.inFlight >= this.maxInFlight) {
+    while (this.inFlight >= (typeof this.maxInFlight === 'number' ? this.maxInFlight : this.maxInFlight())) {
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
       this.signal.throwIfAborted();

@@ -6,15 +6,16 @@ import { CHUNK_HEADER_ROOM, sealChunk, type WireChunk } from '../shared/chunkCod
 import { StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import type { BufferPool } from './bufferPool.js';
+import type { StreamBudget } from './streamBudget.js';
 import { assertUnchanged, type DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
 
-// Per stream, at most MAX_IN_FLIGHT chunks wait in grpc-js and READ_AHEAD
+// Per stream, at most the budget's share of chunks (8 when alone: fewer
+// starved the socket between write callbacks) wait in grpc-js and READ_AHEAD
 // more are being read: with 256 KiB chunks, about 3 MiB however slow the
-// reader. Fewer in flight starved the socket between write callbacks.
-const MAX_IN_FLIGHT = 8;
+// reader.
 const READ_AHEAD = 3;
 const HEARTBEAT_MS = 5000;
 
@@ -23,6 +24,8 @@ export interface DownloadContext {
   digests: DigestCache;
   /** Read buffers shared by all streams, CHUNK_HEADER_ROOM plus a chunk each. */
   pool: BufferPool;
+  /** How many chunks this stream may have waiting in grpc-js. */
+  budget: StreamBudget;
 }
 
 export interface DownloadOutcome {
@@ -58,6 +61,7 @@ export async function streamDownload(
   const offset = parseOffset(call.request.offset);
   outcome.offset = offset.toString();
   const file = await openServedFile(context.root, call.request.name);
+  const leave = context.budget.join();
   let fullDigest: Promise<string> | undefined;
   try {
     const expected = call.request.expectedVersion;
@@ -74,7 +78,7 @@ export async function streamDownload(
     const inline: Hash | undefined = known === undefined && offset === 0n ? createHash('sha256') : undefined;
     if (known === undefined && inline === undefined) fullDigest = context.digests.digestOf(file);
 
-    const writer = new BoundedWriter(call, signal, MAX_IN_FLIGHT);
+    const writer = new BoundedWriter(call, signal, () => context.budget.share());
     await writer.write({ offset: offset.toString(), info: fileInfoOf(file, known ?? '') });
     const { pool } = context;
     const chunks = readRange(file.handle, { start: offset, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
@@ -92,6 +96,7 @@ export async function streamDownload(
       await writer.write({ offset: size.toString(), sha256: digest });
     }
   } finally {
+    leave();
     await closeQuietly(file);
   }
 }

@@ -10,6 +10,7 @@ import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
 import { grpcCodeOf } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
+import { StreamBudget } from './streamBudget.js';
 import { DigestCache } from './digestCache.js';
 import { ServerMetrics } from './metrics.js';
 import type { TokenSet } from './tokenAuth.js';
@@ -63,6 +64,10 @@ export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 export const MAX_CHUNK_SIZE = 1024 * 1024;
 /** Read buffers kept for reuse once streams end. */
 const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Chunks waiting in grpc-js, over all streams (see StreamBudget). */
+const IN_FLIGHT_BUDGET_BYTES = 16 * 1024 * 1024;
+const MIN_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 8;
 
 /**
  * Starts the file service and resolves once it accepts calls: the readiness
@@ -91,7 +96,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.keepalive_timeout_ms': 20_000,
   });
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
-  const context: ServiceContext = { root, pool, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
+  const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
+  const context: ServiceContext = { root, pool, budget, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -133,13 +139,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 interface ServiceContext {
   root: string;
   pool: BufferPool;
+  budget: StreamBudget;
   digests: DigestCache;
   logger: Logger;
   tokens: TokenSet | undefined;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, pool, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
+function handlers({ root, pool, budget, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
   // One log line and one metrics sample per call. Never the metadata: it
   // carries the token.
   const logCall = (method: string, fields: Record<string, unknown>, started: number, err: unknown, peer: string) => {
@@ -171,7 +178,7 @@ function handlers({ root, pool, digests, logger, tokens, metrics }: ServiceConte
       metrics?.streamStarted();
       (async () => {
         authorize(call.metadata);
-        await streamDownload(call, { root, digests, pool }, cancel.signal, outcome);
+        await streamDownload(call, { root, digests, pool, budget }, cancel.signal, outcome);
       })()
         .finally(() => {
           settled = true;

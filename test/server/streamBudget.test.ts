@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { StreamBudget } from '../../src/server/streamBudget.js';
+
+describe('StreamBudget', () => {
+  it('gives a lone stream the most, and splits the allowance as streams join', () => {
+    const budget = new StreamBudget(64, 2, 8);
+    expect(budget.share()).to.equal(8);
+    const leaves = Array.from({ length: 16 }, () => budget.join());
+    expect(budget.share()).to.equal(4);
+    leaves.push(...Array.from({ length: 16 }, () => budget.join()));
+    expect(budget.share()).to.equal(2);
+    leaves.push(...Array.from({ length: 100 }, () => budget.join()));
+    expect(budget.share(), 'never below the minimum').to.equal(2);
+    for (const leave of leaves.splice(8)) leave();
+    expect(budget.share()).to.equal(8);
+  });
+
+  it('counts a stream out once, however often it leaves', () => {
+    const budget = new StreamBudget(16, 1, 16);
+    const first = budget.join();
+    budget.join();
+    budget.join();
+    expect(budget.share()).to.equal(5);
+    first();
+    first();
+    expect(budget.share()).to.equal(8);
+  });
+});
