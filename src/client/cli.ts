@@ -17,6 +17,7 @@ import { outputPathsOf } from './outputPaths.js';
 import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
 import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
 import { ORDERS, parseList, type BatchItem, type Order } from './schedule.js';
+import { PACKAGE_VERSION } from '../shared/packageVersion.js';
 
 // grpc-js names the TLS server by its address, and Node warns about IP
 // addresses there on every connection: noise for a person at a terminal.
@@ -40,6 +41,7 @@ const outOption = () => new Option('-o, --out <dir>', 'folder that downloads go 
 const dbOption = () => new Option('--db <file>', 'task map file (default: <out>/.grpc-client-tasks.json)');
 
 const program = new Command('grpc-client')
+  .version(PACKAGE_VERSION)
   .description('Download files from a grpc-server, resuming after any interruption and verifying each by SHA-256.')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, startServer, type ServerOptions } from './server.js';
 import { TokenSet } from './tokenAuth.js';
+import { PACKAGE_VERSION } from '../shared/packageVersion.js';
 
 const GRACE_MS = 5000;
 
@@ -21,6 +22,7 @@ function integer(min: number, max: number) {
 }
 
 const program = new Command('grpc-server')
+  .version(PACKAGE_VERSION)
   .description('Serve the files of a folder over gRPC (filetransfer.v1.FileService) with resumable downloads.')
   .option('--root <dir>', 'folder to serve; nothing outside it is ever read', 'serverFiles')
   .option('--host <host>', 'address to listen on', '127.0.0.1')

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
@@ -45,6 +45,13 @@ describe('grpc-client: the command line', function () {
     expect(run.stderr).to.equal('', 'no progress bar or noise when stderr is not a TTY');
     expect(await sha256File(path.join(out, 'nested', 'deeper', 'b.txt'))).to.equal(sha256(Buffer.from('bee\n')));
     expect(await sha256File(path.join(out, 'a.bin'))).to.equal(sha256(content));
+  });
+
+  it('prints the package version with --version', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const run = await runClient(['--version']);
+    expect(run.code).to.equal(0);
+    expect(run.stdout.trim()).to.equal(version);
   });
 
   it('prints nothing but errors with --quiet', async () => {

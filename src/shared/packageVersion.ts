@@ -1,0 +1,4 @@
+import { readFileSync } from 'node:fs';
+
+/** This package's version, for the CLIs' --version; package.json sits two levels up from src/ and dist/ alike. */
+export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
