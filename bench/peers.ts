@@ -1,6 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +12,29 @@ import { fileURLToPath } from 'node:url';
 // thresholds (see src/server/cli.ts); `node <file>` would skip it.
 const SERVER_BIN = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
 export const CLIENT_BIN = fileURLToPath(new URL('../dist/client/cli.js', import.meta.url));
+
+const FLOOR = fileURLToPath(new URL('./floor.ts', import.meta.url));
+
+/** The glibc tunables our bins set in their shebang, for processes the bench starts itself. */
+function binEnv(): NodeJS.ProcessEnv {
+  const shebang = readFileSync(CLIENT_BIN, 'utf8').split('\n', 1)[0]!;
+  const tunables = /GLIBC_TUNABLES=(\S+)/.exec(shebang)?.[1];
+  return tunables ? { ...process.env, GLIBC_TUNABLES: tunables } : process.env;
+}
+
+/** bench/floor.ts as a server; `fetch()` runs its client once and returns the stream's seconds. */
+export async function startFloor(): Promise<{ fetch(): Promise<number>; stop(): Promise<void> }> {
+  const env = binEnv();
+  const child = spawn(process.execPath, ['--import', 'tsx', FLOOR, 'server'], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const [port] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    fetch: async () => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', FLOOR, 'client', port], { env });
+      return Number(stdout.trim());
+    },
+    stop: () => stop(child),
+  };
+}
 
 export function have(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;

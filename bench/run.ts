@@ -14,7 +14,7 @@ import type { FileServiceClient } from '../src/generated/filetransfer/v1/FileSer
 import { FileClient } from '../src/client/fileClient.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
 import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
-import { CLIENT_BIN, have, startNginx, startOurs } from './peers.js';
+import { CLIENT_BIN, have, startFloor, startNginx, startOurs } from './peers.js';
 import { writeReport, type CaseResult } from './report.js';
 
 const MiB = 1024 * 1024;
@@ -79,6 +79,26 @@ async function main(): Promise<void> {
       );
     };
     if (want('1')) await oneFile('1', '1 GiB into tmpfs: seconds, ours vs nginx + curl', shm, 1.25);
+    if (want('1f')) {
+      process.stderr.write('case 1f: 1 GiB over a bare grpc-js stream\n');
+      const floor = await startFloor();
+      stoppers.push(() => floor.stop());
+      await floor.fetch();
+      const runs: number[] = [];
+      for (let run = 0; run < RUNS; run += 1) runs.push(await floor.fetch());
+      const startups: number[] = [];
+      for (let run = 0; run < RUNS; run += 1) startups.push((await timed(CLIENT_BIN, ['--version'])).seconds);
+      const curl = results.find((r) => r.id === '1')?.theirs;
+      results.push({
+        id: '1f',
+        title: '1 GiB over a bare grpc-js stream, no file, no hash: seconds from call to last byte, vs case 1 curl',
+        ours: median(runs),
+        theirs: curl,
+        ratio: curl === undefined ? undefined : median(runs) / curl,
+        extra: { clientStartupSeconds: median(startups) },
+        goal: 'none: what grpc-js alone costs, under case 1',
+      });
+    }
     if (want('2')) await oneFile('2', '1 GiB onto disk: seconds, ours vs nginx + curl', disk, 1.05);
 
     if (want('1b')) {
