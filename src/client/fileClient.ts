@@ -6,6 +6,7 @@ import type { FileServiceClient } from '../generated/filetransfer/v1/FileService
 import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect } from './connect.js';
+import { FolderSyncer } from './folderSync.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
@@ -111,6 +112,7 @@ export class FileClient {
         // The map, its lock and lowdb's temporary file beside it.
         reserved: [dbFile, `${dbFile}.lock`, path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`)],
         checkedFolders: new Set<string>(),
+        folderSyncer: new FolderSyncer(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { StatusError } from '../shared/statusError.js';
@@ -50,7 +50,7 @@ export async function acquireLock(target: string, lockPath: string, options: Loc
       return {
         release: async () => {
           // Only our own pid: after a takeover the file is the new holder's.
-          if ((await lockHolder(lockPath)) === process.pid) await rm(ownerFileOf(lockPath), { force: true });
+          if ((await lockHolder(lockPath)) === process.pid) await unlink(ownerFileOf(lockPath)).catch(() => undefined);
           await release().catch(() => undefined);
         },
       };

@@ -9,6 +9,7 @@ import type { FileServiceClient } from '../generated/filetransfer/v1/FileService
 import { StatusError } from '../shared/statusError.js';
 import { toStatusError } from './callError.js';
 import { acquireLock, lockLostError } from './fileLock.js';
+import type { FolderSyncer } from './folderSync.js';
 import { LocalIoError, locally } from './localIoError.js';
 import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
 import { RateLimiter } from './rateLimiter.js';
@@ -28,6 +29,8 @@ export interface TransferContext {
   stallTimeoutMs: number;
   /** Output folders already created and found to be real folders. */
   checkedFolders: Set<string>;
+  /** Folder fsyncs after renames, shared between downloads. */
+  folderSyncer: FolderSyncer;
   /** Pacing shared by every download of this client, if any. */
   limiter: RateLimiter | undefined;
 }
@@ -306,7 +309,7 @@ async function downloadAttempt(
   options.signal?.throwIfAborted();
   await locally('publish', finalPath, async () => {
     await rename(partPath, finalPath);
-    await syncFolder(path.dirname(finalPath));
+    await context.folderSyncer.sync(path.dirname(finalPath));
   });
   // Not awaited either: a published file whose record was lost in a crash
   // is verified against the server's digest and kept (state "unverified").
@@ -415,15 +418,5 @@ async function sizeOf(file: string): Promise<number | null> {
     return info.isFile() ? info.size : null;
   } catch {
     return null;
-  }
-}
-
-/** Makes a rename durable across a power cut, not just a process kill. */
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
