@@ -15,6 +15,7 @@ import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { decideRetry } from './retryPolicy.js';
+import { Writeback } from './writeback.js';
 import { planTask, type TaskState } from './taskState.js';
 import type { TaskStore } from './taskStore.js';
 
@@ -244,6 +245,7 @@ async function downloadAttempt(
   // The destination is opened (and a resumed partial hashed) before the call
   // starts: a grpc-js stream that nobody reads yet buffers without limit.
   const handle = await locally('open', partPath, () => open(partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
+  const writeback = new Writeback(handle);
   let remote: RemoteFile | undefined;
   let digest: string;
   try {
@@ -277,6 +279,7 @@ async function downloadAttempt(
           if (message.offset !== String(attempt.received)) throw protocolError(name, `data for offset ${message.offset} arrived at ${attempt.received}`);
           if (attempt.received + message.data.length > remote.size) throw protocolError(name, 'the server sent more bytes than the file has');
           writeAll(partPath, handle, message.data, attempt.received);
+          writeback.wrote(message.data.length);
           hash.update(message.data);
           attempt.received += message.data.length;
           options.onProgress?.({ name, received: attempt.received, size: remote.size, attemptOffset: offset });
@@ -301,8 +304,9 @@ async function downloadAttempt(
       await unlink(partPath).catch(() => undefined);
       throw new StatusError(status.DATA_LOSS, `sha256 mismatch for ${name}: got ${digest}, the server says ${expected}; the partial was discarded`);
     }
-    await locally('sync', partPath, () => handle.sync());
+    await locally('sync', partPath, () => writeback.finish());
   } finally {
+    await writeback.settled();
     await handle.close().catch(() => undefined);
   }
   // Whoever took over a lost lock may be writing this partial now.
