@@ -37,6 +37,13 @@ const asParser =
     }
   };
 
+// `grpc-client ls | head` closes our stdout early. That only ends what the
+// reader wanted to see: the command goes on (a download still completes and
+// saves its task map), without a stack trace for the lost output.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const outOption = () => new Option('-o, --out <dir>', 'folder that downloads go into').default('downloads');
 const dbOption = () => new Option('--db <file>', 'task map file (default: <out>/.grpc-client-tasks.json)');
 

@@ -54,6 +54,15 @@ describe('grpc-client: the command line', function () {
     expect(run.stdout.trim()).to.equal(version);
   });
 
+  it('ends quietly when whoever reads its output goes away (ls | head)', async () => {
+    const client = spawnClient(['ls', '--server', server.address]);
+    // Closed before the listing arrives: every line it prints hits EPIPE.
+    client.process.stdout!.destroy();
+    const run = await client.done;
+    expect(run.stderr).to.not.match(/EPIPE|Error/);
+    expect(run.code).to.equal(0);
+  });
+
   it('prints nothing but errors with --quiet', async () => {
     const run = await get('a.bin', '--quiet');
     expect(run.code).to.equal(0);
