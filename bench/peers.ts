@@ -8,17 +8,17 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-// Run as users run them, through their shebang, which sets glibc's malloc
-// thresholds (see src/server/cli.ts); `node <file>` would skip it.
+// Run as users run them, through their launcher lines, which set glibc's
+// malloc thresholds (see src/server/cli.ts); `node <file>` would skip them.
 const SERVER_BIN = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
 export const CLIENT_BIN = fileURLToPath(new URL('../dist/client/cli.js', import.meta.url));
 
 const FLOOR = fileURLToPath(new URL('./floor.ts', import.meta.url));
 
-/** The glibc tunables our bins set in their shebang, for processes the bench starts itself. */
+/** The glibc tunables our bins' launcher lines add, for processes the bench starts itself. */
 function binEnv(): NodeJS.ProcessEnv {
-  const shebang = readFileSync(CLIENT_BIN, 'utf8').split('\n', 1)[0]!;
-  const tunables = /GLIBC_TUNABLES=(\S+)/.exec(shebang)?.[1];
+  const launcher = readFileSync(CLIENT_BIN, 'utf8').split('\n', 2)[1] ?? '';
+  const tunables = /(glibc\.malloc\.[^"]+)"/.exec(launcher)?.[1];
   return tunables ? { ...process.env, GLIBC_TUNABLES: tunables } : process.env;
 }
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { spawnClient, startServerProcess, waitForSize } from '../helpers/processes.js';
@@ -33,6 +34,28 @@ describe('grpc-server: start and stop', function () {
       const order = server.logs.map((entry) => entry.method ?? entry.msg);
       expect(order.indexOf('Download')).to.be.greaterThan(order.findIndex((msg) => msg.startsWith('shutting down')), 'the download was still running at SIGTERM');
     } finally {
+      await cleanup();
+    }
+  });
+
+  it('runs as an executable: its launcher lines exec node in the same pid, with the malloc thresholds', async () => {
+    const { dir, cleanup } = await tempDir();
+    const child = spawn(SERVER_BIN, ['--root', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      expect(line).to.match(/^grpc-server listening on /);
+      // The pid we started is node itself, not a shell waiting on it.
+      const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+      expect(path.basename(cmdline[0]!)).to.equal('node');
+      expect(cmdline[1]).to.equal(SERVER_BIN);
+      const environ = await readFile(`/proc/${child.pid}/environ`, 'utf8');
+      expect(environ).to.include('glibc.malloc.trim_threshold=');
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      const [, signal] = await exited;
+      expect(signal).to.equal('SIGKILL');
+    } finally {
+      child.kill('SIGKILL');
       await cleanup();
     }
   });
