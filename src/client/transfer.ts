@@ -305,6 +305,15 @@ async function downloadAttempt(
       throw new StatusError(status.DATA_LOSS, `sha256 mismatch for ${name}: got ${digest}, the server says ${expected}; the partial was discarded`);
     }
     await locally('sync', partPath, () => writeback.finish());
+  } catch (err) {
+    // A background sync that failed outranks whatever ended the attempt:
+    // the kernel reports a writeback error once, so a retry's fsync on a
+    // new descriptor would pass over bytes that never reached the disk.
+    await writeback.settled();
+    if (writeback.failure !== undefined && !(err instanceof LocalIoError)) {
+      throw new LocalIoError('sync', partPath, writeback.failure as NodeJS.ErrnoException);
+    }
+    throw err;
   } finally {
     await writeback.settled();
     await handle.close().catch(() => undefined);

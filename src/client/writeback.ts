@@ -12,7 +12,7 @@ const EVERY_BYTES = 64 * 1024 * 1024;
 export class Writeback {
   private unsynced = 0;
   private running: Promise<void> | undefined;
-  private failure: unknown;
+  private failed: unknown;
 
   constructor(
     private readonly handle: FileHandle,
@@ -27,11 +27,16 @@ export class Writeback {
     this.running = this.handle
       .datasync()
       .catch((err: unknown) => {
-        this.failure ??= err;
+        this.failed ??= err;
       })
       .finally(() => {
         this.running = undefined;
       });
+  }
+
+  /** What the first failed background sync threw, if one did. */
+  get failure(): unknown {
+    return this.failed;
   }
 
   /** Waits for a background sync under way: the handle must not close under it. */
@@ -42,7 +47,7 @@ export class Writeback {
   /** Makes every byte durable, or throws what a background sync hit. */
   async finish(): Promise<void> {
     await this.settled();
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failed !== undefined) throw this.failed;
     await this.handle.sync();
   }
 }
