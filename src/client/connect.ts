@@ -13,7 +13,7 @@ export interface ConnectOptions {
   token?: string;
   /** Bytes per second the caller paces downloads to, if it does. */
   limitRate?: number;
-  /** More grpc-js channel options; they win over ours, interceptors run after the token's. */
+  /** More grpc-js channel options; they win over ours; interceptors (or providers) run after the token's. */
   channelOptions?: grpc.ChannelOptions;
 }
 
@@ -28,11 +28,18 @@ export function flowControlWindow(limitRate: number | undefined): number {
 
 export function connect(server: string, options: ConnectOptions = {}): FileServiceClient {
   const { FileService } = loadFileTransfer();
-  const { interceptors = [], ...extra } = options.channelOptions ?? {};
+  const { interceptors = [], interceptor_providers: providers = [], ...extra } = options.channelOptions ?? {};
+  const auth: grpc.Interceptor[] = options.token === undefined ? [] : [bearer(options.token)];
+  // grpc-js refuses interceptors beside interceptor providers: the token's
+  // goes with whichever kind the caller uses.
+  const chain =
+    providers.length > 0
+      ? { interceptor_providers: [...auth.map((interceptor) => () => interceptor), ...providers] }
+      : { interceptors: [...auth, ...interceptors] };
   return new FileService(server, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc-node.flow_control_window': flowControlWindow(options.limitRate),
     ...extra,
-    interceptors: options.token === undefined ? interceptors : [bearer(options.token), ...interceptors],
+    ...chain,
   });
 }
 

@@ -45,8 +45,8 @@ export class TaskStore {
   private nextWrite: Promise<void> | undefined;
   /** Ends the pause before the next write; set while one is waiting. */
   private endPause: (() => void) | undefined;
-  /** Set by flushed(): no more pauses, the caller is about to exit. */
-  private hurry = false;
+  /** Callers of flushed() waiting: no more pauses while any is. */
+  private hurrying = 0;
 
   private constructor(
     readonly file: string,
@@ -168,17 +168,17 @@ export class TaskStore {
    * otherwise idle up to FLUSH_INTERVAL_MS before it exits.
    */
   async flushed(): Promise<void> {
-    this.hurry = true;
+    this.hurrying += 1;
     this.endPause?.();
     try {
       while (this.pending.size > 0) await this.scheduleWrite();
     } finally {
-      this.hurry = false;
+      this.hurrying -= 1;
     }
   }
 
   private pause(ms: number): Promise<void> {
-    if (this.hurry || ms <= 0) return Promise.resolve();
+    if (this.hurrying > 0 || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const end = () => {
         clearTimeout(timer);

@@ -19,7 +19,11 @@ export class BoundedWriter<T> {
     signal.addEventListener('abort', () => this.wake?.(), { once: true });
   }
 
-  /** `onWritten` runs once grpc-js is done with `message`; never after a cancel. */
+  /**
+   * `onWritten` runs once grpc-js is done with `message`: sent, or dropped
+   * unsent by a cancel (writes still queued then are called back with an
+   * error; one grpc-js holds at the cancel may never be).
+   */
   async write(message: T, onWritten?: () => void): Promise<void> {
     this.signal.throwIfAborted();
     this.inFlight += 1;

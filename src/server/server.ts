@@ -239,7 +239,11 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
           await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
           count += 1;
         }
-      })().then(
+      })()
+        .finally(() => {
+          settled = true;
+        })
+        .then(
         () => {
           call.end();
           logCall('List', { prefix: call.request.prefix, count }, started, undefined, call.getPeer());

@@ -8,6 +8,7 @@ import { mkdir, readdir, truncate, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { protoPath as healthProto } from 'grpc-health-check';
+import { FileClient } from '../../src/client/fileClient.js';
 import { rawClient } from '../helpers/rawClient.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
@@ -193,6 +194,26 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
       const viaEnv = await runClient(['ls', '--server', server.address], { GRPC_FILE_TOKEN: 'first-secret-token' });
       expect(viaEnv.code, viaEnv.stderr).to.equal(0);
+    });
+
+    it('sends the token beside interceptor providers a library caller brings', async () => {
+      let seen = 0;
+      const counting: grpc.InterceptorProvider = () => (options, nextCall) => {
+        seen += 1;
+        return new grpc.InterceptingCall(nextCall(options));
+      };
+      const client = new FileClient({
+        server: server.address,
+        out: outDir(),
+        token: 'first-secret-token',
+        channelOptions: { interceptor_providers: [counting] },
+      });
+      try {
+        expect((await client.list('')).map((file) => file.name)).to.include('f.bin');
+        expect(seen).to.equal(1);
+      } finally {
+        await client.close();
+      }
     });
 
     it('counts the bytes of a download on /metrics', async () => {
