@@ -15,9 +15,9 @@ import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { decideRetry } from './retryPolicy.js';
-import { Writeback } from './writeback.js';
 import { planTask, type TaskState } from './taskState.js';
 import type { TaskStore } from './taskStore.js';
+import { Writeback } from './writeback.js';
 
 export interface TransferContext {
   client: FileServiceClient;

@@ -6,11 +6,11 @@ import { CHUNK_HEADER_ROOM, sealChunk, type WireChunk } from '../shared/chunkCod
 import { StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import type { BufferPool } from './bufferPool.js';
-import type { StreamBudget } from './streamBudget.js';
 import { assertUnchanged, type DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
+import type { StreamBudget } from './streamBudget.js';
 
 // Per stream, at most the budget's share of chunks (8 when alone: fewer
 // starved the socket between write callbacks) wait in grpc-js and READ_AHEAD

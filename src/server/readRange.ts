@@ -1,7 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { FileHandle } from 'node:fs/promises';
 import { StatusError } from '../shared/statusError.js';
-
 import type { BufferPool } from './bufferPool.js';
 
 export interface RangeOptions {
