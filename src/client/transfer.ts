@@ -127,7 +127,7 @@ function abortedError(name: string, signal: AbortSignal, cause: unknown): Status
 }
 
 async function downloadLocked(context: TransferContext, name: string, paths: OutputPaths, options: DownloadOptions): Promise<DownloadResult> {
-  const { store, client } = context;
+  const { store } = context;
   const plan = planTask({
     record: store.get(name),
     finalExists: (await sizeOf(paths.finalPath)) !== null,
@@ -142,7 +142,7 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
   let offset = 0;
   let expectedVersion: string | undefined;
   if (plan.action === 'verify') {
-    const remote = await statRemote(client, name, options.signal);
+    const remote = await statWithRetries(context, name, options);
     const local = await locally('read', paths.finalPath, () => hashFile(paths.finalPath));
     if (local.size === remote.size && local.sha256 === remote.sha256) {
       await store.markComplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 });
@@ -374,6 +374,32 @@ function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal:
 
 function protocolError(name: string, what: string): StatusError {
   return new StatusError(status.DATA_LOSS, `the server's stream of ${name} is inconsistent: ${what}`);
+}
+
+/**
+ * Stat for the "unverified" check, retried like a download: a server that
+ * is briefly away should not fail a file that a download would have waited
+ * for.
+ */
+async function statWithRetries(context: TransferContext, name: string, options: DownloadOptions): Promise<RemoteFile> {
+  const started = Date.now();
+  for (let failures = 0; ; failures += 1) {
+    try {
+      options.signal?.throwIfAborted();
+      return await statRemote(context.client, name, options.signal);
+    } catch (err) {
+      if (options.signal?.aborted) throw abortedError(name, options.signal, err);
+      const error = toStatusError(err);
+      const decision = decideRetry(
+        error.code,
+        { failuresWithoutProgress: failures, msSinceProgress: Date.now() - started, restarts: 0, digestFailures: 0, attemptOffset: 0 },
+        { retryForMs: context.retryForMs },
+      );
+      if (decision.action === 'fail') throw error;
+      options.onRetry?.({ name, attempt: failures + 2, delayMs: decision.delayMs, fromZero: false, error });
+      await sleep(decision.delayMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+    }
+  }
 }
 
 export function statRemote(client: FileServiceClient, name: string, signal?: AbortSignal): Promise<RemoteFile> {

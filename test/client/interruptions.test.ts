@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { killHard, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
@@ -75,6 +75,29 @@ describe('grpc-client get: interruptions', function () {
     expect(resumed).to.have.length(1);
     expect(Number(resumed[0]!.offset)).to.be.at.least(atRestart);
     expect(resumed[0]!.bytesSent).to.equal(size - Number(resumed[0]!.offset));
+  });
+
+  it('retries the check of a file found without a record while the server is away, then keeps the file', async () => {
+    const content = await makeRandomFile(path.join(root, 'f.bin'), 64 * 1024);
+    // A published file whose task-map record was lost (a crash): state "unverified".
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, 'f.bin'), content);
+    server = await startServerProcess(root);
+    const port = server.port;
+    await server.kill('SIGKILL');
+    const client = spawnClient(['get', 'f.bin', '--server', `127.0.0.1:${port}`, '--out', out, '--retry-for', '60s']);
+    await Promise.race([
+      client.waitForStderr(/f\.bin: .*retrying in/),
+      client.done.then((early) => {
+        throw new Error(`exited ${early.code} instead of retrying: ${early.stderr}`);
+      }),
+    ]);
+    server = await startServerProcess(root, { port });
+    const run = await client.done;
+    expect(run.code, run.stderr).to.equal(0);
+    expect(server.calls('Stat', 'f.bin')).to.have.length(1);
+    expect(server.calls('Download', 'f.bin'), 'verified in place, not fetched').to.have.length(0);
+    expect((await readTaskMap(out)).tasks['f.bin']?.status).to.equal('complete');
   });
 
   it('stops on Ctrl-C while it waits to retry, instead of carrying on', async () => {
