@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import PQueue from 'p-queue';
 import type { ServedFile } from './servedFile.js';
 import { BufferPool } from './bufferPool.js';
 import { changedWhileReading, readRange } from './readRange.js';
@@ -12,12 +13,26 @@ const HASH_CHUNK = 1 << 20;
  * inode, size, mtime and ctime), so resumes and Stat calls do not rehash a
  * file that has not changed. Concurrent requests for one version share a
  * single computation. Least recently used entries are dropped past `limit`.
+ * At most `concurrentHashes` whole files are hashed at once, so requests
+ * that each need a full hash (a resume of a file whose digest is not
+ * cached, a Stat) cannot make the server read every large file in parallel.
  */
 export class DigestCache {
   private readonly entries = new Map<string, Promise<string>>();
   private readonly settled = new Map<string, string>();
+  private readonly hashing: PQueue;
 
-  constructor(private readonly limit = 10_000) {}
+  constructor(
+    private readonly limit = 10_000,
+    concurrentHashes = 2,
+  ) {
+    this.hashing = new PQueue({ concurrency: concurrentHashes });
+  }
+
+  /** Whole-file hashes under way and waiting for a turn. */
+  get hashes(): { running: number; waiting: number } {
+    return { running: this.hashing.pending, waiting: this.hashing.size };
+  }
 
   /**
    * The digest if it is already known. A computation still under way does
@@ -41,13 +56,27 @@ export class DigestCache {
       this.touch(file.version, hit);
       return hit;
     }
-    const computing = hashWhole(file);
+    const computing = this.hashWhole(file);
     this.touch(file.version, computing);
     computing.then(
       (digest) => this.entries.has(file.version) && this.settled.set(file.version, digest),
       () => this.entries.delete(file.version),
     );
     return computing;
+  }
+
+  /**
+   * Reopens the caller's descriptor at once, so the call that asked may
+   * close its file the moment it is cancelled, then hashes when a turn comes.
+   */
+  private hashWhole(file: ServedFile): Promise<string> {
+    let fd: number;
+    try {
+      fd = reopen(file);
+    } catch {
+      return Promise.reject(changedWhileReading());
+    }
+    return this.hashing.add(() => hashReopened(file, fd));
   }
 
   private touch(version: string, digest: Promise<string>): void {
@@ -64,19 +93,16 @@ export class DigestCache {
 }
 
 /**
- * Hashes through a descriptor of its own, reopened from the caller's via
- * /proc (same inode, whatever happened to the name since), so the call that
- * asked may close its file the moment it is cancelled.
+ * A descriptor of our own for the caller's file, through /proc (same inode,
+ * whatever happened to the name since). Synchronous: it must happen before
+ * the caller can close the descriptor we reopen, or its number be reused.
  */
-async function hashWhole(file: ServedFile): Promise<string> {
-  // Opened synchronously, before the caller can close the descriptor we
-  // reopen (or the number be reused by another file).
-  let fd: number;
-  try {
-    fd = openSync(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
-  } catch {
-    throw changedWhileReading();
-  }
+function reopen(file: ServedFile): number {
+  return openSync(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
+}
+
+/** Hashes a file through a descriptor of its own (see `reopen`), from the start. */
+async function hashReopened(file: ServedFile, fd: number): Promise<string> {
   const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY).finally(() => closeSync(fd));
   try {
     const own = { ...file, handle };
