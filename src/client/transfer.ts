@@ -92,6 +92,8 @@ export interface DownloadResult {
 }
 
 const HASH_BUFFER = 1 << 20;
+/** From this size on, a download waits for its "complete" record (see downloadAttempt). */
+const AWAIT_RECORD_BYTES = 16 * 1024 * 1024;
 const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
 
 /**
@@ -324,9 +326,13 @@ async function downloadAttempt(
     await rename(partPath, finalPath);
     await context.folderSyncer.sync(path.dirname(finalPath));
   });
-  // Not awaited either: a published file whose record was lost in a crash
-  // is verified against the server's digest and kept (state "unverified").
-  void context.store.markComplete(name, { size: remote.size, version: remote.version, sha256: digest }).catch(() => undefined);
+  // Not awaited for small files: a published file whose record was lost in
+  // a crash is verified against the server's digest and kept (state
+  // "unverified"), which costs little. For a large one that check is a full
+  // hash, which another process waiting on our lock would pay if it found
+  // no record: the lock is released only once the record is on disk.
+  const recorded = context.store.markComplete(name, { size: remote.size, version: remote.version, sha256: digest }).catch(() => undefined);
+  if (remote.size >= AWAIT_RECORD_BYTES) await recorded;
   return { size: remote.size, sha256: digest };
 }
 
