@@ -10,7 +10,7 @@ import { FolderSyncer } from './folderSync.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { DEFAULT_DB_NAME, TaskStore, type TaskRecord } from './taskStore.js';
+import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { toStatusError } from './callError.js';
 import { downloadFile, statRemote, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
 
@@ -104,7 +104,7 @@ export class FileClient {
     this.context ??= (async () => {
       await mkdir(this.options.out, { recursive: true });
       const out = await realpath(this.options.out);
-      const dbFile = path.resolve(this.options.db ?? path.join(out, DEFAULT_DB_NAME));
+      const dbFile = taskMapFileOf(out, this.options.db);
       return {
         client: this.client,
         store: await TaskStore.open(dbFile),
@@ -124,7 +124,7 @@ export class FileClient {
 
 /** Reads the task map without connecting to a server. */
 export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[] }> {
-  const file = path.resolve(db ?? path.join(out, DEFAULT_DB_NAME));
+  const file = taskMapFileOf(out, db);
   const exists = await access(file).then(() => true, () => false);
   return { file, tasks: exists ? (await TaskStore.open(file)).all() : [] };
 }

@@ -26,7 +26,12 @@ interface TaskMap {
   tasks: Record<string, TaskRecord>;
 }
 
-export const DEFAULT_DB_NAME = '.grpc-client-tasks.json';
+const DEFAULT_DB_NAME = '.grpc-client-tasks.json';
+
+/** Where the task map of `out` lives: `db` if given, else beside the downloads. */
+export function taskMapFileOf(out: string, db?: string): string {
+  return path.resolve(db ?? path.join(out, DEFAULT_DB_NAME));
+}
 const FLUSH_INTERVAL_MS = 100;
 
 /**
@@ -112,32 +117,26 @@ export class TaskStore {
 
   /** Picks up what other processes wrote since we last read or wrote. */
   async reload(): Promise<void> {
-    if (await this.unchangedOnDisk()) return;
-    await this.read();
-    this.applyPending();
+    if (await this.refresh()) this.applyPending();
   }
 
   /**
-   * Whether the file is still the one we last read or wrote: then a re-read
-   * can be skipped, which keeps a single process from parsing the whole map
-   * once per file (quadratic in a batch of thousands).
-   */
-  private async unchangedOnDisk(): Promise<boolean> {
-    const now = await stat(this.file).catch(() => undefined);
-    const seen = this.seen;
-    return seen !== undefined && now !== undefined && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs;
-  }
-
-  /**
+   * Re-reads the map unless it is still the file we last read or wrote,
+   * which keeps a single process from parsing the whole map once per file
+   * (quadratic in a batch of thousands). Resolves whether it re-read.
+   *
    * Stats before reading: if another process writes in between, we hold the
    * older stats with the newer content, and the next check re-reads; the
    * other order would pair older content with newer stats and skip a
    * re-read that is needed.
    */
-  private async read(): Promise<void> {
-    const before = await this.statNow();
+  private async refresh(): Promise<boolean> {
+    const now = await this.statNow();
+    const seen = this.seen;
+    if (seen !== undefined && now !== undefined && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs) return false;
     await this.db.read();
-    this.seen = before;
+    this.seen = now;
+    return true;
   }
 
   private async remember(): Promise<void> {
@@ -217,7 +216,7 @@ export class TaskStore {
     });
     try {
       const batch = new Map(this.pending);
-      if (!(await this.unchangedOnDisk())) await this.read();
+      await this.refresh();
       this.db.data ??= { tasks: {} };
       for (const [name, record] of batch) this.db.data.tasks[name] = record;
       if (compromised) throw compromised;

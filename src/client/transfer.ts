@@ -171,7 +171,7 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
     carried = undefined;
     try {
       options.signal?.throwIfAborted();
-      const done = await downloadAttempt(context, paths, name, offset, expectedVersion, attempt, limiter, options);
+      const done = await downloadAttempt(context, paths, name, attempt, limiter, options);
       result.bytesReceived += attempt.received - offset;
       return { ...result, size: done.size, sha256: done.sha256 };
     } catch (err) {
@@ -199,8 +199,7 @@ async function downloadLocked(context: TransferContext, name: string, paths: Out
       if (decision.reason === 'changed') restarts += 1;
       if (decision.reason === 'digest') digestFailures += 1;
       options.onRetry?.({ name, attempt: result.attempts + 1, delayMs: decision.delayMs, fromZero: decision.fromZero, error });
-      await sleep(decision.delayMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
-      if (options.signal?.aborted) throw abortedError(name, options.signal, error);
+      await waitToRetry(name, decision.delayMs, options.signal, error);
       if (decision.fromZero) {
         offset = 0;
         expectedVersion = undefined;
@@ -222,6 +221,7 @@ function carryHash(attempt: AttemptState): { length: number; hash: Hash } | unde
   }
 }
 
+/** Where an attempt stands; it starts from `received` bytes of `version`. */
 interface AttemptState {
   number: number;
   /** Length of the partial so far. */
@@ -237,13 +237,13 @@ async function downloadAttempt(
   context: TransferContext,
   paths: OutputPaths,
   name: string,
-  offset: number,
-  expectedVersion: string | undefined,
   attempt: AttemptState,
   limiter: RateLimiter | undefined,
   options: DownloadOptions,
 ): Promise<{ size: number; sha256: string }> {
   const { partPath, finalPath } = paths;
+  const offset = attempt.received;
+  const expectedVersion = attempt.version;
   // The destination is opened (and a resumed partial hashed) before the call
   // starts: a grpc-js stream that nobody reads yet buffers without limit.
   const handle = await locally('open', partPath, () => open(partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
@@ -403,9 +403,15 @@ async function statWithRetries(context: TransferContext, name: string, options: 
       );
       if (decision.action === 'fail') throw error;
       options.onRetry?.({ name, attempt: failures + 2, delayMs: decision.delayMs, fromZero: false, error });
-      await sleep(decision.delayMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      await waitToRetry(name, decision.delayMs, options.signal, error);
     }
   }
+}
+
+/** Sleeps before a retry; an abort ends the wait, and the download. */
+async function waitToRetry(name: string, delayMs: number, signal: AbortSignal | undefined, error: StatusError): Promise<void> {
+  await sleep(delayMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+  if (signal?.aborted) throw abortedError(name, signal, error);
 }
 
 export function statRemote(client: FileServiceClient, name: string, signal?: AbortSignal): Promise<RemoteFile> {

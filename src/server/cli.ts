@@ -1,15 +1,7 @@
 #!/bin/sh
 //bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
-// The two lines above are read by sh (the second is a comment to
-// JavaScript): they add glibc malloc thresholds to the environment and exec
-// node on this file, keeping the pid, so kill -9 still reaches the CLI.
-// glibc hands freed 256 KiB message buffers back to the kernel and faults
-// fresh pages in for the next ones: tens of thousands of page faults per
-// GiB in each process. With these thresholds it keeps and reuses them
-// (measured: server page faults per GiB 35,000-64,000 -> under 1,000,
-// 1 GiB over loopback 5.3 s -> 3.8 s). Other C libraries ignore the
-// variable; `env -S` in a shebang would have done it in one line, but
-// BusyBox's env (Alpine) has no -S.
+// The two lines above are read by sh: they set glibc's malloc thresholds
+// and exec node on this file; src/client/cli.ts says why.
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';

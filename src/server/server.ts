@@ -158,45 +158,63 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
   };
   const authorize = (metadata: grpc.Metadata) => tokens?.authorize(metadata);
 
-  return {
-    Download(call) {
-      const started = Date.now();
-      const cancel = new AbortController();
-      let settled = false;
-      // grpc-js also emits 'cancelled' after a normal end; an abort then
-      // would only cost a DOMException per call.
-      call.on('cancelled', () => {
-        if (!settled) cancel.abort();
-      });
-      // grpc-js reports a passed deadline only once it can send the status,
-      // which a client that stopped reading may never let it do.
-      const deadline = call.getDeadline();
-      const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-      const deadlineTimer = Number.isFinite(deadlineMs) ? setTimeout(() => cancel.abort(), Math.max(0, deadlineMs - Date.now())) : undefined;
-      deadlineTimer?.unref();
-      const outcome: DownloadOutcome = { offset: call.request.offset, bytesSent: 0 };
-      metrics?.streamStarted();
-      (async () => {
-        authorize(call.metadata);
-        await streamDownload(call, { root, digests, pool, budget }, cancel.signal, outcome);
-      })()
-        .finally(() => {
-          settled = true;
-          clearTimeout(deadlineTimer);
-        })
-        .then(
+  /**
+   * Runs a server-streaming call: aborts `work` when the client cancels or
+   * the call's deadline passes, then ends the call or sends its error, and
+   * logs it once with the `fields` it has gathered by then.
+   */
+  const serveStream = (
+    method: string,
+    call: grpc.ServerWritableStream<unknown, unknown>,
+    fields: () => Record<string, unknown>,
+    work: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> => {
+    const started = Date.now();
+    const cancel = new AbortController();
+    let settled = false;
+    // grpc-js also emits 'cancelled' after a normal end; an abort then
+    // would only cost a DOMException per call.
+    call.on('cancelled', () => {
+      if (!settled) cancel.abort();
+    });
+    // grpc-js reports a passed deadline only once it can send the status,
+    // which a client that stopped reading may never let it do.
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    const deadlineTimer = Number.isFinite(deadlineMs) ? setTimeout(() => cancel.abort(), Math.max(0, deadlineMs - Date.now())) : undefined;
+    deadlineTimer?.unref();
+    return (async () => {
+      authorize(call.metadata);
+      await work(cancel.signal);
+    })()
+      .finally(() => {
+        settled = true;
+        clearTimeout(deadlineTimer);
+      })
+      .then(
         () => {
           call.end();
-          metrics?.streamEnded(outcome.bytesSent);
-          logCall('Download', { name: call.request.name, ...outcome }, started, undefined, call.getPeer());
+          logCall(method, fields(), started, undefined, call.getPeer());
         },
         (err: unknown) => {
           const cancelled = cancel.signal.aborted;
           if (!cancelled) call.emit('error', toStatus(err));
-          metrics?.streamEnded(outcome.bytesSent);
-          logCall('Download', { name: call.request.name, ...outcome }, started, cancelled ? { code: grpc.status.CANCELLED } : err, call.getPeer());
+          logCall(method, fields(), started, cancelled ? { code: grpc.status.CANCELLED } : err, call.getPeer());
         },
       );
+  };
+
+  return {
+    Download(call) {
+      const outcome: DownloadOutcome = { offset: call.request.offset, bytesSent: 0 };
+      void serveStream('Download', call, () => ({ name: call.request.name, ...outcome }), async (signal) => {
+        metrics?.streamStarted();
+        try {
+          await streamDownload(call, { root, digests, pool, budget }, signal, outcome);
+        } finally {
+          metrics?.streamEnded(outcome.bytesSent);
+        }
+      });
     },
 
     Stat(call, callback) {
@@ -222,37 +240,15 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
     },
 
     List(call) {
-      const started = Date.now();
       let count = 0;
-      const cancel = new AbortController();
-      let settled = false;
-      // grpc-js also emits 'cancelled' after a normal end; an abort then
-      // would only cost a DOMException per call.
-      call.on('cancelled', () => {
-        if (!settled) cancel.abort();
-      });
-      void (async () => {
-        authorize(call.metadata);
+      void serveStream('List', call, () => ({ prefix: call.request.prefix, count }), async (signal) => {
         const prefix = parsePrefix(call.request.prefix);
-        const writer = new BoundedWriter(call, cancel.signal, 64);
+        const writer = new BoundedWriter(call, signal, 64);
         for (const file of await listFiles(root, prefix)) {
           await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
           count += 1;
         }
-      })()
-        .finally(() => {
-          settled = true;
-        })
-        .then(
-        () => {
-          call.end();
-          logCall('List', { prefix: call.request.prefix, count }, started, undefined, call.getPeer());
-        },
-        (err: unknown) => {
-          if (!cancel.signal.aborted) call.emit('error', toStatus(err));
-          logCall('List', { prefix: call.request.prefix, count }, started, cancel.signal.aborted ? { code: grpc.status.CANCELLED } : err, call.getPeer());
-        },
-      );
+      });
     },
   };
 }
