@@ -1,7 +1,7 @@
 #!/bin/sh
 //bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
 // The two lines above are read by sh: they set glibc's malloc thresholds
-// and exec node on this file; src/client/cli.ts says why.
+// and exec node on this file; src/client/cli/cli.ts says why.
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';

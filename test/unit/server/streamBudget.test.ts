@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { StreamBudget } from '../../src/server/streamBudget.js';
+import { StreamBudget } from '../../../src/server/streamBudget.js';
 
 describe('StreamBudget', () => {
   it('gives a lone stream the most, and splits the allowance as streams join', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseList, queuePriority } from '../../src/client/schedule.js';
+import { parseList, queuePriority } from '../../../src/client/schedule.js';
 
 describe('parseList', () => {
   it('reads one name a line with an optional integer priority, skipping blanks and comments', () => {

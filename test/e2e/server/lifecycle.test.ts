@@ -5,10 +5,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
-import { spawnClient, startServerProcess, waitForSize } from '../helpers/processes.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
+import { spawnClient, startServerProcess, waitForSize } from '../../helpers/processes.js';
 
-const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
+const SERVER_BIN = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
 
 describe('grpc-server: start and stop', function () {
   this.timeout(30_000);

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { parseName, parsePrefix } from '../../src/shared/names.js';
-import { StatusError } from '../../src/shared/statusError.js';
+import { parseName, parsePrefix } from '../../../src/shared/names.js';
+import { StatusError } from '../../../src/shared/statusError.js';
 
 function rejection(fn: () => unknown): StatusError {
   try {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
-import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
-import { readTaskMap } from '../helpers/transfers.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
+import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { readTaskMap } from '../../helpers/transfers.js';
 
 const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
 

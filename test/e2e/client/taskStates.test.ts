@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
-import { runClient, startServerProcess, type ServerProcess } from '../helpers/processes.js';
-import { interruptedDownload, readTaskMap, taskMapOf } from '../helpers/transfers.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../helpers/files.js';
+import { runClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { interruptedDownload, readTaskMap, taskMapOf } from '../../helpers/transfers.js';
 
 
 describe('grpc-client get: the task states', function () {

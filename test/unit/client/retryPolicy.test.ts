@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { decideRetry, type RetryState } from '../../src/client/retryPolicy.js';
+import { decideRetry, type RetryState } from '../../../src/client/retryPolicy.js';
 
 const fresh: RetryState = { failuresWithoutProgress: 0, msSinceProgress: 0, restarts: 0, digestFailures: 0, attemptOffset: 0 };
 const options = { retryForMs: 60_000, baseDelayMs: 100, maxDelayMs: 5000 };

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { DigestCache } from '../../src/server/digestCache.js';
-import { openServedFile } from '../../src/server/servedFile.js';
-import { MiB, makeRandomFile, sha256, tempDir } from '../helpers/files.js';
+import { DigestCache } from '../../../src/server/digestCache.js';
+import { openServedFile } from '../../../src/server/servedFile.js';
+import { MiB, makeRandomFile, sha256, tempDir } from '../../helpers/files.js';
 
 describe('DigestCache', () => {
   it('hashes at most two whole files at once, even after the callers closed theirs', async () => {

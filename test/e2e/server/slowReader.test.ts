@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, tempDir } from '../helpers/files.js';
-import { startServerProcess } from '../helpers/processes.js';
-import { rawClient } from '../helpers/rawClient.js';
+import { MiB, tempDir } from '../../helpers/files.js';
+import { startServerProcess } from '../../helpers/processes.js';
+import { rawClient } from '../../helpers/rawClient.js';
 
 async function rssOf(pid: number): Promise<number> {
   const statusText = await readFile(`/proc/${pid}/status`, 'utf8');

@@ -14,16 +14,16 @@ import { status } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
-import { StatusError } from '../shared/statusError.js';
+import { StatusError } from '../../shared/statusError.js';
 import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
 import { describeFailure } from './describeFailure.js';
-import { DEFAULT_CONCURRENCY } from './batch.js';
-import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from './fileClient.js';
-import { outputPathsOf } from './outputPaths.js';
+import { DEFAULT_CONCURRENCY } from '../batch.js';
+import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from '../fileClient.js';
+import { outputPathsOf } from '../outputPaths.js';
 import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
 import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
-import { ORDERS, parseList, type BatchItem, type Order } from './schedule.js';
-import { PACKAGE_VERSION } from '../shared/packageVersion.js';
+import { ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
+import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
 
 // grpc-js names the TLS server by its address, and Node warns about IP
 // addresses there on every connection: noise for a person at a terminal.

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { StatusError } from '../shared/statusError.js';
-import { LocalIoError } from './localIoError.js';
+import { StatusError } from '../../shared/statusError.js';
+import { LocalIoError } from '../localIoError.js';
 
 /**
  * The one place where a failed download becomes the line a person reads:

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
-import { killHard, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
-import { readTaskMap, waitForRecord } from '../helpers/transfers.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
+import { killHard, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { readTaskMap, waitForRecord } from '../../helpers/transfers.js';
 
 describe('grpc-client get: interruptions', function () {
   this.timeout(90_000);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { formatBytes, parseByteSize, parseDuration } from '../../src/client/parseUnits.js';
-import { paceDelay } from '../../src/client/rateLimiter.js';
+import { formatBytes, parseByteSize, parseDuration } from '../../../src/client/cli/parseUnits.js';
+import { paceDelay } from '../../../src/client/rateLimiter.js';
 
 describe('parseByteSize', () => {
   it('reads k, M and G as binary units, like curl --limit-rate', () => {

@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdir, rename, symlink, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileServiceClient } from '../../src/generated/filetransfer/v1/FileService.js';
-import { makeRandomFile, sha256, tempDir } from '../helpers/files.js';
-import { startServerProcess, type ServerProcess } from '../helpers/processes.js';
-import { rawClient, rawDownload, rawList, rawStat } from '../helpers/rawClient.js';
+import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
+import { makeRandomFile, sha256, tempDir } from '../../helpers/files.js';
+import { startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { rawClient, rawDownload, rawList, rawStat } from '../../helpers/rawClient.js';
 
 describe('grpc-server: the Download, Stat and List contract', function () {
   let root: string;

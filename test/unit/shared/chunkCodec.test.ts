@@ -1,8 +1,8 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_ROOM, decodeDataChunk, sealChunk, WireChunk } from '../../src/shared/chunkCodec.js';
-import { fileTransferDefinition, PROTO_PATH } from '../../src/shared/proto.js';
+import { CHUNK_HEADER_ROOM, decodeDataChunk, sealChunk, WireChunk } from '../../../src/shared/chunkCodec.js';
+import { fileTransferDefinition, PROTO_PATH } from '../../../src/shared/proto.js';
 
 // protobufjs, as proto-loader sets it up without our codec: the reference
 // both directions are checked against.

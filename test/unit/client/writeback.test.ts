@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writeback } from '../../src/client/writeback.js';
-import { tempDir } from '../helpers/files.js';
+import { Writeback } from '../../../src/client/writeback.js';
+import { tempDir } from '../../helpers/files.js';
 
 describe('Writeback', () => {
   let dir: string;

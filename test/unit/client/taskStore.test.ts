@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TaskStore } from '../../src/client/taskStore.js';
-import { tempDir } from '../helpers/files.js';
+import { TaskStore } from '../../../src/client/taskStore.js';
+import { tempDir } from '../../helpers/files.js';
 
 describe('TaskStore', () => {
   let dir: string;

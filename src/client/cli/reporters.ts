@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import cliProgress from 'cli-progress';
-import type { StatusError } from '../shared/statusError.js';
+import type { StatusError } from '../../shared/statusError.js';
 import { formatBytes } from './parseUnits.js';
-import type { DownloadProgress, DownloadResult, DownloadStart, RetryNotice } from './transfer.js';
+import type { DownloadProgress, DownloadResult, DownloadStart, RetryNotice } from '../transfer.js';
 
 /** What the CLI tells the person or program that runs it, as a batch goes. */
 export interface Reporter {

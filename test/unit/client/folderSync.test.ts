@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { FolderSyncer } from '../../src/client/folderSync.js';
-import { tempDir } from '../helpers/files.js';
+import { FolderSyncer } from '../../../src/client/folderSync.js';
+import { tempDir } from '../../helpers/files.js';
 
 /** A folder sync that records when it starts and finishes only when told to. */
 function controlledSync() {

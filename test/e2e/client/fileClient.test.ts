@@ -2,10 +2,10 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FileClient } from '../../src/client/fileClient.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
-import { StatusError } from '../../src/shared/statusError.js';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
+import { FileClient } from '../../../src/client/fileClient.js';
+import { startServer, type RunningServer } from '../../../src/server/server.js';
+import { StatusError } from '../../../src/shared/statusError.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 
 describe('FileClient and startServer: the library API', function () {
   this.timeout(30_000);

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
-import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
-import { taskMapOf } from '../helpers/transfers.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../helpers/files.js';
+import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { taskMapOf } from '../../helpers/transfers.js';
 
 
 describe('grpc-client: the command line', function () {
@@ -48,7 +48,7 @@ describe('grpc-client: the command line', function () {
   });
 
   it('prints the package version with --version', async () => {
-    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
     const run = await runClient(['--version']);
     expect(run.code).to.equal(0);
     expect(run.stdout.trim()).to.equal(version);

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
-import { toStatusError } from './callError.js';
+import { toStatusError } from '../callError.js';
 
 interface HealthClient extends grpc.Client {
   check(request: { service: string }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply?: { status: string }) => void): grpc.ClientUnaryCall;

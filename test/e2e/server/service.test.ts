@@ -8,10 +8,10 @@ import { mkdir, readdir, truncate, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { protoPath as healthProto } from 'grpc-health-check';
-import { FileClient } from '../../src/client/fileClient.js';
-import { rawClient } from '../helpers/rawClient.js';
-import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../helpers/files.js';
-import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../helpers/processes.js';
+import { FileClient } from '../../../src/client/fileClient.js';
+import { rawClient } from '../../helpers/rawClient.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../helpers/files.js';
+import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
 const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 
