@@ -1,9 +1,21 @@
 export { FileClient, readTasks, type FileClientOptions } from './client/fileClient.js';
-export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart, RetryNotice } from './client/transfer.js';
+export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart } from './client/download/downloadFile.js';
+export type { RetryNotice } from './client/download/retryLoop.js';
 export type { BatchOptions, BatchResult } from './client/batch.js';
 export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';
 export type { TaskRecord, TaskStatus } from './client/taskStore.js';
-export type { TaskState } from './client/taskState.js';
+export type { PlanState } from './client/taskState.js';
 export { startServer, type RunningServer, type ServerOptions } from './server/server.js';
 export { StatusError } from './shared/statusError.js';
+export {
+  AbortedError,
+  ClientError,
+  DigestMismatchError,
+  InvalidNameError,
+  LocalIoError,
+  LockLostError,
+  ProtocolError,
+  RemoteStatusError,
+  type ErrorKind,
+} from './client/errors.js';

@@ -1,8 +1,7 @@
 import PQueue from 'p-queue';
-import { StatusError } from '../shared/statusError.js';
 import { queuePriority, type BatchItem, type Order } from './schedule.js';
-import { toStatusError } from './callError.js';
-import type { DownloadOptions, DownloadResult } from './transfer.js';
+import type { DownloadOptions, DownloadResult } from './download/downloadFile.js';
+import { toClientError, type ClientError } from './errors.js';
 
 export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
   /** Transfers at once; the origin of this project kept five open. */
@@ -14,7 +13,7 @@ export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
   onQueued?: (name: string) => void;
 }
 
-export type BatchResult = { name: string; ok: true; result: DownloadResult } | { name: string; ok: false; error: StatusError };
+export type BatchResult = { name: string; ok: true; result: DownloadResult } | { name: string; ok: false; error: ClientError };
 
 export const DEFAULT_CONCURRENCY = 5;
 
@@ -53,7 +52,7 @@ export async function* runBatch(
           onQueued?.(item.name);
           publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal }) });
         } catch (err) {
-          publish({ name: item.name, ok: false, error: toStatusError(err) });
+          publish({ name: item.name, ok: false, error: toClientError(err) });
         }
       },
       { priority: queuePriority(order, item, index) },

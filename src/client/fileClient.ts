@@ -6,13 +6,14 @@ import type { FileServiceClient } from '../generated/filetransfer/v1/FileService
 import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect } from './connect.js';
-import { FolderSyncer } from './folderSync.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
-import { toStatusError } from './callError.js';
-import { downloadFile, statRemote, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
+import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
+import { FolderSyncer } from './download/folderSync.js';
+import { statRemote } from './download/statRemote.js';
+import { toClientError } from './errors.js';
 
 export interface FileClientOptions {
   /** host:port of a grpc-server. */
@@ -45,9 +46,11 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** The client as a library: what the CLI does, for programs that embed it. */
 export class FileClient {
   private readonly client: FileServiceClient;
-  private context: Promise<TransferContext> | undefined;
+  private readonly secure: boolean;
+  private context: Promise<DownloadContext & { store: TaskStore }> | undefined;
 
   constructor(private readonly options: FileClientOptions) {
+    this.secure = options.credentials?._isSecure() ?? false;
     this.client = connect(options.server, {
       credentials: options.credentials,
       token: options.token,
@@ -71,7 +74,7 @@ export class FileClient {
   }
 
   stat(name: string, signal?: AbortSignal): Promise<RemoteFile> {
-    return statRemote(this.client, name, signal);
+    return statRemote(this.client, name, signal, { secure: this.secure });
   }
 
   /** Files on the server whose names start with `prefix`; sha256 is left empty. */
@@ -81,7 +84,7 @@ export class FileClient {
     try {
       for await (const info of this.client.list({ prefix }) as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
     } catch (err) {
-      throw toStatusError(err);
+      throw toClientError(err, { secure: this.secure });
     }
     return files;
   }
@@ -100,13 +103,14 @@ export class FileClient {
     }
   }
 
-  private open(): Promise<TransferContext> {
+  private open(): Promise<DownloadContext & { store: TaskStore }> {
     this.context ??= (async () => {
       await mkdir(this.options.out, { recursive: true });
       const out = await realpath(this.options.out);
       const dbFile = taskMapFileOf(out, this.options.db);
       return {
         client: this.client,
+        secure: this.secure,
         store: await TaskStore.open(dbFile),
         out,
         // The map, its lock and lowdb's temporary file beside it.

@@ -1,8 +1,6 @@
-import { status } from '@grpc/grpc-js';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
-import { StatusError } from '../shared/statusError.js';
 
 /**
  * A lock not refreshed for this long belongs to a dead process and is taken
@@ -72,8 +70,4 @@ export async function lockHolder(lockPath: string): Promise<number | undefined> 
   const text = await readFile(ownerFileOf(lockPath), 'utf8').catch(() => '');
   const pid = Number(text);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-export function lockLostError(name: string, cause: Error): StatusError {
-  return new StatusError(status.ABORTED, `lost the lock on ${name} (${cause.message}); stopped writing it`, { cause });
 }

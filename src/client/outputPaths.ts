@@ -1,8 +1,7 @@
-import { status } from '@grpc/grpc-js';
 import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseName } from '../shared/names.js';
-import { StatusError } from '../shared/statusError.js';
+import { InvalidNameError, LocalIoError } from './errors.js';
 
 export interface OutputPaths {
   /** Where the verified file is published. */
@@ -28,14 +27,13 @@ export function outputPathsOf(out: string, name: string): OutputPaths {
 export async function prepareOutputPaths(out: string, name: string, reserved: string[], checked = new Set<string>()): Promise<OutputPaths> {
   const paths = outputPathsOf(out, name);
   if (reserved.includes(paths.finalPath) || reserved.includes(paths.partPath)) {
-    throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock`);
+    throw new InvalidNameError(`invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock`);
   }
   // Another name's partial, lock or lock owner: downloading both into one
   // folder would let one overwrite the other's bytes.
   const clash = /\.part(\.lock(\.pid)?)?$/.exec(name);
   if (clash) {
-    throw new StatusError(
-      status.INVALID_ARGUMENT,
+    throw new InvalidNameError(
       `invalid name ${JSON.stringify(name)}: names ending in ${clash[0]} are kept for the partials and locks of other downloads in --out`,
     );
   }
@@ -49,9 +47,10 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
     });
     const info = await lstat(dir);
     if (!info.isDirectory()) {
-      throw new StatusError(
-        status.FAILED_PRECONDITION,
-        `cannot write ${name}: ${dir} is ${info.isSymbolicLink() ? 'a symlink' : 'not a folder'}; files are only written into real folders under ${out}`,
+      throw new LocalIoError(
+        'write',
+        name,
+        `${dir} is ${info.isSymbolicLink() ? 'a symlink' : 'not a folder'}; files are only written into real folders under ${out}`,
       );
     }
     checked.add(dir);

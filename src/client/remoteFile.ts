@@ -1,6 +1,5 @@
-import { status } from '@grpc/grpc-js';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
-import { StatusError } from '../shared/statusError.js';
+import { ProtocolError } from './errors.js';
 
 /** A file as the server describes it. */
 export interface RemoteFile {
@@ -16,10 +15,10 @@ export interface RemoteFile {
 export function remoteFileOf(info: FileInfo__Output): RemoteFile {
   const size = Number(info.size);
   if (!Number.isSafeInteger(size) || size < 0) {
-    throw new StatusError(status.DATA_LOSS, `the server reported an impossible size ${JSON.stringify(info.size)} for ${info.name}`);
+    throw new ProtocolError(info.name, `it reported an impossible size ${JSON.stringify(info.size)}`);
   }
   if (info.sha256 !== '' && !/^[0-9a-f]{64}$/.test(info.sha256)) {
-    throw new StatusError(status.DATA_LOSS, `the server reported a malformed sha256 for ${info.name}`);
+    throw new ProtocolError(info.name, 'it reported a malformed sha256');
   }
   return { name: info.name, size, version: info.version, sha256: info.sha256, mtime: new Date(Number(info.mtimeMs)) };
 }

@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import type { ErrorKind } from './errors.js';
 
 export interface RetryPolicyOptions {
   /** Give up after this long without a byte of progress. */
@@ -22,11 +23,17 @@ export interface RetryState {
   attemptOffset: number;
 }
 
+/** What failed: the error's kind, and its gRPC status for remote ones. */
+export interface Failure {
+  kind: ErrorKind;
+  code: status;
+}
+
 export type RetryDecision =
-  | { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'changed' | 'digest' }
+  | { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'protocol' | 'changed' | 'digest' }
   | { action: 'fail' };
 
-/** Codes that say "try the same request again later". */
+/** Remote codes that say "try the same request again later". */
 // CANCELLED from the server's side too: a server that shuts down cuts
 // running calls with it. Our own aborts never get here.
 const TRANSIENT = new Set<status>([
@@ -39,7 +46,7 @@ const TRANSIENT = new Set<status>([
   status.RESOURCE_EXHAUSTED,
 ]);
 
-/** Codes that say "what you have no longer matches the remote file". */
+/** Remote codes that say "what you have no longer matches the remote file". */
 const CHANGED = new Set<status>([status.FAILED_PRECONDITION, status.OUT_OF_RANGE]);
 
 /**
@@ -48,10 +55,12 @@ const CHANGED = new Set<status>([status.FAILED_PRECONDITION, status.OUT_OF_RANGE
  * link that keeps moving is never abandoned); an immediate restart from 0
  * when the remote file changed; one more fresh try when a resumed file fails
  * its digest (the partial was bad), a few with backoff when a fresh one does
- * (the file may have changed mid-stream).
+ * (the file may have changed mid-stream); a stream that broke the protocol
+ * is asked for again from the bytes it got right. Local failures (a disk,
+ * a lost lock, an abort, a bad name) are never retried: waiting fixes none.
  */
 export function decideRetry(
-  code: status,
+  failure: Failure,
   state: RetryState,
   options: RetryPolicyOptions,
   random: () => number = Math.random,
@@ -59,17 +68,29 @@ export function decideRetry(
   const { baseDelayMs = 250, maxDelayMs = 10_000, maxRestarts = 5, maxDigestFailures = 3 } = options;
   const backoff = () => Math.max(50, Math.round(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** state.failuresWithoutProgress)));
 
-  if (CHANGED.has(code)) {
-    return state.restarts < maxRestarts ? { action: 'retry', delayMs: 0, fromZero: true, reason: 'changed' } : { action: 'fail' };
-  }
-  if (code === status.DATA_LOSS) {
-    if (state.digestFailures >= maxDigestFailures) return { action: 'fail' };
-    return { action: 'retry', delayMs: state.attemptOffset > 0 ? 0 : backoff(), fromZero: true, reason: 'digest' };
-  }
-  if (TRANSIENT.has(code)) {
+  const transient = (reason: 'transient' | 'protocol'): RetryDecision => {
     const delayMs = backoff();
     if (state.msSinceProgress + delayMs > options.retryForMs) return { action: 'fail' };
-    return { action: 'retry', delayMs, fromZero: false, reason: 'transient' };
+    return { action: 'retry', delayMs, fromZero: false, reason };
+  };
+  const digest = (): RetryDecision => {
+    if (state.digestFailures >= maxDigestFailures) return { action: 'fail' };
+    return { action: 'retry', delayMs: state.attemptOffset > 0 ? 0 : backoff(), fromZero: true, reason: 'digest' };
+  };
+
+  switch (failure.kind) {
+    case 'digest-mismatch':
+      return digest();
+    case 'protocol':
+      return transient('protocol');
+    case 'remote-status':
+      if (CHANGED.has(failure.code)) {
+        return state.restarts < maxRestarts ? { action: 'retry', delayMs: 0, fromZero: true, reason: 'changed' } : { action: 'fail' };
+      }
+      // Another implementation's server may report its own digest failure.
+      if (failure.code === status.DATA_LOSS) return digest();
+      return TRANSIENT.has(failure.code) ? transient('transient') : { action: 'fail' };
+    default:
+      return { action: 'fail' };
   }
-  return { action: 'fail' };
 }

@@ -12,7 +12,8 @@ export interface LocalFacts {
 }
 
 /**
- * The four states of the lesson this project grew from, plus the two that
+ * The plan's state (not the record's status, which is only incomplete or
+ * complete). The four states of the lesson this project grew from, plus the two that
  * crashes and lost task maps leave behind:
  * - new: nothing here yet → download from 0;
  * - incomplete: a partial and its record → resume at the partial's length,
@@ -25,12 +26,12 @@ export interface LocalFacts {
  *   between rename and record, or a lost map) → compare its digest with the
  *   server's before trusting it.
  */
-export type TaskState = 'new' | 'incomplete' | 'complete' | 'deleted' | 'orphan-partial' | 'unverified';
+export type PlanState = 'new' | 'incomplete' | 'complete' | 'deleted' | 'orphan-partial' | 'unverified';
 
 export type Plan =
   | { state: 'complete'; action: 'skip' }
   | { state: 'unverified'; action: 'verify' }
-  | { state: Exclude<TaskState, 'complete' | 'unverified'>; action: 'download'; offset: number; expectedVersion: string | undefined };
+  | { state: Exclude<PlanState, 'complete' | 'unverified'>; action: 'download'; offset: number; expectedVersion: string | undefined };
 
 export function planTask({ record, finalExists, partSize }: LocalFacts): Plan {
   if (record?.status === 'complete' && finalExists) return { state: 'complete', action: 'skip' };

@@ -14,7 +14,7 @@ import { status } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
-import { StatusError } from '../../shared/statusError.js';
+import { ClientError } from '../errors.js';
 import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
 import { describeFailure } from './describeFailure.js';
 import { DEFAULT_CONCURRENCY } from '../batch.js';
@@ -277,7 +277,7 @@ async function listRemote(prefix: string, options: ConnectionFlags & { json?: bo
     }
     return 0;
   } catch (err) {
-    const message = err instanceof StatusError && err.code === status.UNAVAILABLE ? `server ${options.server} unavailable: ${err.message}` : (err as Error).message;
+    const message = err instanceof ClientError && err.kind === 'remote-status' && err.code === status.UNAVAILABLE ? `server ${options.server} unavailable: ${err.message}` : (err as Error).message;
     process.stderr.write(`grpc-client: ${message}\n`);
     return EXIT_FAILED;
   } finally {

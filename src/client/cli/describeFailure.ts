@@ -1,14 +1,30 @@
 import { status } from '@grpc/grpc-js';
-import { StatusError } from '../../shared/statusError.js';
-import { LocalIoError } from '../localIoError.js';
+import type { ClientError } from '../errors.js';
 
 /**
  * The one place where a failed download becomes the line a person reads:
- * what happened, and what to do about it.
+ * what happened, and what to do about it. Decided by the error's kind;
+ * the gRPC code matters only for what the server answered.
  */
-export function describeFailure(name: string, err: unknown, server: string): string {
-  if (!(err instanceof StatusError)) return `${name}: ${(err as Error)?.message ?? String(err)}`;
-  if (err instanceof LocalIoError) return `${err.message}; fix that and run again: the download resumes where it stopped`;
+export function describeFailure(name: string, err: ClientError, server: string): string {
+  switch (err.kind) {
+    case 'local-io':
+      return `${err.message}; fix that and run again: the download resumes where it stopped`;
+    case 'invalid-name':
+    case 'aborted':
+      return err.message;
+    case 'lock-lost':
+      return `${name}: ${err.message}; another process took it over: run again once it is done`;
+    case 'digest-mismatch':
+      return `${name}: ${err.message}; run again to fetch it afresh`;
+    case 'protocol':
+      return `${name}: ${err.message}; the server at ${server} may run an incompatible version: run again to resume`;
+    case 'remote-status':
+      return describeStatus(name, err, server);
+  }
+}
+
+function describeStatus(name: string, err: ClientError, server: string): string {
   switch (err.code) {
     case status.NOT_FOUND:
       return `not found on server: ${name}`;

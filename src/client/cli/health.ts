@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
-import { toStatusError } from '../callError.js';
+import { toClientError } from '../errors.js';
 
 interface HealthClient extends grpc.Client {
   check(request: { service: string }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply?: { status: string }) => void): grpc.ClientUnaryCall;
@@ -15,7 +15,7 @@ export function checkHealth(server: string, service: string, credentials = grpc.
   return new Promise<string>((resolve, reject) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, reply) => {
       client.close();
-      if (err) reject(toStatusError(err));
+      if (err) reject(toClientError(err));
       else resolve(reply!.status);
     });
   });

@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import cliProgress from 'cli-progress';
-import type { StatusError } from '../../shared/statusError.js';
 import { formatBytes } from './parseUnits.js';
-import type { DownloadProgress, DownloadResult, DownloadStart, RetryNotice } from '../transfer.js';
+import type { DownloadProgress, DownloadResult, DownloadStart } from '../download/downloadFile.js';
+import type { RetryNotice } from '../download/retryLoop.js';
+import type { ClientError } from '../errors.js';
 
 /** What the CLI tells the person or program that runs it, as a batch goes. */
 export interface Reporter {
@@ -11,7 +12,7 @@ export interface Reporter {
   retry(notice: RetryNotice): void;
   wait(name: string, holderPid: number | undefined): void;
   done(result: DownloadResult): void;
-  failed(name: string, error: StatusError, message: string): void;
+  failed(name: string, error: ClientError, message: string): void;
   /** Ends the display and prints the summary. */
   finish(summary: BatchSummary): void;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { FolderSyncer } from '../../../src/client/folderSync.js';
+import { FolderSyncer } from '../../../src/client/download/folderSync.js';
 import { tempDir } from '../../helpers/files.js';
 
 /** A folder sync that records when it starts and finishes only when told to. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writeback } from '../../../src/client/writeback.js';
+import { Writeback } from '../../../src/client/download/writeback.js';
 import { tempDir } from '../../helpers/files.js';
 
 describe('Writeback', () => {

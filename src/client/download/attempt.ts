@@ -1,0 +1,114 @@
+import { status, type ClientReadableStream } from '@grpc/grpc-js';
+import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
+import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
+import { ProtocolError, RemoteStatusError, toClientError } from '../errors.js';
+import type { RateLimiter } from '../rateLimiter.js';
+import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
+import type { PartialFile } from './partialFile.js';
+
+export interface AttemptOptions {
+  client: FileServiceClient;
+  /** Whether the channel uses TLS: it decides how a refused handshake reads. */
+  secure: boolean;
+  name: string;
+  /** Where the partial stands; the call asks for the bytes after it. */
+  partial: PartialFile;
+  /** The version the partial's bytes belong to, if known. */
+  expectedVersion: string | undefined;
+  stallTimeoutMs: number;
+  limiter: RateLimiter | undefined;
+  signal: AbortSignal | undefined;
+  /** The server has described the file; bytes follow. */
+  onDescribed: (remote: RemoteFile) => void;
+  onData: (remote: RemoteFile) => void;
+}
+
+/**
+ * One Download call: from the partial's end to the file's, with every
+ * message checked against the protocol, and the whole file's digest
+ * against the server's. Resolves with the verified file, durable on disk
+ * but not yet published; anything else is an error for the retry policy.
+ */
+export async function downloadAttempt(options: AttemptOptions): Promise<{ remote: RemoteFile; sha256: string }> {
+  const { name, partial } = options;
+  const offset = partial.length;
+  let remote: RemoteFile | undefined;
+  let trailerDigest = '';
+  const call = options.client.download({ name, offset: String(offset), expectedVersion: options.expectedVersion ?? '' });
+  const watch = watchCall(call, options.stallTimeoutMs, options.signal);
+  try {
+    for await (const message of call as AsyncIterable<Chunk__Output>) {
+      watch.busy();
+      if (remote === undefined) {
+        if (!message.info) throw new ProtocolError(name, 'the first message carries no file info');
+        remote = remoteFileOf(message.info);
+        // Our bytes cannot belong to a file shorter than them: the same
+        // remedy as the server's own OUT_OF_RANGE, a fresh start.
+        if (remote.size < offset) throw new RemoteStatusError(status.OUT_OF_RANGE, `the server offered ${remote.size} bytes of ${name}, fewer than the ${offset} on disk`);
+        options.onDescribed(remote);
+      }
+      if (message.data.length > 0) {
+        if (message.offset !== String(partial.length)) throw new ProtocolError(name, `data for offset ${message.offset} arrived at ${partial.length}`);
+        if (partial.length + message.data.length > remote.size) throw new ProtocolError(name, 'the server sent more bytes than the file has');
+        partial.append(message.data);
+        options.onData(remote);
+        await options.limiter?.take(message.data.length, options.signal);
+      }
+      if (message.sha256 !== '') trailerDigest = message.sha256;
+      watch.waiting();
+    }
+  } catch (err) {
+    throw watch.explain(err, options.secure);
+  } finally {
+    watch.stop();
+  }
+  if (remote === undefined) throw new ProtocolError(name, 'the stream ended without file info');
+  if (partial.length !== remote.size) {
+    throw new RemoteStatusError(status.UNAVAILABLE, `the stream of ${name} ended at byte ${partial.length} of ${remote.size}`);
+  }
+  const expected = remote.sha256 || trailerDigest;
+  if (expected === '') throw new ProtocolError(name, 'the server sent no sha256');
+  return { remote, sha256: await partial.verify(name, expected) };
+}
+
+/**
+ * Cancels a call that has waited `stallMs` for its next message (a silent
+ * dead connection) or whose signal aborts, and explains the resulting
+ * CANCELLED error. Time spent writing or pacing does not count as a stall.
+ */
+function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal: AbortSignal | undefined) {
+  let stalled = false;
+  let busy = false;
+  // One timer for the whole call, restarted per message rather than
+  // replaced: this runs once per chunk.
+  const timer = setTimeout(() => {
+    if (busy) return;
+    stalled = true;
+    call.cancel();
+  }, stallMs);
+  const onAbort = () => call.cancel();
+  // A listener added to an already aborted signal never fires.
+  if (signal?.aborted) call.cancel();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    waiting: () => {
+      busy = false;
+      timer.refresh();
+    },
+    busy: () => {
+      busy = true;
+    },
+    stop: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+    explain: (err: unknown, secure: boolean): unknown => {
+      if (stalled) return new RemoteStatusError(status.UNAVAILABLE, `no data from the server for ${stallMs / 1000}s`, { cause: err });
+      // Always: breaking out of the loop does not end a grpc-js call, and our
+      // own errors (a full disk, a protocol fault) would leave the server
+      // streaming into a call nobody reads. Harmless on an ended call.
+      call.cancel();
+      return toClientError(err, { secure });
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import { stat, unlink } from 'node:fs/promises';
+import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
+import { ClientError, LocalIoError, LockLostError, locally } from '../errors.js';
+import { acquireLock } from '../fileLock.js';
+import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
+import { RateLimiter } from '../rateLimiter.js';
+import type { RemoteFile } from '../remoteFile.js';
+import { planTask, type PlanState } from '../taskState.js';
+import { trace } from '../trace.js';
+import { downloadAttempt } from './attempt.js';
+import type { FolderSyncer } from './folderSync.js';
+import { hashFile, PartialFile, publish } from './partialFile.js';
+import { nextResumePoint, reusableHash, type CarriedHash } from './resumePoint.js';
+import { abortedError, withRetries, type RetryNotice } from './retryLoop.js';
+import { statRemote } from './statRemote.js';
+import type { TaskRecords } from './taskRecords.js';
+
+export interface DownloadContext {
+  client: FileServiceClient;
+  /** Whether the channel uses TLS. */
+  secure: boolean;
+  store: TaskRecords;
+  /** Real path of the output folder. */
+  out: string;
+  /** Paths a download must never write (the task map). */
+  reserved: string[];
+  retryForMs: number;
+  stallTimeoutMs: number;
+  /** Output folders already created and found to be real folders. */
+  checkedFolders: Set<string>;
+  /** Folder fsyncs after renames, shared between downloads. */
+  folderSyncer: FolderSyncer;
+  /** Pacing shared by every download of this client, if any. */
+  limiter: RateLimiter | undefined;
+}
+
+export interface DownloadProgress {
+  name: string;
+  /** Bytes of the file on disk so far. */
+  received: number;
+  size: number;
+  /** Where the running attempt started. */
+  attemptOffset: number;
+}
+
+export interface DownloadOptions {
+  /** Aborting stops the download and leaves a resumable partial. */
+  signal?: AbortSignal;
+  /** Bytes per second for this download alone, instead of the client's pace. */
+  limitRate?: number;
+  /** The server has described the file and bytes are about to flow. */
+  onStart?: (start: DownloadStart) => void;
+  onProgress?: (progress: DownloadProgress) => void;
+  onRetry?: (notice: RetryNotice) => void;
+  /** Another process is downloading the same file into the same folder; we wait for it. */
+  onWait?: (wait: { name: string; holderPid: number | undefined }) => void;
+}
+
+export interface DownloadStart {
+  name: string;
+  size: number;
+  /** Where this attempt starts. */
+  offset: number;
+  attempt: number;
+}
+
+export interface DownloadResult {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+  /** The state the file was found in. */
+  state: PlanState;
+  /** False when nothing had to be downloaded. */
+  transferred: boolean;
+  /** Offset of the first request: bytes that were already on disk. */
+  resumedFrom: number;
+  /** File bytes received over the network, over all attempts. */
+  bytesReceived: number;
+  attempts: number;
+}
+
+/** From this size on, a download waits for its "complete" record before it lets go of the lock. */
+const AWAIT_RECORD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Brings one remote file to `<out>/<name>`: decides from the task map and the
+ * disk what is needed, resumes partials, retries through interruptions, and
+ * publishes the file under its final name only once its SHA-256 matches the
+ * server's. The one writer of the task map.
+ */
+export async function downloadFile(context: DownloadContext, name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  const paths = await locally('create folders for', name, () => prepareOutputPaths(context.out, name, context.reserved, context.checkedFolders));
+  const lockLost = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal;
+  const lock = await acquireLock(paths.finalPath, `${paths.partPath}.lock`, {
+    signal,
+    onWait: (pid) => {
+      trace.lock('%s: held by pid %s; waiting', name, pid);
+      options.onWait?.({ name, holderPid: pid });
+    },
+    onCompromised: (err) => lockLost.abort(new LockLostError(name, err)),
+  }).catch((err: unknown) => {
+    if (signal.aborted) throw abortedError(name, signal, err);
+    throw err instanceof ClientError ? err : new LocalIoError('lock', paths.finalPath, err as NodeJS.ErrnoException);
+  });
+  trace.lock('%s: locked', name);
+  try {
+    // Another process may have finished or advanced this file while we waited.
+    await context.store.reload();
+    return await downloadLocked(context, name, paths, { ...options, signal });
+  } finally {
+    await lock.release();
+    trace.lock('%s: released', name);
+  }
+}
+
+async function downloadLocked(context: DownloadContext, name: string, paths: OutputPaths, options: DownloadOptions): Promise<DownloadResult> {
+  const { store } = context;
+  const record = store.get(name);
+  const facts = { record, finalExists: (await sizeOf(paths.finalPath)) !== null, partSize: await sizeOf(paths.partPath) };
+  const plan = planTask(facts);
+  trace.plan('%s: record %s, final file %s, partial %s -> %j', name, record?.status ?? 'none', facts.finalExists ? 'present' : 'absent', facts.partSize ?? 'none', plan);
+  const base = { name, path: paths.finalPath, state: plan.state, bytesReceived: 0, attempts: 0, resumedFrom: 0 };
+
+  if (plan.action === 'skip') return { ...base, size: record!.size, sha256: record!.sha256 ?? '', transferred: false };
+  if (plan.action === 'verify') {
+    const remote = await withRetries(() => statRemote(context.client, name, options.signal, context), retryOptions(context, name, options));
+    const local = await locally('read', paths.finalPath, () => hashFile(paths.finalPath));
+    trace.plan('%s: local sha256 %s, server %s', name, local.sha256, remote.sha256);
+    if (local.size === remote.size && local.sha256 === remote.sha256) {
+      await store.markComplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 });
+      return { ...base, size: remote.size, sha256: remote.sha256, transferred: false };
+    }
+  }
+  const first = plan.action === 'download' ? { offset: plan.offset, expectedVersion: plan.expectedVersion } : { offset: 0, expectedVersion: undefined };
+  let { offset, expectedVersion } = first;
+  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
+  let carried: CarriedHash | undefined;
+  let received = 0;
+  let attempts = 0;
+  let progressed = false;
+
+  let done: { remote: RemoteFile; sha256: string };
+  try {
+    done = await withRetries(
+      async (attempt) => {
+        attempts = attempt;
+        progressed = false;
+        const partial = await PartialFile.open(paths.partPath, offset, reusableHash(carried, offset), options.signal);
+        carried = undefined;
+        let failure: unknown;
+        try {
+          return await downloadAttempt({
+            client: context.client,
+            secure: context.secure,
+            name,
+            partial,
+            expectedVersion,
+            stallTimeoutMs: context.stallTimeoutMs,
+            limiter,
+            signal: options.signal,
+            onDescribed: (remote) => {
+              expectedVersion = remote.version;
+              // Not awaited: a partial whose record never reached the disk is
+              // resumed without a version and judged by its digest, so data
+              // need not wait for the task map.
+              void store.markIncomplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 || null }).catch(() => undefined);
+              options.onStart?.({ name, size: remote.size, offset, attempt });
+            },
+            onData: (remote) => options.onProgress?.({ name, received: partial.length, size: remote.size, attemptOffset: offset }),
+          });
+        } catch (err) {
+          failure = err;
+          carried = partial.carry();
+          throw await partial.close(err);
+        } finally {
+          received += partial.length - offset;
+          progressed = partial.length > offset;
+          if (failure === undefined) await partial.close();
+        }
+      },
+      {
+        ...retryOptions(context, name, options),
+        progressed: () => progressed,
+        attemptOffset: () => offset,
+        beforeRetry: async (fromZero) => {
+          ({ offset, expectedVersion } = nextResumePoint(fromZero, await sizeOf(paths.partPath), expectedVersion));
+          trace.plan('%s: next attempt from %d (version %s)', name, offset, expectedVersion ?? 'any');
+        },
+      },
+    );
+  } catch (err) {
+    // A failed first attempt leaves an empty partial: litter, not progress.
+    // Not after an abort or a lost lock: the partial may be another's now.
+    if (err instanceof ClientError && err.kind !== 'aborted' && err.kind !== 'lock-lost' && (await sizeOf(paths.partPath)) === 0) {
+      await unlink(paths.partPath).catch(() => undefined);
+    }
+    throw err;
+  }
+  // Whoever took over a lost lock may be writing this partial now.
+  if (options.signal?.aborted) throw abortedError(name, options.signal, undefined);
+  await publish(paths.partPath, paths.finalPath, context.folderSyncer);
+  const { remote, sha256 } = done;
+  // Not awaited for small files: a published file whose record was lost in
+  // a crash is verified against the server's digest and kept (state
+  // "unverified"), which costs little. For a large one that check is a full
+  // hash, which another process waiting on our lock would pay if it found
+  // no record: the lock is released only once the record is on disk.
+  const recorded = store.markComplete(name, { size: remote.size, version: remote.version, sha256 }).catch(() => undefined);
+  if (remote.size >= AWAIT_RECORD_BYTES) await recorded;
+  return { ...base, resumedFrom: first.offset, transferred: true, bytesReceived: received, attempts, size: remote.size, sha256 };
+}
+
+function retryOptions(context: DownloadContext, name: string, options: DownloadOptions) {
+  return { name, signal: options.signal, retryForMs: context.retryForMs, secure: context.secure, onRetry: options.onRetry };
+}
+
+async function sizeOf(file: string): Promise<number | null> {
+  try {
+    const info = await stat(file);
+    return info.isFile() ? info.size : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,137 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants, createReadStream, writeSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { DigestMismatchError, LocalIoError, locally } from '../errors.js';
+import type { FolderSyncer } from './folderSync.js';
+import type { CarriedHash } from './resumePoint.js';
+import { Writeback } from './writeback.js';
+
+const HASH_BUFFER = 1 << 20;
+const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/**
+ * `<name>.part` while it is written: the bytes on disk and the SHA-256 of
+ * all of them, kept in step. Nothing else writes the partial.
+ */
+export class PartialFile {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly writeback: Writeback,
+    private readonly hash: Hash,
+    /** Bytes on disk, all of them hashed. */
+    public length: number,
+  ) {}
+
+  /**
+   * Opens the partial at `offset` (0 truncates it), hashing the bytes kept
+   * unless `carried` already holds their hash. Call before the Download
+   * call starts: a grpc-js stream that nobody reads yet buffers without
+   * limit.
+   */
+  static async open(partPath: string, offset: number, carried: Hash | undefined, signal?: AbortSignal): Promise<PartialFile> {
+    const handle = await locally('open', partPath, () => open(partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
+    try {
+      if (offset > 0) await locally('truncate', partPath, () => handle.truncate(offset));
+      let hash = carried;
+      if (!hash) {
+        hash = createHash('sha256');
+        if (offset > 0) await locally('read', partPath, () => hashPrefix(handle, offset, hash!, signal));
+      }
+      return new PartialFile(partPath, handle, new Writeback(handle), hash, offset);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Appends `data`. Synchronous on purpose: a chunk's write into the page
+   * cache takes less time than its hash, which blocks the event loop
+   * anyway, and a hop through the libuv threadpool per chunk cost more CPU
+   * than the write itself (measured: 1 GiB took 3.6-4.1 s with awaited
+   * writes, 2.7-3.6 s without).
+   */
+  append(data: Buffer): void {
+    let written = 0;
+    try {
+      while (written < data.length) written += writeSync(this.handle.fd, data, written, data.length - written, this.length + written);
+    } catch (err) {
+      throw new LocalIoError('write', this.path, err as NodeJS.ErrnoException);
+    }
+    this.writeback.wrote(data.length);
+    this.hash.update(data);
+    this.length += data.length;
+  }
+
+  /**
+   * Checks the digest of all bytes against the server's and makes them
+   * durable. A mismatch discards the partial: its bytes cannot be told
+   * apart, so none of them can be trusted.
+   */
+  async verify(name: string, expected: string): Promise<string> {
+    const digest = this.hash.digest('hex');
+    if (digest !== expected) {
+      await unlink(this.path).catch(() => undefined);
+      throw new DigestMismatchError(name, digest, expected);
+    }
+    await locally('sync', this.path, () => this.writeback.finish());
+    return digest;
+  }
+
+  /** The hash state, for an attempt that resumes where this one stopped. */
+  carry(): CarriedHash | undefined {
+    try {
+      return { length: this.length, hash: this.hash.copy() };
+    } catch {
+      // Already finalised by verify(): nothing to carry.
+      return undefined;
+    }
+  }
+
+  /**
+   * Closes the partial. A background sync that failed outranks whatever
+   * ended the attempt (returned as the error to throw): the kernel reports
+   * a writeback error once, so a retry's fsync on a new descriptor would
+   * pass over bytes that never reached the disk.
+   */
+  async close(failure?: unknown): Promise<unknown> {
+    await this.writeback.settled();
+    await this.handle.close().catch(() => undefined);
+    if (failure !== undefined && this.writeback.failure !== undefined && !(failure instanceof LocalIoError)) {
+      return new LocalIoError('sync', this.path, this.writeback.failure as NodeJS.ErrnoException);
+    }
+    return failure;
+  }
+}
+
+/** Gives a verified partial its final name, durably. */
+export async function publish(partPath: string, finalPath: string, folderSyncer: FolderSyncer): Promise<void> {
+  await locally('publish', finalPath, async () => {
+    await rename(partPath, finalPath);
+    await folderSyncer.sync(path.dirname(finalPath));
+  });
+}
+
+async function hashPrefix(handle: FileHandle, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+  const buffer = Buffer.allocUnsafe(HASH_BUFFER);
+  let position = 0;
+  while (position < length) {
+    signal?.throwIfAborted();
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);
+    if (bytesRead === 0) throw new Error('the partial shrank while it was being read');
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
+export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: HASH_BUFFER }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}

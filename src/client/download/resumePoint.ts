@@ -1,0 +1,34 @@
+import type { Hash } from 'node:crypto';
+
+/** Where an attempt starts: from `offset` bytes of the partial, of `expectedVersion`. */
+export interface ResumePoint {
+  offset: number;
+  /** The server's version the partial's bytes belong to; undefined from 0, or when unknown. */
+  expectedVersion: string | undefined;
+}
+
+/**
+ * Where the attempt after a failed one starts. From 0 when the policy says
+ * so (the remote file changed, or the digest failed); otherwise from what is
+ * on disk, asking for the version those bytes came from, so the server
+ * refuses to splice another version onto them.
+ */
+export function nextResumePoint(fromZero: boolean, partSize: number | null, lastVersion: string | undefined): ResumePoint {
+  if (fromZero) return { offset: 0, expectedVersion: undefined };
+  const offset = partSize ?? 0;
+  return { offset, expectedVersion: offset > 0 ? lastVersion : undefined };
+}
+
+/** The hash state of the bytes a failed attempt left, if they end where the next attempt starts. */
+export interface CarriedHash {
+  length: number;
+  hash: Hash;
+}
+
+/**
+ * A retry that resumes exactly where the last attempt's hash stopped
+ * continues that hash instead of reading the whole partial again.
+ */
+export function reusableHash(carried: CarriedHash | undefined, offset: number): Hash | undefined {
+  return carried !== undefined && carried.length === offset ? carried.hash : undefined;
+}
