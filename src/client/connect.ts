@@ -26,6 +26,27 @@ export function flowControlWindow(limitRate: number | undefined): number {
   return Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, Math.floor(limitRate / 4)));
 }
 
+/**
+ * A bearer token sent without TLS can be read by anyone on the path; on
+ * loopback there is no path. Says so for any other server, or undefined.
+ */
+export function plaintextTokenWarning(server: string, secure: boolean, token: string | undefined): string | undefined {
+  if (token === undefined || secure || isLoopback(server)) return undefined;
+  return `the token is sent to ${server} without TLS, readable by anyone on the network path; give --tls-ca (or credentials) to encrypt it`;
+}
+
+/** Whether every address of a target (host:port, or a gRPC target such as ipv4:a:p,b:p) is on this machine. */
+function isLoopback(server: string): boolean {
+  if (server.startsWith('unix:')) return true;
+  const addresses = server.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '').split(',');
+  return addresses.every((address) => {
+    const bracketed = /^\[(.*)\](:\d+)?$/.exec(address);
+    // A bare IPv6 address has colons of its own, and no port.
+    const host = bracketed ? bracketed[1] : address.split(':').length > 2 ? address : address.replace(/:\d+$/, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host!);
+  });
+}
+
 export function connect(server: string, options: ConnectOptions = {}): FileServiceClient {
   const { FileService } = loadFileTransfer();
   const { interceptors = [], interceptor_providers: providers = [], ...extra } = options.channelOptions ?? {};

@@ -5,7 +5,7 @@ import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js'
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
-import { connect } from './connect.js';
+import { connect, plaintextTokenWarning } from './connect.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
@@ -51,6 +51,8 @@ export class FileClient {
 
   constructor(private readonly options: FileClientOptions) {
     this.secure = options.credentials?._isSecure() ?? false;
+    const warning = plaintextTokenWarning(options.server, this.secure, options.token);
+    if (warning !== undefined) process.emitWarning(warning, { code: 'GRPC_FILE_PLAINTEXT_TOKEN' });
     this.client = connect(options.server, {
       credentials: options.credentials,
       token: options.token,

@@ -28,6 +28,10 @@ import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
 // grpc-js names the TLS server by its address, and Node warns about IP
 // addresses there on every connection: noise for a person at a terminal.
 process.noDeprecation = true;
+// Warnings (a token sent without TLS) as one line of ours, not Node's
+// "(node:1234) Warning:" block.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => process.stderr.write(`grpc-client: warning: ${warning.message}\n`));
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
