@@ -159,7 +159,7 @@ export function barReporter(totalFiles: number): Reporter {
       sizes.set(name, size);
       received.set(name, offset);
       firstSeen.set(name, { at: Date.now(), received: offset });
-      bars.get(name) ?? bars.set(name, multibar.create(size, offset, { label: name, done: formatBytes(offset), size: formatBytes(size), rate: '' }));
+      if (!bars.has(name)) bars.set(name, multibar.create(size, offset, { label: name, done: formatBytes(offset), size: formatBytes(size), rate: '' }));
       refreshTotal();
     },
     progress: ({ name, received: got, size }) => {
