@@ -61,4 +61,35 @@ describe('planTask', () => {
   it('an incomplete record whose partial vanished downloads from 0', () => {
     expect(planTask({ record: record('incomplete'), finalExists: false, partSize: null })).to.include({ state: 'new', offset: 0 });
   });
+
+  it('a partial exactly as long as the recorded size resumes there: the digest check is all that is left', () => {
+    expect(planTask({ record: record('incomplete', 10), finalExists: false, partSize: 10 })).to.deep.equal({
+      state: 'incomplete',
+      action: 'download',
+      offset: 10,
+      expectedVersion: 'v1',
+    });
+  });
+
+  it('a partial longer than the recorded size asks for no version either', () => {
+    expect(planTask({ record: record('incomplete', 10), finalExists: false, partSize: 11 })).to.deep.equal({
+      state: 'incomplete',
+      action: 'download',
+      offset: 0,
+      expectedVersion: undefined,
+    });
+  });
+
+  it('a complete file that is present is skipped even beside a stray partial', () => {
+    expect(planTask({ record: record('complete'), finalExists: true, partSize: 5 })).to.deep.equal({ state: 'complete', action: 'skip' });
+  });
+
+  it('a partial beside a complete record whose file is gone is an orphan: its bytes are not of a known version', () => {
+    expect(planTask({ record: record('complete'), finalExists: false, partSize: 5 })).to.deep.equal({
+      state: 'orphan-partial',
+      action: 'download',
+      offset: 5,
+      expectedVersion: undefined,
+    });
+  });
 });
