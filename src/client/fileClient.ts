@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { access, mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
@@ -10,7 +10,7 @@ import { FolderSyncer } from './folderSync.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
+import { readTaskMapFile, TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { toStatusError } from './callError.js';
 import { downloadFile, statRemote, type DownloadOptions, type DownloadResult, type TransferContext } from './transfer.js';
 
@@ -37,6 +37,11 @@ export interface FileClientOptions {
    * (grpc-js otherwise shares one between clients of the same server).
    */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * Told about each record of the task map that is invalid and left out
+   * (its file is then checked by digest instead of trusted).
+   */
+  onTaskMapProblem?: (message: string) => void;
 }
 
 export const DEFAULT_RETRY_FOR_MS = 60_000;
@@ -94,7 +99,10 @@ export class FileClient {
   /** Writes what the task map still holds in memory, then closes the channel. */
   async close(): Promise<void> {
     try {
-      if (this.context) await (await this.context).store.flushed();
+      // A map that could not be opened holds nothing of ours to save; the
+      // call that tried to open it has already failed with the reason.
+      const context = await this.context?.catch(() => undefined);
+      if (context) await context.store.flushed();
     } finally {
       this.client.close();
     }
@@ -107,7 +115,7 @@ export class FileClient {
       const dbFile = taskMapFileOf(out, this.options.db);
       return {
         client: this.client,
-        store: await TaskStore.open(dbFile),
+        store: await TaskStore.open(dbFile, { onProblem: this.options.onTaskMapProblem }),
         out,
         // The map, its lock and lowdb's temporary file beside it.
         reserved: [dbFile, `${dbFile}.lock`, path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`)],
@@ -122,9 +130,14 @@ export class FileClient {
   }
 }
 
-/** Reads the task map without connecting to a server. */
-export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[] }> {
+/**
+ * Reads the task map without connecting to a server, creating nothing and
+ * taking no lock: its valid records by name, and a line for each invalid
+ * one left out. Throws a TaskMapError for a file that is not a task map.
+ */
+export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[]; problems: string[] }> {
   const file = taskMapFileOf(out, db);
-  const exists = await access(file).then(() => true, () => false);
-  return { file, tasks: exists ? (await TaskStore.open(file)).all() : [] };
+  const read = await readTaskMapFile(file);
+  const tasks = Object.values(read?.records ?? {}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { file, tasks, problems: read?.problems ?? [] };
 }
