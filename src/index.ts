@@ -4,7 +4,7 @@ export type { RetryNotice } from './client/download/retryLoop.js';
 export type { BatchOptions, BatchResult } from './client/batch.js';
 export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';
-export type { TaskRecord, TaskStatus } from './client/taskStore.js';
+export { TaskMapError, type TaskRecord, type TaskStatus } from './client/taskStore.js';
 export type { PlanState } from './client/taskState.js';
 export { startServer, type RunningServer, type ServerOptions } from './server/server.js';
 export { StatusError } from './shared/statusError.js';

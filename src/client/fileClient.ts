@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { access, mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
@@ -9,7 +9,7 @@ import { connect, plaintextTokenWarning } from './connect.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
+import { readTaskMapFile, TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
 import { statRemote } from './download/statRemote.js';
@@ -38,6 +38,11 @@ export interface FileClientOptions {
    * (grpc-js otherwise shares one between clients of the same server).
    */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * Told about each record of the task map that is invalid and left out
+   * (its file is then checked by digest instead of trusted).
+   */
+  onTaskMapProblem?: (message: string) => void;
 }
 
 export const DEFAULT_RETRY_FOR_MS = 60_000;
@@ -99,7 +104,10 @@ export class FileClient {
   /** Writes what the task map still holds in memory, then closes the channel. */
   async close(): Promise<void> {
     try {
-      if (this.context) await (await this.context).store.flushed();
+      // A map that could not be opened holds nothing of ours to save; the
+      // call that tried to open it has already failed with the reason.
+      const context = await this.context?.catch(() => undefined);
+      if (context) await context.store.flushed();
     } finally {
       this.client.close();
     }
@@ -113,7 +121,7 @@ export class FileClient {
       return {
         client: this.client,
         secure: this.secure,
-        store: await TaskStore.open(dbFile),
+        store: await TaskStore.open(dbFile, { onProblem: this.options.onTaskMapProblem }),
         out,
         // The map, its lock and lowdb's temporary file beside it.
         reserved: [dbFile, `${dbFile}.lock`, path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`)],
@@ -128,9 +136,14 @@ export class FileClient {
   }
 }
 
-/** Reads the task map without connecting to a server. */
-export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[] }> {
+/**
+ * Reads the task map without connecting to a server, creating nothing and
+ * taking no lock: its valid records by name, and a line for each invalid
+ * one left out. Throws a TaskMapError for a file that is not a task map.
+ */
+export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[]; problems: string[] }> {
   const file = taskMapFileOf(out, db);
-  const exists = await access(file).then(() => true, () => false);
-  return { file, tasks: exists ? (await TaskStore.open(file)).all() : [] };
+  const read = await readTaskMapFile(file);
+  const tasks = Object.values(read?.records ?? {}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { file, tasks, problems: read?.problems ?? [] };
 }

@@ -1,9 +1,11 @@
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { STALE_MS } from './fileLock.js';
+import type { TaskRecords } from './download/taskRecords.js';
+import { parseTaskMap } from './taskMapSchema.js';
 
 export type TaskStatus = 'incomplete' | 'complete';
 
@@ -22,8 +24,61 @@ export interface TaskRecord {
   completedAt: string | null;
 }
 
-interface TaskMap {
+interface TaskMapFile {
   tasks: Record<string, TaskRecord>;
+}
+
+/** What the remote side of a download tells the task map about a file. */
+export interface RemoteFacts {
+  size: number;
+  version: string;
+  sha256: string | null;
+}
+
+/** A task map file that cannot be used as it is; the message says what to do. */
+export class TaskMapError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'TaskMapError';
+  }
+}
+
+const RECOVERY = 'move it aside and run again: partials will resume and digests will be checked';
+
+/**
+ * Reads and checks a task map file: undefined when there is none, else its
+ * usable records and a line for each record left out. Throws a TaskMapError
+ * for a file that cannot be read or is not a task map.
+ */
+export async function readTaskMapFile(file: string): Promise<{ records: Record<string, TaskRecord>; problems: string[] } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TaskMapError(file, `cannot read the task map ${file} (${(err as Error).message})`, { cause: err });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new TaskMapError(file, `the task map ${file} is not valid JSON (${(err as Error).message}); ${RECOVERY}`, { cause: err });
+  }
+  const parsed = parseTaskMap(data);
+  if (!parsed.ok) throw new TaskMapError(file, `the task map ${file} is not a task map: ${parsed.reason}; ${RECOVERY}`);
+  return {
+    records: parsed.records,
+    problems: parsed.problems.map((problem) => `the task map ${file}: ${problem}; left out: its partial resumes and its file is checked by digest`),
+  };
+}
+
+export interface TaskStoreOptions {
+  /** Told once about each record of the file that is left out as invalid. */
+  onProblem?: (message: string) => void;
 }
 
 const DEFAULT_DB_NAME = '.grpc-client-tasks.json';
@@ -42,7 +97,7 @@ const FLUSH_INTERVAL_MS = 100;
  * applies only its own changes, so nobody's update is lost. Changes made
  * while a write is under way are batched into the next one.
  */
-export class TaskStore {
+export class TaskStore implements TaskRecords {
   private readonly pending = new Map<string, TaskRecord>();
   private seen: { ino: number; size: number; mtimeMs: number } | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
@@ -52,32 +107,32 @@ export class TaskStore {
   private endPause: (() => void) | undefined;
   /** Callers of flushed() waiting: no more pauses while any is. */
   private hurrying = 0;
+  /** Problems already told, so a record left out is told about once. */
+  private readonly told = new Set<string>();
 
   private constructor(
     readonly file: string,
-    private readonly db: Low<TaskMap>,
+    private readonly db: Low<TaskMapFile>,
+    private readonly options: TaskStoreOptions,
   ) {}
 
-  static async open(file: string): Promise<TaskStore> {
+  /**
+   * Opens the task map in `file`, empty if there is none yet. Throws a
+   * TaskMapError when the file is not a task map; invalid records are left
+   * out and told to `options.onProblem`, here and on every re-read.
+   */
+  static async open(file: string, options: TaskStoreOptions = {}): Promise<TaskStore> {
     await mkdir(path.dirname(file), { recursive: true });
-    const db = new Low<TaskMap>(new JSONFile<TaskMap>(file), { tasks: {} });
-    try {
-      await db.read();
-    } catch (err) {
-      throw new Error(
-        `the task map ${file} is not valid JSON (${(err as Error).message}); move it aside and run again: partials will resume and digests will be checked`,
-      );
-    }
-    if (typeof db.data !== 'object' || db.data === null || typeof db.data.tasks !== 'object' || db.data.tasks === null) {
-      throw new Error(`the task map ${file} does not hold a "tasks" object; move it aside and run again`);
-    }
-    const store = new TaskStore(file, db);
-    await store.remember();
+    // Written through lowdb, never read through it: Low.read keeps the old
+    // data when a file holds null or 0, and checks nothing.
+    const db = new Low<TaskMapFile>(new JSONFile<TaskMapFile>(file), { tasks: Object.create(null) as Record<string, TaskRecord> });
+    const store = new TaskStore(file, db, options);
+    await store.refresh();
     return store;
   }
 
   get(name: string): TaskRecord | undefined {
-    return this.db.data.tasks[name];
+    return Object.hasOwn(this.db.data.tasks, name) ? this.db.data.tasks[name] : undefined;
   }
 
   all(): TaskRecord[] {
@@ -85,7 +140,7 @@ export class TaskStore {
   }
 
   /** Records that bytes of `version` are being written to the partial. */
-  async markIncomplete(name: string, remote: { size: number; version: string; sha256: string | null }): Promise<TaskRecord> {
+  async markIncomplete(name: string, remote: RemoteFacts): Promise<TaskRecord> {
     const now = new Date().toISOString();
     const previous = this.get(name);
     const same = previous?.status === 'incomplete' && previous.version === remote.version;
@@ -102,7 +157,7 @@ export class TaskStore {
     return this.save(record);
   }
 
-  async markComplete(name: string, remote: { size: number; version: string; sha256: string }): Promise<TaskRecord> {
+  async markComplete(name: string, remote: RemoteFacts & { sha256: string }): Promise<TaskRecord> {
     const now = new Date().toISOString();
     const previous = this.get(name);
     return this.save({
@@ -129,12 +184,25 @@ export class TaskStore {
    * older stats with the newer content, and the next check re-reads; the
    * other order would pair older content with newer stats and skip a
    * re-read that is needed.
+   *
+   * Whatever another process wrote is checked like the file we opened: a
+   * map that stopped being one throws, and invalid records are left out.
+   * A map deleted meanwhile leaves what we hold, which the next write puts
+   * back.
    */
   private async refresh(): Promise<boolean> {
     const now = await this.statNow();
     const seen = this.seen;
     if (seen !== undefined && now !== undefined && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs) return false;
-    await this.db.read();
+    const read = await readTaskMapFile(this.file);
+    if (read) {
+      this.db.data = { tasks: read.records };
+      for (const problem of read.problems) {
+        if (this.told.has(problem)) continue;
+        this.told.add(problem);
+        this.options.onProblem?.(problem);
+      }
+    }
     this.seen = now;
     return true;
   }
@@ -217,7 +285,6 @@ export class TaskStore {
     try {
       const batch = new Map(this.pending);
       await this.refresh();
-      this.db.data ??= { tasks: {} };
       for (const [name, record] of batch) this.db.data.tasks[name] = record;
       if (compromised) throw compromised;
       await this.db.write();
@@ -232,7 +299,6 @@ export class TaskStore {
 
   /** Keeps our own unwritten changes visible after a re-read. */
   private applyPending(): void {
-    this.db.data ??= { tasks: {} };
     for (const [name, record] of this.pending) this.db.data.tasks[name] = record;
   }
 }

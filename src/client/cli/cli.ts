@@ -20,6 +20,8 @@ import { describeFailure } from './describeFailure.js';
 import { DEFAULT_CONCURRENCY } from '../batch.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from '../fileClient.js';
 import { outputPathsOf } from '../outputPaths.js';
+import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
+import { statusRowOf, type Found } from './statusRows.js';
 import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
 import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
 import { ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
@@ -176,7 +178,17 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     limitRate: options.limitRate,
     retryForMs: options.retryFor,
     stallTimeoutMs: options.stallTimeout,
+    onTaskMapProblem: (message) => process.stderr.write(`grpc-client: warning: ${message}\n`),
   });
+  // Opened before any download starts: a map that cannot be used is one
+  // line for the whole command, not one per file.
+  try {
+    await client.tasks();
+  } catch (err) {
+    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    await client.close();
+    return EXIT_FAILED;
+  }
   const reporter = options.json
     ? jsonReporter()
     : !options.quiet && process.stderr.isTTY
@@ -239,15 +251,20 @@ async function get(names: string[], options: GetOptions): Promise<number> {
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {
-  const { file, tasks } = await readTasks(options.out, options.db);
-  const rows = await Promise.all(
-    tasks.map(async (task) => {
-      const partial = task.status === 'incomplete' ? await stat(outputPathsOf(options.out, task.name).partPath).then((s) => s.size, () => 0) : task.size;
-      return { ...task, bytesOnDisk: partial };
-    }),
-  );
+  let map: Awaited<ReturnType<typeof readTasks>>;
+  try {
+    map = await readTasks(options.out, options.db);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (options.json) process.stdout.write(`${JSON.stringify({ file: taskMapFileOf(options.out, options.db), error: message }, null, 2)}\n`);
+    process.stderr.write(`grpc-client: ${message}\n`);
+    return EXIT_FAILED;
+  }
+  const { file, tasks, problems } = map;
+  for (const problem of problems) process.stderr.write(`grpc-client: warning: ${problem}\n`);
+  const rows = await Promise.all(tasks.map(async (task) => ({ ...task, ...(await lookAtDisk(options.out, task)) })));
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ file, tasks: rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ file, tasks: rows, problems }, null, 2)}\n`);
     return 0;
   }
   if (rows.length === 0) {
@@ -255,11 +272,32 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
     return 0;
   }
   for (const row of rows) {
-    const progress = row.status === 'complete' ? '' : ` (${formatBytes(row.bytesOnDisk)} on disk, ${row.size ? Math.floor((row.bytesOnDisk * 100) / row.size) : 0}%)`;
-    process.stdout.write(`${row.status.padEnd(10)} ${formatBytes(row.size).padStart(10)}  ${row.name}${progress}\n`);
+    const note =
+      row.state === 'incomplete'
+        ? ` (${formatBytes(row.bytesOnDisk)} on disk, ${row.size ? Math.floor((row.bytesOnDisk * 100) / row.size) : 0}%)`
+        : row.damage !== null
+          ? ` (${row.damage})`
+          : '';
+    process.stdout.write(`${row.state.padEnd(10)} ${formatBytes(row.size).padStart(10)}  ${row.name}${note}\n`);
   }
   process.stdout.write(`task map: ${file}\n`);
   return 0;
+}
+
+/** Checks a record against the files under `out`, without asking the server. */
+async function lookAtDisk(out: string, task: TaskRecord) {
+  const { finalPath, partPath } = outputPathsOf(out, task.name);
+  return task.status === 'complete' ? statusRowOf(task, await find(finalPath), 'missing') : statusRowOf(task, 'missing', await find(partPath));
+}
+
+async function find(file: string): Promise<Found> {
+  try {
+    const found = await stat(file);
+    return found.isFile() ? { size: found.size } : { unusable: 'not a regular file' };
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : { unusable: message };
+  }
 }
 
 async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean }): Promise<number> {

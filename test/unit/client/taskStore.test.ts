@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TaskStore } from '../../../src/client/taskStore.js';
+import { TaskMapError, TaskStore } from '../../../src/client/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
 
 describe('TaskStore', () => {
@@ -62,5 +62,65 @@ describe('TaskStore', () => {
     let message = '';
     await TaskStore.open(file).catch((err: Error) => (message = err.message));
     expect(message).to.match(/not valid JSON.*move it aside and run again/);
+  });
+
+  const record = (name: string) => ({
+    name,
+    status: 'complete',
+    size: 3,
+    version: 'v',
+    sha256: 'e'.repeat(64),
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    completedAt: '2026-01-01T00:00:00.000Z',
+  });
+
+  it('refuses a file that is not a task map, saying how to recover', async () => {
+    const file = path.join(dir, 'tasks.json');
+    for (const content of ['[]', '{"tasks":5}', '{"tasks":[]}', 'null', '']) {
+      await writeFile(file, content);
+      const err = await TaskStore.open(file).then(() => undefined, (e: unknown) => e);
+      expect(err, content).to.be.instanceOf(TaskMapError);
+      expect((err as Error).message, content).to.match(/^the task map .* is not (a task map|valid JSON).*; move it aside and run again: partials will resume and digests will be checked$/);
+    }
+  });
+
+  it('leaves out invalid records on open, tells each once, and writes them away with its next change', async () => {
+    const file = path.join(dir, 'tasks.json');
+    const { name: _, ...nameless } = record('x');
+    await writeFile(file, JSON.stringify({ tasks: { 'good.bin': record('good.bin'), 'bad.bin': nameless } }));
+    const told: string[] = [];
+    const store = await TaskStore.open(file, { onProblem: (message) => told.push(message) });
+    expect(told).to.deep.equal([`the task map ${file}: record "bad.bin" has no name; left out: its partial resumes and its file is checked by digest`]);
+    expect(store.all().map((r) => r.name)).to.deep.equal(['good.bin']);
+    expect(store.get('bad.bin')).to.equal(undefined);
+    await store.markComplete('new.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+    expect(Object.keys(JSON.parse(await readFile(file, 'utf8')).tasks).sort()).to.deep.equal(['good.bin', 'new.bin']);
+    await store.reload();
+    expect(told).to.have.length(1);
+  });
+
+  it('checks what another process wrote when it re-reads the map', async () => {
+    const file = path.join(dir, 'tasks.json');
+    const told: string[] = [];
+    const store = await TaskStore.open(file, { onProblem: (message) => told.push(message) });
+    await store.markComplete('mine.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+    await writeFile(file, JSON.stringify({ tasks: { 'mine.bin': record('mine.bin'), 'theirs.bin': { ...record('theirs.bin'), size: -5 } } }));
+    await store.reload();
+    expect(store.get('theirs.bin')).to.equal(undefined);
+    expect(store.get('mine.bin')).to.include({ size: 3 });
+    expect(told).to.have.length(1);
+    expect(told[0]).to.match(/record "theirs\.bin" has size -5/);
+
+    await writeFile(file, '{"tasks":[]}');
+    const err = await store.reload().then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(TaskMapError);
+    expect((err as Error).message).to.match(/"tasks" is an array.*move it aside and run again/);
+  });
+
+  it('does not take "constructor" for a record', async () => {
+    const store = await TaskStore.open(path.join(dir, 'tasks.json'));
+    expect(store.get('constructor')).to.equal(undefined);
+    expect(store.get('__proto__')).to.equal(undefined);
   });
 });

@@ -1,0 +1,31 @@
+import type { TaskRecord } from '../taskStore.js';
+
+/** What is at a path: a regular file of some size, nothing, or something unusable and why. */
+export type Found = { size: number } | 'missing' | { unusable: string };
+
+/**
+ * What `status` says of a record once the disk is looked at: a complete
+ * record vouches for a file only while that file is there with the size it
+ * was recorded with.
+ */
+export type LocalState = 'complete' | 'incomplete' | 'deleted' | 'damaged';
+
+export interface StatusRow {
+  state: LocalState;
+  /** Bytes of the final file (complete) or of the partial (incomplete) found. */
+  bytesOnDisk: number;
+  /** Why a file is damaged; null otherwise. */
+  damage: string | null;
+}
+
+export function statusRowOf(record: TaskRecord, final: Found, partial: Found): StatusRow {
+  if (record.status === 'incomplete') {
+    return { state: 'incomplete', bytesOnDisk: typeof partial === 'object' && 'size' in partial ? partial.size : 0, damage: null };
+  }
+  if (final === 'missing') return { state: 'deleted', bytesOnDisk: 0, damage: null };
+  if ('unusable' in final) return { state: 'damaged', bytesOnDisk: 0, damage: final.unusable };
+  if (final.size !== record.size) {
+    return { state: 'damaged', bytesOnDisk: final.size, damage: `size ${final.size} bytes, recorded ${record.size}` };
+  }
+  return { state: 'complete', bytesOnDisk: final.size, damage: null };
+}
