@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { StatusError } from '../shared/statusError.js';
 import { queuePriority, type BatchItem, type Order } from './schedule.js';
 import { toStatusError } from './callError.js';
-import type { DownloadOptions, DownloadResult } from './transfer.js';
+import { abortedError, type DownloadOptions, type DownloadResult } from './transfer.js';
 
 export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
   /** Transfers at once; the origin of this project kept five open. */
@@ -49,6 +49,13 @@ export async function* runBatch(
   normalized.forEach((item, index) => {
     void queue.add(
       async () => {
+        // An abort before the start never reaches onAbort (a listener added
+        // to an aborted signal never fires): without this every item would
+        // still create its folders before failing.
+        if (signal.aborted) {
+          publish({ name: item.name, ok: false, error: abortedError(item.name, signal, signal.reason) });
+          return;
+        }
         try {
           onQueued?.(item.name);
           publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal }) });

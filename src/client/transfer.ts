@@ -123,7 +123,7 @@ export async function downloadFile(context: TransferContext, name: string, optio
   }
 }
 
-function abortedError(name: string, signal: AbortSignal, cause: unknown): StatusError {
+export function abortedError(name: string, signal: AbortSignal, cause: unknown): StatusError {
   if (signal.reason instanceof StatusError) return signal.reason;
   return new StatusError(status.CANCELLED, `download of ${name} aborted; run again to resume`, { cause });
 }
@@ -416,8 +416,14 @@ async function waitToRetry(name: string, delayMs: number, signal: AbortSignal | 
 
 export function statRemote(client: FileServiceClient, name: string, signal?: AbortSignal): Promise<RemoteFile> {
   return new Promise((resolve, reject) => {
-    const call = client.stat({ name }, (err, info) => (err ? reject(toStatusError(err)) : resolve(remoteFileOf(info!))));
-    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    // Removed once the call settles: callers pass one signal to many calls.
+    const onAbort = () => call.cancel();
+    const call = client.stat({ name }, (err, info) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(toStatusError(err));
+      else resolve(remoteFileOf(info!));
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
