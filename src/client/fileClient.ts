@@ -1,12 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
-import { access, mkdir, realpath } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect } from './connect.js';
+import { createFolder } from './createFolder.js';
 import { FolderSyncer } from './folderSync.js';
+import { locally } from './localIoError.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
@@ -94,7 +96,10 @@ export class FileClient {
   /** Writes what the task map still holds in memory, then closes the channel. */
   async close(): Promise<void> {
     try {
-      if (this.context) await (await this.context).store.flushed();
+      // A context that failed to open (--out cannot be created) holds
+      // nothing to save, and its failure was reported by every download.
+      const context = await this.context?.catch(() => undefined);
+      if (context) await context.store.flushed();
     } finally {
       this.client.close();
     }
@@ -102,7 +107,7 @@ export class FileClient {
 
   private open(): Promise<TransferContext> {
     this.context ??= (async () => {
-      await mkdir(this.options.out, { recursive: true });
+      await locally('create folder', this.options.out, () => createFolder(this.options.out, { recursive: true }));
       const out = await realpath(this.options.out);
       const dbFile = taskMapFileOf(out, this.options.db);
       return {

@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseName } from '../shared/names.js';
 import { StatusError } from '../shared/statusError.js';
+import { createFolder } from './createFolder.js';
 
 export interface OutputPaths {
   /** Where the verified file is published. */
@@ -44,7 +45,7 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
   for (const folder of folders) {
     dir = path.join(dir, folder);
     if (checked.has(dir)) continue;
-    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    await createFolder(dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
     const info = await lstat(dir);
