@@ -1,7 +1,7 @@
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import { createHash, type Hash } from 'node:crypto';
 import { constants, createReadStream, writeSync } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
@@ -12,6 +12,7 @@ import { acquireLock, lockLostError } from './fileLock.js';
 import type { FolderSyncer } from './folderSync.js';
 import { LocalIoError, locally } from './localIoError.js';
 import { prepareOutputPaths, type OutputPaths } from './outputPaths.js';
+import { openInside } from './pinnedFolder.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { decideRetry } from './retryPolicy.js';
@@ -107,6 +108,7 @@ export async function downloadFile(context: TransferContext, name: string, optio
   const lockLost = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal;
   const lock = await acquireLock(paths.finalPath, `${paths.partPath}.lock`, {
+    inside: context.out,
     signal,
     onWait: (pid) => options.onWait?.({ name, holderPid: pid }),
     onCompromised: (err) => lockLost.abort(lockLostError(name, err)),
@@ -246,7 +248,7 @@ async function downloadAttempt(
   const expectedVersion = attempt.version;
   // The destination is opened (and a resumed partial hashed) before the call
   // starts: a grpc-js stream that nobody reads yet buffers without limit.
-  const handle = await locally('open', partPath, () => open(partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
+  const handle = await locally('open', partPath, () => openInside(context.out, partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
   const writeback = new Writeback(handle);
   let remote: RemoteFile | undefined;
   let digest: string;
