@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { queuePriority, type BatchItem, type Order } from './schedule.js';
+import { abortedError } from './download/retryLoop.js';
 import type { DownloadOptions, DownloadResult } from './download/downloadFile.js';
 import { toClientError, type ClientError } from './errors.js';
 
@@ -48,6 +49,13 @@ export async function* runBatch(
   normalized.forEach((item, index) => {
     void queue.add(
       async () => {
+        // An abort before the start never reaches onAbort (a listener added
+        // to an aborted signal never fires): without this every item would
+        // still create its folders before failing.
+        if (signal.aborted) {
+          publish({ name: item.name, ok: false, error: abortedError(item.name, signal, signal.reason) });
+          return;
+        }
         try {
           onQueued?.(item.name);
           publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal }) });

@@ -1,11 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
-import { mkdir, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connect.js';
+import { createFolder } from './createFolder.js';
+import { locally } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
@@ -115,7 +117,7 @@ export class FileClient {
 
   private open(): Promise<DownloadContext & { store: TaskStore }> {
     this.context ??= (async () => {
-      await mkdir(this.options.out, { recursive: true });
+      await locally('create folder', this.options.out, () => createFolder(this.options.out, { recursive: true }));
       const out = await realpath(this.options.out);
       const dbFile = taskMapFileOf(out, this.options.db);
       return {

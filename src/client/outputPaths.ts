@@ -1,6 +1,7 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseName } from '../shared/names.js';
+import { createFolder } from './createFolder.js';
 import { InvalidNameError, LocalIoError } from './errors.js';
 
 export interface OutputPaths {
@@ -42,7 +43,7 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
   for (const folder of folders) {
     dir = path.join(dir, folder);
     if (checked.has(dir)) continue;
-    await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    await createFolder(dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
     const info = await lstat(dir);

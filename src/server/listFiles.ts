@@ -1,7 +1,7 @@
 import type { BigIntStats, Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isInside } from './servedFile.js';
+import { isInside } from '../shared/names.js';
 
 export interface ListedFile {
   name: string;

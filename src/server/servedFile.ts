@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { constants, type BigIntStats } from 'node:fs';
 import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { parseName } from '../shared/names.js';
+import { isInside, parseName } from '../shared/names.js';
 import { StatusError } from '../shared/statusError.js';
 
 /** An open regular file under the root, pinned by its descriptor. */
@@ -67,9 +67,4 @@ async function openedPath(handle: FileHandle, candidate: string): Promise<string
   } catch {
     return realpath(candidate);
   }
-}
-
-export function isInside(root: string, target: string): boolean {
-  const relative = path.relative(root, target);
-  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

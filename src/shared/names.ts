@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import path from 'node:path';
 import { StatusError } from './statusError.js';
 
 /** Longest accepted name in UTF-8 bytes; well under PATH_MAX so a name joined to any root stays valid. */
@@ -38,4 +39,10 @@ export function parsePrefix(prefix: string): string {
   if (prefix === '') return '';
   parseName(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
   return prefix;
+}
+
+/** Whether `target` lies strictly under `root`; both are real, absolute paths. */
+export function isInside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

@@ -185,7 +185,8 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   try {
     await client.tasks();
   } catch (err) {
-    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    const message = err instanceof ClientError ? describeFailure('', err, options.server) : (err as Error).message;
+    process.stderr.write(`grpc-client: ${message}\n`);
     await client.close();
     return EXIT_FAILED;
   }

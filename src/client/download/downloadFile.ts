@@ -94,6 +94,7 @@ export async function downloadFile(context: DownloadContext, name: string, optio
   const lockLost = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal;
   const lock = await acquireLock(paths.finalPath, `${paths.partPath}.lock`, {
+    inside: context.out,
     signal,
     onWait: (pid) => {
       trace.lock('%s: held by pid %s; waiting', name, pid);
@@ -147,7 +148,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       async (attempt) => {
         attempts = attempt;
         progressed = false;
-        const partial = await PartialFile.open(paths.partPath, offset, reusableHash(carried, offset), options.signal);
+        const partial = await PartialFile.open(context.out, paths.partPath, offset, reusableHash(carried, offset), options.signal);
         carried = undefined;
         let failure: unknown;
         try {

@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants, createReadStream, writeSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError, LocalIoError, locally } from '../errors.js';
+import { openInside } from '../pinnedFolder.js';
 import type { FolderSyncer } from './folderSync.js';
 import type { CarriedHash } from './resumePoint.js';
 import { Writeback } from './writeback.js';
@@ -28,10 +29,11 @@ export class PartialFile {
    * Opens the partial at `offset` (0 truncates it), hashing the bytes kept
    * unless `carried` already holds their hash. Call before the Download
    * call starts: a grpc-js stream that nobody reads yet buffers without
-   * limit.
+   * limit. The descriptor must really lie under `out`: a folder on the way
+   * swapped for a symlink is refused.
    */
-  static async open(partPath: string, offset: number, carried: Hash | undefined, signal?: AbortSignal): Promise<PartialFile> {
-    const handle = await locally('open', partPath, () => open(partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
+  static async open(out: string, partPath: string, offset: number, carried: Hash | undefined, signal?: AbortSignal): Promise<PartialFile> {
+    const handle = await locally('open', partPath, () => openInside(out, partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
     try {
       if (offset > 0) await locally('truncate', partPath, () => handle.truncate(offset));
       let hash = carried;
