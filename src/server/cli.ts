@@ -2,7 +2,7 @@
 //bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
 // The two lines above are read by sh: they set glibc's malloc thresholds
 // and exec node on this file; src/client/cli/cli.ts says why.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, startServer, type ServerOptions } from './server.js';
@@ -10,6 +10,9 @@ import { TokenSet } from './tokenAuth.js';
 import { PACKAGE_VERSION } from '../shared/packageVersion.js';
 
 const GRACE_MS = 5000;
+/** What commander reports a usage error with, as the client does. */
+const EXIT_USAGE = 2;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -26,7 +29,8 @@ const program = new Command('grpc-server')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on; 0 picks a free one', integer(0, 65535), 50051)
   .option('--chunk-size <bytes>', 'bytes of file data per message', integer(1, MAX_CHUNK_SIZE), DEFAULT_CHUNK_SIZE)
-  .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+  // Checked here: pino would throw its own stack trace for an unknown level.
+  .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'))
   .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
   .option('--tls-client-ca <file>', 'PEM CA: require client certificates it signed (mTLS)')
@@ -36,7 +40,8 @@ const program = new Command('grpc-server')
   .option('--keepalive-time-ms <ms>', 'ping idle connections this often', integer(1000, 2 ** 31 - 1), 60_000)
   .option('--max-connection-idle-ms <ms>', 'close connections without calls this long', integer(1000, 2 ** 31 - 1), 5 * 60_000)
   .option('--max-connection-age-ms <ms>', 'close connections this old once their calls end, so clients rebalance', integer(1000, 2 ** 31 - 1), 60 * 60_000)
-  .showHelpAfterError()
+  // A usage error is one line (commander's), exit 2, never the whole help.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))
   .parse();
 
 const options = program.opts<{
