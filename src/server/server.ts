@@ -17,7 +17,7 @@ import type { TokenSet } from './tokenAuth.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
-import { openServedFile, versionOf } from './servedFile.js';
+import { assertProcWorks, openServedFile, versionOf } from './servedFile.js';
 
 export interface ServerOptions {
   /** Folder whose files are served; nothing outside it ever is. */
@@ -78,6 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error(`root folder ${options.root} does not exist`);
   });
   if (!(await stat(root)).isDirectory()) throw new Error(`root ${options.root} is not a folder`);
+  await assertProcWorks(root);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
     throw new Error(`chunk size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
