@@ -13,7 +13,8 @@ import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
 import { DigestCache } from './digestCache.js';
 import { ServerMetrics } from './metrics.js';
-import type { TokenSet } from './tokenAuth.js';
+import { authInterceptor, type TokenSet } from './tokenAuth.js';
+import { CallLog } from './callLog.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
@@ -57,6 +58,13 @@ export interface RunningServer {
 }
 
 const HEALTH_SERVICES = ['', 'filetransfer.v1.FileService'];
+/**
+ * Services that need no token and are not logged per call: load balancers
+ * and generic tools use them. Everything else, including any RPC added
+ * later, needs a token when tokens are configured.
+ */
+const OPEN_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+const isOpenService = (path: string) => OPEN_SERVICES.some((service) => path.startsWith(`/${service}/`));
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 // A message must stay under grpc-js's default 4 MiB receive limit with its
@@ -87,7 +95,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = options.metricsPort === undefined ? undefined : new ServerMetrics();
 
+  const callLog = new CallLog(logger, metrics, (path) => !isOpenService(path));
   const server = new grpc.Server({
+    // The call log comes first, nearest the wire, so it also sees the
+    // calls that authentication refuses.
+    interceptors: [callLog.interceptor, ...(options.tokens ? [authInterceptor(options.tokens, isOpenService)] : [])],
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
     'grpc.max_connection_idle_ms': options.maxConnectionIdleMs ?? 5 * 60_000,
     'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? 60 * 60_000,
@@ -98,7 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
-  const context: ServiceContext = { root, pool, budget, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
+  const context: ServiceContext = { root, pool, budget, digests: new DigestCache(), callLog, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -142,35 +154,16 @@ interface ServiceContext {
   pool: BufferPool;
   budget: StreamBudget;
   digests: DigestCache;
-  logger: Logger;
-  tokens: TokenSet | undefined;
+  callLog: CallLog;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, pool, budget, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
-  // One log line and one metrics sample per call. Never the metadata: it
-  // carries the token.
-  const logCall = (method: string, fields: Record<string, unknown>, started: number, err: unknown, peer: string) => {
-    const code = err === undefined ? grpc.status.OK : (grpcCodeOf(err) ?? grpc.status.UNKNOWN);
-    const level = code === grpc.status.OK || code === grpc.status.CANCELLED ? 'info' : code === grpc.status.UNKNOWN ? 'error' : 'warn';
-    const durationMs = Date.now() - started;
-    logger[level]({ method, ...fields, durationMs, code: grpc.status[code], peer }, 'call');
-    metrics?.callEnded(method, code, durationMs / 1000);
-  };
-  const authorize = (metadata: grpc.Metadata) => tokens?.authorize(metadata);
-
+function handlers({ root, pool, budget, digests, callLog, metrics }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
-   * the call's deadline passes, then ends the call or sends its error, and
-   * logs it once with the `fields` it has gathered by then.
+   * the call's deadline passes, then ends the call or sends its error.
    */
-  const serveStream = (
-    method: string,
-    call: grpc.ServerWritableStream<unknown, unknown>,
-    fields: () => Record<string, unknown>,
-    work: (signal: AbortSignal) => Promise<void>,
-  ): Promise<void> => {
-    const started = Date.now();
+  const serveStream = (call: grpc.ServerWritableStream<unknown, unknown>, work: (signal: AbortSignal) => Promise<void>): Promise<void> => {
     const cancel = new AbortController();
     let settled = false;
     // grpc-js also emits 'cancelled' after a normal end; an abort then
@@ -184,10 +177,7 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const deadlineTimer = Number.isFinite(deadlineMs) ? setTimeout(() => cancel.abort(), Math.max(0, deadlineMs - Date.now())) : undefined;
     deadlineTimer?.unref();
-    return (async () => {
-      authorize(call.metadata);
-      await work(cancel.signal);
-    })()
+    return work(cancel.signal)
       .finally(() => {
         settled = true;
         clearTimeout(deadlineTimer);
@@ -195,20 +185,17 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
       .then(
         () => {
           call.end();
-          logCall(method, fields(), started, undefined, call.getPeer());
         },
         (err: unknown) => {
-          const cancelled = cancel.signal.aborted;
-          if (!cancelled) call.emit('error', toStatus(err));
-          logCall(method, fields(), started, cancelled ? { code: grpc.status.CANCELLED } : err, call.getPeer());
+          if (!cancel.signal.aborted) call.emit('error', toStatus(err, callLog.fieldsOf(call.metadata)));
         },
       );
   };
 
   return {
     Download(call) {
-      const outcome: DownloadOutcome = { offset: call.request.offset, bytesSent: 0 };
-      void serveStream('Download', call, () => ({ name: call.request.name, ...outcome }), async (signal) => {
+      const outcome: DownloadOutcome = Object.assign(callLog.fieldsOf(call.metadata), { offset: call.request.offset, bytesSent: 0 });
+      void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
           await streamDownload(call, { root, digests, pool, budget }, signal, outcome);
@@ -219,9 +206,7 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
     },
 
     Stat(call, callback) {
-      const started = Date.now();
       void (async () => {
-        authorize(call.metadata);
         const file = await openServedFile(root, call.request.name);
         try {
           return fileInfoOf(file, await digests.digestOf(file));
@@ -229,25 +214,19 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
           await file.handle.close();
         }
       })().then(
-        (info) => {
-          callback(null, info);
-          logCall('Stat', { name: call.request.name }, started, undefined, call.getPeer());
-        },
-        (err: unknown) => {
-          callback(toStatus(err));
-          logCall('Stat', { name: call.request.name }, started, err, call.getPeer());
-        },
+        (info) => callback(null, info),
+        (err: unknown) => callback(toStatus(err, callLog.fieldsOf(call.metadata))),
       );
     },
 
     List(call) {
-      let count = 0;
-      void serveStream('List', call, () => ({ prefix: call.request.prefix, count }), async (signal) => {
+      const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0 });
+      void serveStream(call, async (signal) => {
         const prefix = parsePrefix(call.request.prefix);
         const writer = new BoundedWriter(call, signal, 64);
         for (const file of await listFiles(root, prefix)) {
           await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
-          count += 1;
+          fields.count += 1;
         }
       });
     },
@@ -257,10 +236,11 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
 /**
  * The one place where failures become gRPC statuses. Anything that is not a
  * StatusError is a bug or an I/O failure: the client sees INTERNAL without
- * server paths or stack traces; the log keeps the detail.
+ * server paths or stack traces; the call's log line keeps the detail.
  */
-function toStatus(err: unknown): { code: grpc.status; details: string; message: string } {
+function toStatus(err: unknown, logFields: Record<string, unknown>): { code: grpc.status; details: string; message: string } {
   const code = grpcCodeOf(err);
   if (code !== undefined && err instanceof Error) return { code, details: err.message, message: err.message };
+  logFields.error = err instanceof Error ? err.message : String(err);
   return { code: grpc.status.INTERNAL, details: 'internal server error', message: 'internal server error' };
 }
