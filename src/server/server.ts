@@ -15,6 +15,8 @@ import { DigestCache } from './digestCache.js';
 import { ServerMetrics } from './metrics.js';
 import { authInterceptor, type TokenSet } from './tokenAuth.js';
 import { CallLog } from './callLog.js';
+import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, defaultLimits, openFileLimit } from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
@@ -43,6 +45,19 @@ export interface ServerOptions {
   maxConnectionAgeMs?: number;
   /** Ping connections this often to find dead peers. */
   keepaliveTimeMs?: number;
+  /** Connections open at once; by default derived from the descriptor limit (see defaultLimits). */
+  maxConnections?: number;
+  /** Served files and listed folders open at once for calls; derived like maxConnections. */
+  maxOpenFiles?: number;
+  /** Whole-file hashes waiting for a turn; more fail with RESOURCE_EXHAUSTED. */
+  maxQueuedHashes?: number;
+  /** Time for a new connection's TLS and HTTP/2 handshake; also for a silent one to answer a ping. */
+  handshakeTimeoutMs?: number;
+}
+
+export interface ServerLimits extends ConnectionLimits {
+  maxOpenFiles: number;
+  maxQueuedHashes: number;
 }
 
 export interface RunningServer {
@@ -50,6 +65,8 @@ export interface RunningServer {
   port: number;
   root: string;
   metricsPort: number | undefined;
+  /** The bounds in force, defaults resolved. */
+  limits: ServerLimits;
   /**
    * Reports NOT_SERVING to health checks, stops accepting calls, lets
    * running ones finish for `graceMs`, then cuts them.
@@ -94,6 +111,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = options.metricsPort === undefined ? undefined : new ServerMetrics();
+  const maxQueuedHashes = options.maxQueuedHashes ?? DEFAULT_MAX_QUEUED_HASHES;
+  const derived = defaultLimits(await openFileLimit(), maxQueuedHashes);
+  const limits: ServerLimits = {
+    maxConnections: options.maxConnections ?? derived.maxConnections,
+    maxOpenFiles: options.maxOpenFiles ?? derived.maxOpenFiles,
+    maxQueuedHashes,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
 
   const callLog = new CallLog(logger, metrics, (path) => !isOpenService(path));
   const server = new grpc.Server({
@@ -124,6 +149,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       err ? reject(new Error(`cannot listen on ${host}:${options.port ?? 0}: ${err.message}`)) : resolve(bound),
     );
   });
+  for (const listener of listeningServersOf(server)) guardConnections(listener, limits, logger);
+  logger.info(limits, 'limits');
   const metricsServer = metrics ? await metrics.listen(host, options.metricsPort!) : undefined;
   for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
 
@@ -132,6 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     root,
     metricsPort: metricsServer?.port,
+    limits,
     close: async (graceMs = 5000) => {
       for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
       await new Promise<void>((resolve) => {
