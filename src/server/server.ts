@@ -16,11 +16,11 @@ import { ServerMetrics } from './metrics.js';
 import { authInterceptor, type TokenSet } from './tokenAuth.js';
 import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, defaultLimits, openFileLimit } from './limits.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, DescriptorBudget, defaultLimits, openFileLimit } from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
-import { assertProcWorks, openServedFile, versionOf } from './servedFile.js';
+import { assertProcWorks, openServedFile, versionOf, type ServedFile } from './servedFile.js';
 
 export interface ServerOptions {
   /** Folder whose files are served; nothing outside it ever is. */
@@ -135,7 +135,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
-  const context: ServiceContext = { root, pool, budget, digests: new DigestCache(), callLog, metrics };
+  const files = new DescriptorBudget(limits.maxOpenFiles);
+  const digests = new DigestCache(undefined, undefined, limits.maxQueuedHashes);
+  const context: ServiceContext = { root, pool, budget, files, digests, callLog, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -181,12 +183,13 @@ interface ServiceContext {
   root: string;
   pool: BufferPool;
   budget: StreamBudget;
+  files: DescriptorBudget;
   digests: DigestCache;
   callLog: CallLog;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, pool, budget, digests, callLog, metrics }: ServiceContext): FileServiceHandlers {
+function handlers({ root, pool, budget, files, digests, callLog, metrics }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
    * the call's deadline passes, then ends the call or sends its error.
@@ -226,7 +229,7 @@ function handlers({ root, pool, budget, digests, callLog, metrics }: ServiceCont
       void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
-          await streamDownload(call, { root, digests, pool, budget }, signal, outcome);
+          await streamDownload(call, { root, digests, pool, budget, files }, signal, outcome);
         } finally {
           metrics?.streamEnded(outcome.bytesSent);
         }
@@ -234,13 +237,28 @@ function handlers({ root, pool, budget, digests, callLog, metrics }: ServiceCont
     },
 
     Stat(call, callback) {
+      const cancel = new AbortController();
+      call.on('cancelled', () => cancel.abort());
       void (async () => {
-        const file = await openServedFile(root, call.request.name);
+        const release = files.take();
+        let file: ServedFile;
         try {
-          return fileInfoOf(file, await digests.digestOf(file));
-        } finally {
-          await file.handle.close();
+          file = await openServedFile(root, call.request.name);
+        } catch (err) {
+          release();
+          throw err;
         }
+        let digest: Promise<string>;
+        try {
+          digest = digests.digestOf(file, cancel.signal);
+          // Awaited below, once the descriptor is back.
+          digest.catch(() => undefined);
+        } finally {
+          // The digest cache holds a descriptor of its own for a hash that
+          // waits its turn: this one goes back at once.
+          await file.handle.close().finally(release);
+        }
+        return fileInfoOf(file, await digest);
       })().then(
         (info) => callback(null, info),
         (err: unknown) => callback(toStatus(err, callLog.fieldsOf(call.metadata))),
@@ -251,10 +269,16 @@ function handlers({ root, pool, budget, digests, callLog, metrics }: ServiceCont
       const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0 });
       void serveStream(call, async (signal) => {
         const prefix = parsePrefix(call.request.prefix);
-        const writer = new BoundedWriter(call, signal, 64);
-        for (const file of await listFiles(root, prefix)) {
-          await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
-          fields.count += 1;
+        // A listing holds one folder open at a time.
+        const release = files.take();
+        try {
+          const writer = new BoundedWriter(call, signal, 64);
+          for (const file of await listFiles(root, prefix)) {
+            await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
+            fields.count += 1;
+          }
+        } finally {
+          release();
         }
       });
     },

@@ -4,14 +4,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultLimits } from '../../../src/server/limits.js';
 import { loadFileTransfer } from '../../../src/shared/proto.js';
-import { tempDir } from '../../helpers/files.js';
+import { MiB, tempDir } from '../../helpers/files.js';
 import { startServerProcess, type ServerProcess } from '../../helpers/processes.js';
-import { rawClient } from '../../helpers/rawClient.js';
+import { rawClient, rawList, rawStat } from '../../helpers/rawClient.js';
 
 /** Resolves with `promise`, or fails naming `what` after `ms` or when the server exits. */
 function within<T>(promise: Promise<T>, ms: number, what: string, server: ServerProcess): Promise<T> {
@@ -203,6 +203,59 @@ describe('grpc-server hardening', function () {
         const logged = server.logs.find((entry) => entry.msg === 'limits');
         expect(logged).to.include({ ...defaultLimits(nofile), maxQueuedHashes: 64, handshakeTimeoutMs: 10_000 });
       } finally {
+        await server.kill();
+      }
+    });
+  });
+
+  describe('descriptors and hashes', () => {
+    it('answers Stats beyond the hash queue with RESOURCE_EXHAUSTED instead of queueing without bound', async () => {
+      const root = path.join(dir, 'hashes');
+      await mkdir(root);
+      const names = Array.from({ length: 6 }, (_, i) => `big${i}.bin`);
+      for (const name of names) {
+        await writeFile(path.join(root, name), '');
+        await truncate(path.join(root, name), 512 * MiB);
+      }
+      const server = await startServerProcess(root, { args: ['--max-queued-hashes', '1'] });
+      const client = rawClient(server.address);
+      try {
+        const results = await Promise.all(names.map((name) => rawStat(client, name)));
+        const codes = results.map((r) => r.code).sort();
+        // Two hash, one waits, the other three are refused at once.
+        expect(codes).to.deep.equal([grpc.status.OK, grpc.status.OK, grpc.status.OK, grpc.status.RESOURCE_EXHAUSTED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.RESOURCE_EXHAUSTED]);
+        expect(results.find((r) => r.code !== grpc.status.OK)!.details).to.equal('1 files are already waiting to be hashed; retry shortly');
+        expect(server.calls('Stat').filter((c) => c.code === 'RESOURCE_EXHAUSTED')).to.have.length(3);
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+
+    it('keeps files open for calls within --max-open-files: a Stat during a held Download is refused, then served', async () => {
+      const root = path.join(dir, 'open-files');
+      await mkdir(root);
+      await writeFile(path.join(root, 'large.bin'), '');
+      await truncate(path.join(root, 'large.bin'), 64 * MiB);
+      await writeFile(path.join(root, 'small.txt'), 'small\n');
+      const server = await startServerProcess(root, { args: ['--max-open-files', '1'] });
+      const client = rawClient(server.address);
+      try {
+        const download = client.download({ name: 'large.bin', offset: 0 });
+        download.on('error', () => undefined);
+        await once(download, 'data');
+        download.pause();
+        const refused = await rawStat(client, 'small.txt');
+        expect(refused.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+        expect(refused.details).to.equal('the server has 1 files open, its limit; retry shortly');
+        expect((await rawList(client, '')).code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+        download.on('data', () => undefined);
+        download.resume();
+        const finished = await within(server.waitForCall((c) => c.method === 'Download'), 20_000, 'the held download finishing', server);
+        expect(finished.code).to.equal('OK');
+        expect((await rawStat(client, 'small.txt')).code).to.equal(grpc.status.OK);
+      } finally {
+        client.close();
         await server.kill();
       }
     });
