@@ -2,14 +2,18 @@
 //bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
 // The two lines above are read by sh: they set glibc's malloc thresholds
 // and exec node on this file; src/client/cli/cli.ts says why.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, startServer, type ServerOptions } from './server.js';
 import { TokenSet } from './tokenAuth.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_QUEUED_HASHES } from './limits.js';
 import { PACKAGE_VERSION } from '../shared/packageVersion.js';
 
 const GRACE_MS = 5000;
+/** What commander reports a usage error with, as the client does. */
+const EXIT_USAGE = 2;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -26,7 +30,8 @@ const program = new Command('grpc-server')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on; 0 picks a free one', integer(0, 65535), 50051)
   .option('--chunk-size <bytes>', 'bytes of file data per message', integer(1, MAX_CHUNK_SIZE), DEFAULT_CHUNK_SIZE)
-  .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+  // Checked here: pino would throw its own stack trace for an unknown level.
+  .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'))
   .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
   .option('--tls-client-ca <file>', 'PEM CA: require client certificates it signed (mTLS)')
@@ -36,7 +41,12 @@ const program = new Command('grpc-server')
   .option('--keepalive-time-ms <ms>', 'ping idle connections this often', integer(1000, 2 ** 31 - 1), 60_000)
   .option('--max-connection-idle-ms <ms>', 'close connections without calls this long', integer(1000, 2 ** 31 - 1), 5 * 60_000)
   .option('--max-connection-age-ms <ms>', 'close connections this old once their calls end, so clients rebalance', integer(1000, 2 ** 31 - 1), 60 * 60_000)
-  .showHelpAfterError()
+  .option('--max-connections <n>', `connections open at once (default: ${DEFAULT_MAX_CONNECTIONS}, less under a low descriptor limit)`, integer(1, 1_000_000))
+  .option('--max-open-files <n>', `files and folders open at once for calls (default: ${DEFAULT_MAX_OPEN_FILES}, less under a low descriptor limit)`, integer(1, 1_000_000))
+  .option('--max-queued-hashes <n>', 'whole-file hashes that may wait for a turn', integer(0, 1_000_000), DEFAULT_MAX_QUEUED_HASHES)
+  .option('--handshake-timeout-ms <ms>', 'time a new connection has for its TLS and HTTP/2 handshake, and a silent one to answer a ping', integer(100, 2 ** 31 - 1), DEFAULT_HANDSHAKE_TIMEOUT_MS)
+  // A usage error is one line (commander's), exit 2, never the whole help.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))
   .parse();
 
 const options = program.opts<{
@@ -54,6 +64,10 @@ const options = program.opts<{
   keepaliveTimeMs: number;
   maxConnectionIdleMs: number;
   maxConnectionAgeMs: number;
+  maxConnections?: number;
+  maxOpenFiles?: number;
+  maxQueuedHashes: number;
+  handshakeTimeoutMs: number;
 }>();
 // Logs go to stderr as JSON lines, one per call; stdout carries only the
 // readiness line that scripts and tests wait for.

@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
 import PQueue from 'p-queue';
+import { StatusError } from '../shared/statusError.js';
+import { CONCURRENT_HASHES, DEFAULT_MAX_QUEUED_HASHES } from './limits.js';
 import type { ServedFile } from './servedFile.js';
 import { BufferPool } from './bufferPool.js';
 import { changedWhileReading, readRange } from './readRange.js';
 
 const HASH_CHUNK = 1 << 20;
+
+/** A hash waiting for its turn: who still wants it, and how to drop it. */
+interface QueuedHash {
+  waiters: number;
+  drop: AbortController;
+}
 
 /**
  * SHA-256 digests of served files, keyed by version (which covers device,
@@ -15,16 +24,21 @@ const HASH_CHUNK = 1 << 20;
  * single computation. Least recently used entries are dropped past `limit`.
  * At most `concurrentHashes` whole files are hashed at once, so requests
  * that each need a full hash (a resume of a file whose digest is not
- * cached, a Stat) cannot make the server read every large file in parallel.
+ * cached, a Stat) cannot make the server read every large file in parallel;
+ * at most `maxQueued` more wait, each holding a descriptor, and a request
+ * beyond that fails with RESOURCE_EXHAUSTED. A waiting hash that every
+ * caller has given up on is dropped before it starts.
  */
 export class DigestCache {
   private readonly entries = new Map<string, Promise<string>>();
   private readonly settled = new Map<string, string>();
+  private readonly queued = new Map<string, QueuedHash>();
   private readonly hashing: PQueue;
 
   constructor(
     private readonly limit = 10_000,
-    concurrentHashes = 2,
+    concurrentHashes = CONCURRENT_HASHES,
+    private readonly maxQueued = DEFAULT_MAX_QUEUED_HASHES,
   ) {
     this.hashing = new PQueue({ concurrency: concurrentHashes });
   }
@@ -50,19 +64,46 @@ export class DigestCache {
     this.touch(version, Promise.resolve(digest));
   }
 
-  digestOf(file: ServedFile): Promise<string> {
-    const hit = this.entries.get(file.version);
-    if (hit) {
-      this.touch(file.version, hit);
-      return hit;
+  /**
+   * The file's digest. Throws RESOURCE_EXHAUSTED at once when a new hash
+   * would have to wait and the queue is full, so a call fails before it
+   * does any work. Once `signal` aborts, this caller no longer counts as
+   * waiting; the promise still settles, so callers stop waiting on it
+   * themselves.
+   */
+  digestOf(file: ServedFile, signal?: AbortSignal): Promise<string> {
+    let digest = this.entries.get(file.version);
+    if (digest) {
+      this.touch(file.version, digest);
+    } else {
+      if (this.hashing.pending >= this.hashing.concurrency && this.hashing.size >= this.maxQueued) {
+        throw new StatusError(status.RESOURCE_EXHAUSTED, `${this.maxQueued} files are already waiting to be hashed; retry shortly`);
+      }
+      digest = this.hashWhole(file);
+      this.touch(file.version, digest);
+      digest.then(
+        (value) => this.entries.has(file.version) && this.settled.set(file.version, value),
+        () => this.entries.delete(file.version),
+      );
     }
-    const computing = this.hashWhole(file);
-    this.touch(file.version, computing);
-    computing.then(
-      (digest) => this.entries.has(file.version) && this.settled.set(file.version, digest),
-      () => this.entries.delete(file.version),
+    this.addWaiter(file.version, signal);
+    return digest;
+  }
+
+  private addWaiter(version: string, signal: AbortSignal | undefined): void {
+    const job = this.queued.get(version);
+    if (!job) return;
+    job.waiters += 1;
+    signal?.addEventListener(
+      'abort',
+      () => {
+        job.waiters -= 1;
+        if (job.waiters === 0 && this.queued.get(version) === job) {
+          job.drop.abort(new StatusError(status.CANCELLED, 'nobody waits for this digest any more'));
+        }
+      },
+      { once: true },
     );
-    return computing;
   }
 
   /**
@@ -76,7 +117,22 @@ export class DigestCache {
     } catch {
       return Promise.reject(changedWhileReading());
     }
-    return this.hashing.add(() => hashReopened(file, fd));
+    const job: QueuedHash = { waiters: 0, drop: new AbortController() };
+    this.queued.set(file.version, job);
+    const started = () => this.queued.get(file.version) === job && this.queued.delete(file.version);
+    return this.hashing
+      .add(
+        () => {
+          started();
+          return hashReopened(file, fd);
+        },
+        { signal: job.drop.signal },
+      )
+      .catch((err: unknown) => {
+        // Dropped while waiting: the descriptor was never handed over.
+        if (started()) closeSync(fd);
+        throw err;
+      });
   }
 
   private touch(version: string, digest: Promise<string>): void {

@@ -11,6 +11,7 @@ import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
 import type { StreamBudget } from './streamBudget.js';
+import type { DescriptorBudget } from './limits.js';
 
 // Per stream, at most the budget's share of chunks (8 when alone: fewer
 // starved the socket between write callbacks) wait in grpc-js and READ_AHEAD
@@ -26,6 +27,8 @@ export interface DownloadContext {
   pool: BufferPool;
   /** How many chunks this stream may have waiting in grpc-js. */
   budget: StreamBudget;
+  /** Descriptors open for calls; the stream holds one while it runs. */
+  files: DescriptorBudget;
 }
 
 export interface DownloadOutcome {
@@ -60,7 +63,11 @@ export async function streamDownload(
 ): Promise<void> {
   const offset = parseOffset(call.request.offset);
   outcome.offset = offset.toString();
-  const file = await openServedFile(context.root, call.request.name);
+  const release = context.files.take();
+  const file = await openServedFile(context.root, call.request.name).catch((err: unknown) => {
+    release();
+    throw err;
+  });
   const leave = context.budget.join();
   let fullDigest: Promise<string> | undefined;
   try {
@@ -76,7 +83,12 @@ export async function streamDownload(
     // From offset 0 the digest is computed on the bytes we send anyway; from
     // elsewhere it needs a read of the whole file, done beside the stream.
     const inline: Hash | undefined = known === undefined && offset === 0n ? createHash('sha256') : undefined;
-    if (known === undefined && inline === undefined) fullDigest = context.digests.digestOf(file);
+    if (known === undefined && inline === undefined) {
+      fullDigest = context.digests.digestOf(file, signal);
+      // Awaited only after the data is sent; a failure before then must not
+      // count as unhandled (which would end the process).
+      fullDigest.catch(() => undefined);
+    }
 
     const writer = new BoundedWriter(call, signal, () => context.budget.share());
     await writer.write({ offset: offset.toString(), info: fileInfoOf(file, known ?? '') });
@@ -98,6 +110,7 @@ export async function streamDownload(
   } finally {
     leave();
     await closeQuietly(file);
+    release();
   }
 }
 
@@ -117,7 +130,11 @@ async function withHeartbeat<T>(work: Promise<T>, beat: () => Promise<void>): Pr
   }
 }
 
-/** A cancelled call stops waiting for the digest; the hash itself goes on and is cached. */
+/**
+ * A cancelled call stops waiting for the digest; a hash under way goes on
+ * and is cached (one still waiting for a turn is dropped if nobody else
+ * wants it).
+ */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { constants, type BigIntStats } from 'node:fs';
-import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { open, readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside, parseName } from '../shared/names.js';
 import { StatusError } from '../shared/statusError.js';
@@ -52,7 +52,7 @@ export async function openServedFile(root: string, name: string): Promise<Served
   try {
     const stat = await handle.stat({ bigint: true });
     if (!stat.isFile()) throw notFound(name);
-    if (!isInside(root, await openedPath(handle, candidate))) throw notFound(name);
+    if (!isInside(root, await openedPath(handle))) throw notFound(name);
     return { name, handle, stat, version: versionOf(stat) };
   } catch (err) {
     await handle.close();
@@ -60,11 +60,32 @@ export async function openServedFile(root: string, name: string): Promise<Served
   }
 }
 
-/** Where the descriptor really points, from /proc where Linux provides it. */
-async function openedPath(handle: FileHandle, candidate: string): Promise<string> {
+/** Where a descriptor really points (checked at startup: see `assertProcWorks`). */
+export function openedPath(handle: FileHandle): Promise<string> {
+  return readlink(`/proc/self/fd/${handle.fd}`);
+}
+
+const NO_PROC = "Linux's /proc is needed (/proc/self/fd pins each served file to one descriptor) and is not available here";
+
+/**
+ * Why the server cannot run, given what /proc/self/fd said the root's own
+ * descriptor points to (undefined when it could not be read); undefined
+ * when /proc works. Without it, Download could not check where an opened
+ * file lies and every resume of an uncached file would fail as changed.
+ */
+export function procProblem(root: string, resolved: string | undefined): string | undefined {
+  return resolved === root ? undefined : NO_PROC;
+}
+
+/** Refuses to start, in one line, where /proc does not resolve descriptors. */
+export async function assertProcWorks(root: string): Promise<void> {
+  const handle = await open(root, constants.O_RDONLY | constants.O_DIRECTORY);
+  let resolved: string | undefined;
   try {
-    return await readlink(`/proc/self/fd/${handle.fd}`);
-  } catch {
-    return realpath(candidate);
+    resolved = await openedPath(handle).catch(() => undefined);
+  } finally {
+    await handle.close();
   }
+  const problem = procProblem(root, resolved);
+  if (problem !== undefined) throw new Error(problem);
 }

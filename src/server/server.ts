@@ -13,11 +13,14 @@ import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
 import { DigestCache } from './digestCache.js';
 import { ServerMetrics } from './metrics.js';
-import type { TokenSet } from './tokenAuth.js';
+import { authInterceptor, type TokenSet } from './tokenAuth.js';
+import { CallLog } from './callLog.js';
+import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, DescriptorBudget, defaultLimits, openFileLimit } from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
-import { openServedFile, versionOf } from './servedFile.js';
+import { assertProcWorks, openServedFile, versionOf, type ServedFile } from './servedFile.js';
 
 export interface ServerOptions {
   /** Folder whose files are served; nothing outside it ever is. */
@@ -42,6 +45,19 @@ export interface ServerOptions {
   maxConnectionAgeMs?: number;
   /** Ping connections this often to find dead peers. */
   keepaliveTimeMs?: number;
+  /** Connections open at once; by default derived from the descriptor limit (see defaultLimits). */
+  maxConnections?: number;
+  /** Served files and listed folders open at once for calls; derived like maxConnections. */
+  maxOpenFiles?: number;
+  /** Whole-file hashes waiting for a turn; more fail with RESOURCE_EXHAUSTED. */
+  maxQueuedHashes?: number;
+  /** Time for a new connection's TLS and HTTP/2 handshake; also for a silent one to answer a ping. */
+  handshakeTimeoutMs?: number;
+}
+
+export interface ServerLimits extends ConnectionLimits {
+  maxOpenFiles: number;
+  maxQueuedHashes: number;
 }
 
 export interface RunningServer {
@@ -49,6 +65,8 @@ export interface RunningServer {
   port: number;
   root: string;
   metricsPort: number | undefined;
+  /** The bounds in force, defaults resolved. */
+  limits: ServerLimits;
   /**
    * Reports NOT_SERVING to health checks, stops accepting calls, lets
    * running ones finish for `graceMs`, then cuts them.
@@ -57,6 +75,13 @@ export interface RunningServer {
 }
 
 const HEALTH_SERVICES = ['', 'filetransfer.v1.FileService'];
+/**
+ * Services that need no token and are not logged per call: load balancers
+ * and generic tools use them. Everything else, including any RPC added
+ * later, needs a token when tokens are configured.
+ */
+const OPEN_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+const isOpenService = (path: string) => OPEN_SERVICES.some((service) => path.startsWith(`/${service}/`));
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 // A message must stay under grpc-js's default 4 MiB receive limit with its
@@ -78,6 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error(`root folder ${options.root} does not exist`);
   });
   if (!(await stat(root)).isDirectory()) throw new Error(`root ${options.root} is not a folder`);
+  await assertProcWorks(root);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
     throw new Error(`chunk size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
@@ -85,8 +111,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = options.metricsPort === undefined ? undefined : new ServerMetrics();
+  const maxQueuedHashes = options.maxQueuedHashes ?? DEFAULT_MAX_QUEUED_HASHES;
+  const derived = defaultLimits(await openFileLimit(), maxQueuedHashes);
+  const limits: ServerLimits = {
+    maxConnections: options.maxConnections ?? derived.maxConnections,
+    maxOpenFiles: options.maxOpenFiles ?? derived.maxOpenFiles,
+    maxQueuedHashes,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
 
+  const callLog = new CallLog(logger, metrics, (path) => !isOpenService(path));
   const server = new grpc.Server({
+    // The call log comes first, nearest the wire, so it also sees the
+    // calls that authentication refuses.
+    interceptors: [callLog.interceptor, ...(options.tokens ? [authInterceptor(options.tokens, isOpenService)] : [])],
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
     'grpc.max_connection_idle_ms': options.maxConnectionIdleMs ?? 5 * 60_000,
     'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? 60 * 60_000,
@@ -97,7 +135,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
-  const context: ServiceContext = { root, pool, budget, digests: new DigestCache(), logger, tokens: options.tokens, metrics };
+  const files = new DescriptorBudget(limits.maxOpenFiles);
+  const digests = new DigestCache(undefined, undefined, limits.maxQueuedHashes);
+  const context: ServiceContext = { root, pool, budget, files, digests, callLog, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -111,6 +151,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       err ? reject(new Error(`cannot listen on ${host}:${options.port ?? 0}: ${err.message}`)) : resolve(bound),
     );
   });
+  for (const listener of listeningServersOf(server)) guardConnections(listener, limits, logger);
+  logger.info(limits, 'limits');
   const metricsServer = metrics ? await metrics.listen(host, options.metricsPort!) : undefined;
   for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
 
@@ -119,6 +161,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     root,
     metricsPort: metricsServer?.port,
+    limits,
     close: async (graceMs = 5000) => {
       for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
       await new Promise<void>((resolve) => {
@@ -140,36 +183,18 @@ interface ServiceContext {
   root: string;
   pool: BufferPool;
   budget: StreamBudget;
+  files: DescriptorBudget;
   digests: DigestCache;
-  logger: Logger;
-  tokens: TokenSet | undefined;
+  callLog: CallLog;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, pool, budget, digests, logger, tokens, metrics }: ServiceContext): FileServiceHandlers {
-  // One log line and one metrics sample per call. Never the metadata: it
-  // carries the token.
-  const logCall = (method: string, fields: Record<string, unknown>, started: number, err: unknown, peer: string) => {
-    const code = err === undefined ? grpc.status.OK : (grpcCodeOf(err) ?? grpc.status.UNKNOWN);
-    const level = code === grpc.status.OK || code === grpc.status.CANCELLED ? 'info' : code === grpc.status.UNKNOWN ? 'error' : 'warn';
-    const durationMs = Date.now() - started;
-    logger[level]({ method, ...fields, durationMs, code: grpc.status[code], peer }, 'call');
-    metrics?.callEnded(method, code, durationMs / 1000);
-  };
-  const authorize = (metadata: grpc.Metadata) => tokens?.authorize(metadata);
-
+function handlers({ root, pool, budget, files, digests, callLog, metrics }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
-   * the call's deadline passes, then ends the call or sends its error, and
-   * logs it once with the `fields` it has gathered by then.
+   * the call's deadline passes, then ends the call or sends its error.
    */
-  const serveStream = (
-    method: string,
-    call: grpc.ServerWritableStream<unknown, unknown>,
-    fields: () => Record<string, unknown>,
-    work: (signal: AbortSignal) => Promise<void>,
-  ): Promise<void> => {
-    const started = Date.now();
+  const serveStream = (call: grpc.ServerWritableStream<unknown, unknown>, work: (signal: AbortSignal) => Promise<void>): Promise<void> => {
     const cancel = new AbortController();
     let settled = false;
     // grpc-js also emits 'cancelled' after a normal end; an abort then
@@ -183,10 +208,7 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
     const deadlineTimer = Number.isFinite(deadlineMs) ? setTimeout(() => cancel.abort(), Math.max(0, deadlineMs - Date.now())) : undefined;
     deadlineTimer?.unref();
-    return (async () => {
-      authorize(call.metadata);
-      await work(cancel.signal);
-    })()
+    return work(cancel.signal)
       .finally(() => {
         settled = true;
         clearTimeout(deadlineTimer);
@@ -194,23 +216,20 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
       .then(
         () => {
           call.end();
-          logCall(method, fields(), started, undefined, call.getPeer());
         },
         (err: unknown) => {
-          const cancelled = cancel.signal.aborted;
-          if (!cancelled) call.emit('error', toStatus(err));
-          logCall(method, fields(), started, cancelled ? { code: grpc.status.CANCELLED } : err, call.getPeer());
+          if (!cancel.signal.aborted) call.emit('error', toStatus(err, callLog.fieldsOf(call.metadata)));
         },
       );
   };
 
   return {
     Download(call) {
-      const outcome: DownloadOutcome = { offset: call.request.offset, bytesSent: 0 };
-      void serveStream('Download', call, () => ({ name: call.request.name, ...outcome }), async (signal) => {
+      const outcome: DownloadOutcome = Object.assign(callLog.fieldsOf(call.metadata), { offset: call.request.offset, bytesSent: 0 });
+      void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
-          await streamDownload(call, { root, digests, pool, budget }, signal, outcome);
+          await streamDownload(call, { root, digests, pool, budget, files }, signal, outcome);
         } finally {
           metrics?.streamEnded(outcome.bytesSent);
         }
@@ -218,35 +237,48 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
     },
 
     Stat(call, callback) {
-      const started = Date.now();
+      const cancel = new AbortController();
+      call.on('cancelled', () => cancel.abort());
       void (async () => {
-        authorize(call.metadata);
-        const file = await openServedFile(root, call.request.name);
+        const release = files.take();
+        let file: ServedFile;
         try {
-          return fileInfoOf(file, await digests.digestOf(file));
-        } finally {
-          await file.handle.close();
+          file = await openServedFile(root, call.request.name);
+        } catch (err) {
+          release();
+          throw err;
         }
+        let digest: Promise<string>;
+        try {
+          digest = digests.digestOf(file, cancel.signal);
+          // Awaited below, once the descriptor is back.
+          digest.catch(() => undefined);
+        } finally {
+          // The digest cache holds a descriptor of its own for a hash that
+          // waits its turn: this one goes back at once.
+          await file.handle.close().finally(release);
+        }
+        return fileInfoOf(file, await digest);
       })().then(
-        (info) => {
-          callback(null, info);
-          logCall('Stat', { name: call.request.name }, started, undefined, call.getPeer());
-        },
-        (err: unknown) => {
-          callback(toStatus(err));
-          logCall('Stat', { name: call.request.name }, started, err, call.getPeer());
-        },
+        (info) => callback(null, info),
+        (err: unknown) => callback(toStatus(err, callLog.fieldsOf(call.metadata))),
       );
     },
 
     List(call) {
-      let count = 0;
-      void serveStream('List', call, () => ({ prefix: call.request.prefix, count }), async (signal) => {
+      const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0 });
+      void serveStream(call, async (signal) => {
         const prefix = parsePrefix(call.request.prefix);
-        const writer = new BoundedWriter(call, signal, 64);
-        for (const file of await listFiles(root, prefix)) {
-          await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
-          count += 1;
+        // A listing holds one folder open at a time.
+        const release = files.take();
+        try {
+          const writer = new BoundedWriter(call, signal, 64);
+          for (const file of await listFiles(root, prefix)) {
+            await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
+            fields.count += 1;
+          }
+        } finally {
+          release();
         }
       });
     },
@@ -256,10 +288,11 @@ function handlers({ root, pool, budget, digests, logger, tokens, metrics }: Serv
 /**
  * The one place where failures become gRPC statuses. Anything that is not a
  * StatusError is a bug or an I/O failure: the client sees INTERNAL without
- * server paths or stack traces; the log keeps the detail.
+ * server paths or stack traces; the call's log line keeps the detail.
  */
-function toStatus(err: unknown): { code: grpc.status; details: string; message: string } {
+function toStatus(err: unknown, logFields: Record<string, unknown>): { code: grpc.status; details: string; message: string } {
   const code = grpcCodeOf(err);
   if (code !== undefined && err instanceof Error) return { code, details: err.message, message: err.message };
+  logFields.error = err instanceof Error ? err.message : String(err);
   return { code: grpc.status.INTERNAL, details: 'internal server error', message: 'internal server error' };
 }

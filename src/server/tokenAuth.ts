@@ -1,4 +1,4 @@
-import { status, type Metadata } from '@grpc/grpc-js';
+import { ServerInterceptingCall, status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { StatusError } from '../shared/statusError.js';
@@ -38,4 +38,41 @@ export class TokenSet {
     for (const known of this.digests) accepted = timingSafeEqual(known, presented) || accepted;
     if (!accepted) throw new StatusError(status.UNAUTHENTICATED, 'the token was not accepted');
   }
+}
+
+/**
+ * Makes every method need a token unless `open(path)` says otherwise, so an
+ * RPC added later is closed by default instead of relying on its handler to
+ * check. A refused call never reaches its handler. Its one request message
+ * (for a method without a request stream) is still read, so the call log
+ * can say what was asked; a streaming request is refused at once.
+ */
+export function authInterceptor(tokens: TokenSet, open: (path: string) => boolean): ServerInterceptor {
+  return (method, call) => {
+    if (open(method.path)) return new ServerInterceptingCall(call);
+    let refusal: StatusError | undefined;
+    let refused = false;
+    const refuse = () => {
+      if (refused) return;
+      refused = true;
+      call.sendStatus({ code: refusal!.code, details: refusal!.message });
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            try {
+              tokens.authorize(metadata);
+            } catch (err) {
+              refusal = err as StatusError;
+            }
+            if (refusal === undefined) nextMetadata(metadata);
+            else if (method.requestStream) refuse();
+            else call.startRead();
+          },
+          onReceiveMessage: (message, nextMessage) => (refusal === undefined ? nextMessage(message) : refuse()),
+          onReceiveHalfClose: (nextHalfClose) => (refusal === undefined ? nextHalfClose() : refuse()),
+        }),
+    });
+  };
 }

@@ -1,8 +1,15 @@
 import { expect } from 'chai';
+import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestCache } from '../../../src/server/digestCache.js';
 import { openServedFile } from '../../../src/server/servedFile.js';
 import { MiB, makeRandomFile, sha256, tempDir } from '../../helpers/files.js';
+
+/** Descriptors this process has open on `file`. */
+async function descriptorsOn(file: string): Promise<number> {
+  const links = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.filter((link) => link === file).length;
+}
 
 describe('DigestCache', () => {
   it('hashes at most two whole files at once, even after the callers closed theirs', async () => {
@@ -18,6 +25,56 @@ describe('DigestCache', () => {
       await Promise.all(files.map((file) => file.handle.close()));
       expect(await Promise.all(digests)).to.deep.equal(contents.map(sha256));
       expect(cache.hashes).to.deep.equal({ running: 0, waiting: 0 });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses a new hash with RESOURCE_EXHAUSTED once the waiting queue is full, at once', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const names = ['a.bin', 'b.bin', 'c.bin'];
+      const contents = await Promise.all(names.map((name) => makeRandomFile(path.join(dir, name), 8 * MiB)));
+      const cache = new DigestCache(undefined, 1, 1);
+      const [a, b, c] = await Promise.all(names.map((name) => openServedFile(dir, name)));
+      const digests = [cache.digestOf(a!), cache.digestOf(b!)];
+      expect(() => cache.digestOf(c!)).to.throw(/1 files are already waiting to be hashed/).with.property('code', 8);
+      // A second request for a file already waiting shares its hash: no new place needed.
+      digests.push(cache.digestOf(b!));
+      expect(cache.hashes).to.deep.equal({ running: 1, waiting: 1 });
+      expect(await Promise.all(digests)).to.deep.equal([sha256(contents[0]!), sha256(contents[1]!), sha256(contents[1]!)]);
+      await Promise.all([a, b, c].map((file) => file!.handle.close()));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('drops a waiting hash, and its descriptor, once every caller has given up on it', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const [first, second] = await Promise.all(['a.bin', 'b.bin'].map((name) => makeRandomFile(path.join(dir, name), 16 * MiB)));
+      const cache = new DigestCache(undefined, 1);
+      const a = await openServedFile(dir, 'a.bin');
+      const b = await openServedFile(dir, 'b.bin');
+      const running = cache.digestOf(a);
+      const gaveUp = [new AbortController(), new AbortController()];
+      const waiting = cache.digestOf(b, gaveUp[0]!.signal);
+      cache.digestOf(b, gaveUp[1]!.signal).catch(() => undefined);
+      await Promise.all([a.handle.close(), b.handle.close()]);
+      expect(await descriptorsOn(path.join(dir, 'b.bin')), "the waiting hash's own descriptor").to.equal(1);
+
+      gaveUp[0]!.abort();
+      expect(cache.hashes, 'one caller still waits').to.deep.equal({ running: 1, waiting: 1 });
+      gaveUp[1]!.abort();
+      expect(cache.hashes).to.deep.equal({ running: 1, waiting: 0 });
+      const dropped = await waiting.then(() => undefined, (err: { code: number }) => err.code);
+      expect(dropped).to.equal(1);
+      expect(await descriptorsOn(path.join(dir, 'b.bin'))).to.equal(0);
+
+      expect(await running).to.equal(sha256(first!));
+      const again = await openServedFile(dir, 'b.bin');
+      expect(await cache.digestOf(again)).to.equal(sha256(second!));
+      await again.handle.close();
     } finally {
       await cleanup();
     }

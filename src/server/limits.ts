@@ -1,0 +1,64 @@
+import { status } from '@grpc/grpc-js';
+import { readFile } from 'node:fs/promises';
+import { StatusError } from '../shared/statusError.js';
+
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_MAX_OPEN_FILES = 256;
+export const DEFAULT_MAX_QUEUED_HASHES = 64;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Whole-file hashes running at once (see DigestCache). */
+export const CONCURRENT_HASHES = 2;
+/** Descriptors for Node itself, logs, metrics and the listeners. */
+const RESERVED_DESCRIPTORS = 64;
+
+/**
+ * Default caps on connections and on files open for calls, so that idle
+ * sockets and many requests together stay within the process's descriptor
+ * limit (`openFileLimit`; Node raises the soft limit to the hard one):
+ * what the hashes and Node need is set aside, connections get three
+ * quarters of the rest and files a quarter, each at most its usual default.
+ */
+export function defaultLimits(openFileLimit: number, maxQueuedHashes = DEFAULT_MAX_QUEUED_HASHES): { maxConnections: number; maxOpenFiles: number } {
+  const available = Math.max(0, openFileLimit - RESERVED_DESCRIPTORS - CONCURRENT_HASHES - maxQueuedHashes);
+  return {
+    maxConnections: Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor((available * 3) / 4))),
+    maxOpenFiles: Math.max(1, Math.min(DEFAULT_MAX_OPEN_FILES, Math.floor(available / 4))),
+  };
+}
+
+/** The soft RLIMIT_NOFILE, which Node has no API for, from /proc (which startup requires). */
+export async function openFileLimit(): Promise<number> {
+  const limits = await readFile('/proc/self/limits', 'utf8');
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+  return soft === undefined || soft === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(soft);
+}
+
+/**
+ * Counts descriptors held for calls (a served file, a listed folder) against
+ * a cap. Over it a call fails at once with RESOURCE_EXHAUSTED, which clients
+ * retry with backoff, instead of waiting or running the process out of
+ * descriptors.
+ */
+export class DescriptorBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** Takes a place, or throws; the returned function gives it back (once). */
+  take(): () => void {
+    if (this.used >= this.limit) {
+      throw new StatusError(status.RESOURCE_EXHAUSTED, `the server has ${this.limit} files open, its limit; retry shortly`);
+    }
+    this.used += 1;
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      this.used -= 1;
+    };
+  }
+}
