@@ -11,7 +11,7 @@ import { protoPath as healthProto } from 'grpc-health-check';
 import { FileClient } from '../../../src/client/fileClient.js';
 import { rawClient } from '../../helpers/rawClient.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../helpers/files.js';
-import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { bounded, runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
 const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 
@@ -77,7 +77,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
           if (reply.status === 'NOT_SERVING') resolve();
         }),
       );
-      await notServing;
+      await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
       expect(statuses).to.deep.equal(['SERVING', 'NOT_SERVING']);
       watch.cancel();
       client.close();
