@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { killHard, spawnClient, waitForSize } from './processes.js';
+import { killHard, pollUntil, spawnClient, waitForSize, type Watched } from './processes.js';
 
 export const taskMapOf = (out: string) => path.join(out, '.grpc-client-tasks.json');
 
@@ -15,9 +15,12 @@ export async function readTaskMap(out: string): Promise<{ tasks: Record<string, 
  */
 export async function interruptedDownload(server: string, out: string, name: string, atLeast: number, rate = '2M'): Promise<number> {
   const client = spawnClient(['get', name, '--server', server, '--out', out, '--limit-rate', rate]);
-  await waitForSize(path.join(out, `${name}.part`), atLeast);
-  await waitForRecord(out, name);
-  await killHard(client.process);
+  try {
+    await waitForSize(path.join(out, `${name}.part`), atLeast, client);
+    await waitForRecord(out, name, client);
+  } finally {
+    await killHard(client.process);
+  }
   const { size } = await stat(path.join(out, `${name}.part`));
   return size;
 }
@@ -27,10 +30,11 @@ export async function interruptedDownload(server: string, out: string, name: str
  * after a transfer starts, not before its first bytes, so a test of the
  * "incomplete" state waits for both.
  */
-export async function waitForRecord(out: string, name: string): Promise<void> {
-  for (;;) {
-    const map = await readTaskMap(out).catch(() => undefined);
-    if (map?.tasks[name]) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export async function waitForRecord(out: string, name: string, writer: Watched, ms?: number): Promise<void> {
+  await pollUntil(
+    `the task map in ${out} to record ${name}`,
+    async () => ((await readTaskMap(out).catch(() => undefined))?.tasks[name] ? true : undefined),
+    [writer],
+    ms,
+  );
 }

@@ -101,7 +101,7 @@ describe('grpc-client get: many files', function () {
     const bigNames = [...contents.keys()].filter((name) => name.startsWith('big/'));
     const args = ['get', ...bigNames, '--concurrency', '3', '--server', server.address, '--out', out];
     const client = spawnClient([...args, '--limit-rate', '6M']);
-    await Promise.all(bigNames.slice(0, 3).map((name) => waitForSize(path.join(out, `${name}.part`), 256 * 1024)));
+    await Promise.all(bigNames.slice(0, 3).map((name) => waitForSize(path.join(out, `${name}.part`), 256 * 1024, client)));
     client.process.kill('SIGINT');
     const interrupted = await client.done;
     expect(interrupted.code).to.equal(130);

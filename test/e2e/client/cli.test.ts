@@ -132,7 +132,7 @@ describe('grpc-client: the command line', function () {
 
   it('never shows a half file under the final name', async () => {
     const client = spawnClient(['get', 'slow.bin', '--server', server.address, '--out', out, '--limit-rate', '4M']);
-    await waitForSize(path.join(out, 'slow.bin.part'), 1 * MiB);
+    await waitForSize(path.join(out, 'slow.bin.part'), 1 * MiB, client);
     expect(await exists(path.join(out, 'slow.bin'))).to.equal(false);
     const run = await client.done;
     expect(run.code, run.stderr).to.equal(0);

@@ -105,6 +105,42 @@ describe('grpc-client get: the task states', function () {
     expect(downloads('file.bin').slice(-2).map((c) => c.offset)).to.deep.equal([String(partial), '0']);
   });
 
+  it('catches a damaged partial that has no record (task map lost) by its digest, and fetches the file again', async () => {
+    const partial = await interruptedDownload(server.address, out, 'file.bin', 512 * 1024);
+    await rm(taskMapOf(out));
+    const handle = await open(path.join(out, 'file.bin.part'), 'r+');
+    await handle.write(Buffer.from('garbage'), 0, 7, Math.floor(partial / 3));
+    await handle.close();
+    expect((await stat(path.join(out, 'file.bin.part'))).size).to.equal(partial, 'same length: only the digest can tell');
+
+    const run = await get('file.bin');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/sha256 mismatch for file\.bin.*starting over/);
+    expect(await sha256File(path.join(out, 'file.bin'))).to.equal(sha256(content));
+    const [resumed, refetched] = downloads('file.bin').slice(-2);
+    expect(resumed).to.include({ offset: String(partial), code: 'OK', bytesSent: SIZE - partial });
+    expect(refetched).to.include({ offset: '0', code: 'OK', bytesSent: SIZE });
+  });
+
+  it('starts over from 0 when the server answers OUT_OF_RANGE to a partial longer than the file, and ends exact', async () => {
+    await interruptedDownload(server.address, out, 'file.bin', 512 * 1024);
+    // A record of the current version that claims a longer file, and a
+    // partial longer than the real one: the resume asks past the end.
+    const map = await readTaskMap(out);
+    map.tasks['file.bin']!.size = SIZE + MiB;
+    await writeFile(taskMapOf(out), JSON.stringify(map));
+    await writeFile(path.join(out, 'file.bin.part'), Buffer.concat([content, Buffer.alloc(4096, 1)]));
+
+    const run = await get('file.bin');
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/file\.bin: offset \d+ is past the end of file\.bin \(\d+ bytes\); starting over/);
+    expect(await sha256File(path.join(out, 'file.bin'))).to.equal(sha256(content));
+    const [refused, fresh] = downloads('file.bin').slice(-2);
+    expect(refused).to.include({ offset: String(SIZE + 4096), code: 'OUT_OF_RANGE' });
+    expect(fresh).to.include({ offset: '0', code: 'OK', bytesSent: SIZE });
+    expect((await readTaskMap(out)).tasks['file.bin']).to.include({ status: 'complete', size: SIZE, sha256: sha256(content) });
+  });
+
   it('resumes a partial whose task map was lost, and lets the digest decide', async () => {
     const partial = await interruptedDownload(server.address, out, 'file.bin', 512 * 1024);
     await rm(taskMapOf(out));

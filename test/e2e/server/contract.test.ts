@@ -125,6 +125,17 @@ describe('grpc-server: the Download, Stat and List contract', function () {
     expect(past.details).to.include(String(content.length));
   });
 
+  it('answers OUT_OF_RANGE past the end with the current version too, and for an offset beyond 2^53, read exactly', async () => {
+    const { info } = await rawStat(client, 'data.bin');
+    const withVersion = await rawDownload(client, { name: 'data.bin', offset: content.length + 1, expectedVersion: info!.version });
+    expect(withVersion.code, withVersion.details).to.equal(status.OUT_OF_RANGE);
+    expect(withVersion.data.length).to.equal(0);
+    const far = await rawDownload(client, { name: 'data.bin', offset: '9223372036854775807' });
+    expect(far.code, far.details).to.equal(status.OUT_OF_RANGE);
+    expect(far.details).to.equal(`offset 9223372036854775807 is past the end of data.bin (${content.length} bytes)`);
+    expect(far.messages).to.deep.equal([]);
+  });
+
   it('answers FAILED_PRECONDITION when the expected version is no longer current', async () => {
     const stale = await rawDownload(client, { name: 'data.bin', offset: 10, expectedVersion: 'not-the-version' });
     expect(stale.code).to.equal(status.FAILED_PRECONDITION);

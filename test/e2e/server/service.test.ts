@@ -11,7 +11,7 @@ import { protoPath as healthProto } from 'grpc-health-check';
 import { FileClient } from '../../../src/client/fileClient.js';
 import { rawClient } from '../../helpers/rawClient.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../helpers/files.js';
-import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { bounded, runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
 const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 
@@ -65,7 +65,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
 
       const out = outDir();
       const download = spawnClient(['get', 'slow.bin', '--server', server.address, '--out', out, '--limit-rate', '2M']);
-      await waitForSize(path.join(out, 'slow.bin.part'), 256 * 1024);
+      await waitForSize(path.join(out, 'slow.bin.part'), 256 * 1024, download);
       const client = stub(healthProto, 'grpc.health.v1.Health', server.address);
       const watch = client.watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
       watch.on('error', () => undefined);
@@ -77,7 +77,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
           if (reply.status === 'NOT_SERVING') resolve();
         }),
       );
-      await notServing;
+      await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
       expect(statuses).to.deep.equal(['SERVING', 'NOT_SERVING']);
       watch.cancel();
       client.close();
@@ -160,16 +160,18 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
   });
 
   describe('token auth', () => {
+    // Each test gets its own server and token file, so that none depends on
+    // calls, counters or a reloaded token file another left behind.
     let server: ServerProcess;
     let tokens: string;
-    before(async () => {
-      tokens = path.join(dir, 'tokens.txt');
+    beforeEach(async () => {
+      tokens = path.join(dir, `tokens${(n += 1)}.txt`);
       await writeFile(tokens, '# accepted tokens\nfirst-secret-token\n');
       await writeFile(path.join(dir, 'first.token'), 'first-secret-token\n');
       await writeFile(path.join(dir, 'second.token'), 'second-secret-token\n');
       server = await startServerProcess(root, { args: ['--token-file', tokens, '--metrics-port', '0'] });
     });
-    after(() => server.kill());
+    afterEach(() => server.kill());
 
     it('answers a missing or wrong token with UNAUTHENTICATED: one clear line, nothing written', async () => {
       for (const env of [{}, { GRPC_FILE_TOKEN: 'wrong' }]) {
@@ -217,15 +219,13 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
     });
 
     it('counts the bytes of a download on /metrics', async () => {
-      const scrape = async () => (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
-      const bytes = (text: string) => Number(/^filetransfer_bytes_sent_total (\d+)/m.exec(text)![1]);
-      const before = bytes(await scrape());
+      for (const env of [{}, { GRPC_FILE_TOKEN: 'wrong' }]) expect((await runClient(['ls', '--server', server.address], env)).code).to.equal(1);
       const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir()], { GRPC_FILE_TOKEN: 'first-secret-token' });
       expect(run.code, run.stderr).to.equal(0);
-      const after = await scrape();
-      expect(bytes(after) - before).to.equal(content.length);
-      expect(after).to.match(/^grpc_server_handled_total\{grpc_method="Download",grpc_code="OK"\} \d+/m);
-      expect(after).to.match(/^grpc_server_handled_total\{grpc_method="Download",grpc_code="UNAUTHENTICATED"\} 2/m);
+      const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+      expect(Number(/^filetransfer_bytes_sent_total (\d+)$/m.exec(text)?.[1])).to.equal(content.length);
+      expect(text).to.match(/^grpc_server_handled_total\{grpc_method="Download",grpc_code="OK"\} 1$/m);
+      expect(text).to.match(/^grpc_server_handled_total\{grpc_method="List",grpc_code="UNAUTHENTICATED"\} 2$/m);
     });
 
     it('reloads the token file on SIGHUP', async () => {
@@ -240,15 +240,27 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
     });
 
     it('logs one JSON line per call, never a token', async () => {
-      const callLines = server.stderrLines.filter((line) => JSON.parse(line).msg === 'call');
-      expect(callLines.length).to.equal(server.calls().length).and.to.be.greaterThan(5);
-      for (const line of callLines) {
-        const entry = JSON.parse(line);
-        expect(entry).to.include.keys('method', 'durationMs', 'code', 'peer');
+      const tokenFile = path.join(dir, 'first.token');
+      expect((await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--token-file', tokenFile])).code).to.equal(0);
+      expect((await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir()], { GRPC_FILE_TOKEN: 'refused-secret-token' })).code).to.equal(1);
+      expect((await runClient(['ls', '--server', server.address], { GRPC_FILE_TOKEN: 'first-secret-token' })).code).to.equal(0);
+      expect((await runClient(['get', 'nope.bin', '--server', server.address, '--out', outDir(), '--token-file', tokenFile])).code).to.equal(1);
+
+      const callLines = server.stderrLines.filter((line) => line.includes('"call"'));
+      const entries = callLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(entries.map((e) => [e.method, e.name, e.code])).to.deep.equal([
+        ['Download', 'f.bin', 'OK'],
+        ['Download', 'f.bin', 'UNAUTHENTICATED'],
+        ['List', undefined, 'OK'],
+        ['Download', 'nope.bin', 'NOT_FOUND'],
+      ]);
+      for (const entry of entries) {
+        expect(entry).to.include({ msg: 'call' });
+        expect(entry.durationMs).to.be.a('number');
+        expect(entry.peer).to.be.a('string').and.match(/127\.0\.0\.1/);
       }
       const all = server.stderrLines.join('\n');
-      expect(all).to.not.include('first-secret-token');
-      expect(all).to.not.include('second-secret-token');
+      for (const secret of ['first-secret-token', 'refused-secret-token', 'Bearer']) expect(all).to.not.include(secret);
     });
   });
 });
