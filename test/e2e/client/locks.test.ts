@@ -31,12 +31,7 @@ describe('grpc-client get: the lock of a file that another client downloads', fu
     const content = await makeRandomFile(path.join(root, 'big.bin'), 4 * MiB);
     const part = path.join(out, 'big.bin.part');
     const first = spawnClient(['get', 'big.bin', '--limit-rate', '1M', '--server', server.address, '--out', out]);
-    await Promise.race([
-      waitForSize(part, 256 * 1024),
-      first.done.then((early) => {
-        throw new Error(`exited ${early.code} before the partial grew: ${early.stderr}`);
-      }),
-    ]);
+    await waitForSize(part, 256 * 1024, first);
     await killHard(first.process);
     const partial = (await stat(part)).size;
     // As fresh as a holder's last refresh can be, so that the lock is not
@@ -56,12 +51,7 @@ describe('grpc-client get: the lock of a file that another client downloads', fu
     // Seconds of work left for the first client once the second starts.
     const content = await makeRandomFile(path.join(root, 'big.bin'), 4 * MiB);
     const first = spawnClient(['get', 'big.bin', '--limit-rate', '1M', '--server', server.address, '--out', out]);
-    await Promise.race([
-      waitForSize(path.join(out, 'big.bin.part'), 128 * 1024),
-      first.done.then((early) => {
-        throw new Error(`exited ${early.code} before the partial grew: ${early.stderr}`);
-      }),
-    ]);
+    await waitForSize(path.join(out, 'big.bin.part'), 128 * 1024, first);
     const second = await runClient(['get', 'big.bin', '--json', '--server', server.address, '--out', out]);
     const firstRun = await first.done;
     expect(firstRun.code, firstRun.stderr).to.equal(0);
