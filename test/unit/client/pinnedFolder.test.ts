@@ -1,10 +1,9 @@
-import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { constants } from 'node:fs';
 import { mkdir, readdir, realpath, rename, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { openInside, pinFolder } from '../../../src/client/pinnedFolder.js';
-import { StatusError } from '../../../src/shared/statusError.js';
+import { LocalIoError } from '../../../src/client/errors.js';
 import { tempDir } from '../../helpers/files.js';
 
 const CREATE = constants.O_RDWR | constants.O_CREAT;
@@ -31,9 +30,9 @@ describe('pinnedFolder: files opened under --out stay under it', () => {
       () => undefined,
       (err: unknown) => err,
     );
-    expect(refused).to.be.instanceOf(StatusError);
-    expect((refused as StatusError).code).to.equal(status.FAILED_PRECONDITION);
-    expect((refused as StatusError).message).to.include(`it leads to ${outside}, outside ${out}`);
+    expect(refused).to.be.instanceOf(LocalIoError);
+    expect((refused as LocalIoError).kind).to.equal('local-io');
+    expect((refused as LocalIoError).message).to.include(`it leads to ${outside}, outside ${out}`);
     expect(await readdir(outside)).to.deep.equal([]);
   });
 
