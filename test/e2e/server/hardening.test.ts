@@ -260,4 +260,69 @@ describe('grpc-server hardening', function () {
       }
     });
   });
+
+  describe('listing', () => {
+    let tree: string;
+    const FOLDERS = 40;
+    const PER_FOLDER = 100;
+    before(async () => {
+      tree = path.join(dir, 'tree');
+      for (let d = 0; d < FOLDERS; d += 1) {
+        const folder = path.join(tree, `d${String(d).padStart(2, '0')}`);
+        await mkdir(folder, { recursive: true });
+        await Promise.all(Array.from({ length: PER_FOLDER }, (_, f) => writeFile(path.join(folder, `f${String(f).padStart(3, '0')}`), '')));
+      }
+    });
+
+    it('lists a whole tree in name order and logs how many folders it read', async () => {
+      const server = await startServerProcess(tree);
+      const client = rawClient(server.address);
+      try {
+        const { code, names } = await rawList(client, '');
+        expect(code).to.equal(grpc.status.OK);
+        expect(names).to.have.length(FOLDERS * PER_FOLDER);
+        expect(names).to.deep.equal([...names].sort());
+        const logged = (await server.waitForCall((c) => c.method === 'List')) as unknown as { count: number; folders: number };
+        expect(logged).to.include({ count: FOLDERS * PER_FOLDER, folders: FOLDERS + 1 });
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+
+    it('stops walking when the client cancels after the first entry', async () => {
+      const server = await startServerProcess(tree);
+      const client = rawClient(server.address);
+      try {
+        const call = client.list({ prefix: '' });
+        call.on('error', () => undefined);
+        await once(call, 'data');
+        call.cancel();
+        const logged = (await within(server.waitForCall((c) => c.method === 'List'), 10_000, 'the List call log', server)) as unknown as { code: string; folders: number };
+        expect(logged.code).to.equal('CANCELLED');
+        expect(logged.folders, 'folders read before the cancel').to.be.a('number').and.below(FOLDERS / 2);
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+
+    it('stops walking at the deadline of a client that stopped reading', async () => {
+      const server = await startServerProcess(tree);
+      const client = rawClient(server.address);
+      try {
+        const call = client.list({ prefix: '' }, { deadline: Date.now() + 1000 });
+        const failed = once(call, 'error') as Promise<[grpc.ServiceError]>;
+        await once(call, 'data');
+        call.pause();
+        const [err] = await within(failed, 10_000, 'the deadline', server);
+        expect(err.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
+        const logged = (await within(server.waitForCall((c) => c.method === 'List'), 10_000, 'the List call log', server)) as unknown as { folders: number };
+        expect(logged.folders, 'folders read before the deadline').to.be.a('number').and.below(FOLDERS / 2);
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+  });
 });
