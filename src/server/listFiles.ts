@@ -1,7 +1,7 @@
-import type { BigIntStats, Dirent } from 'node:fs';
+import { constants, type BigIntStats, type Dirent } from 'node:fs';
 import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { isInside } from './servedFile.js';
+import { isInside, openedPath } from './servedFile.js';
 
 export interface ListedFile {
   name: string;
@@ -71,21 +71,40 @@ async function sortedEntries(handle: FileHandle): Promise<Dirent[]> {
   return entries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+// O_NOFOLLOW: a folder swapped for a symlink is not entered; O_NONBLOCK
+// as in servedFile.ts, should the name now be a FIFO.
+const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Opens the folder at `where` (a real path under the root) only if the
+ * descriptor really is that folder: a parent swapped for a symlink since
+ * its entries were read would otherwise lead the walk outside the root.
+ * With `same`, it must also still be that very folder.
+ */
 async function openFolder(where: string, same?: BigIntStats): Promise<OpenFolder | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(where);
+    handle = await open(where, FOLDER_FLAGS);
   } catch {
     return undefined;
   }
   try {
-    const info = await handle.stat({ bigint: true });
-    if (info.isDirectory() && (!same || (info.dev === same.dev && info.ino === same.ino))) return { handle, stat: info };
+    const [opened, info] = await Promise.all([openedPath(handle), handle.stat({ bigint: true })]);
+    if (folderIsInPlace(where, opened, info, same)) return { handle, stat: info };
   } catch {
     // Treated as gone, below.
   }
   await handle.close();
   return undefined;
+}
+
+/**
+ * Whether an opened folder may be listed: its descriptor resolves to the
+ * path the walk meant (so no symlink anywhere on the way), it is a folder,
+ * and, when reopened, it is the one read before.
+ */
+export function folderIsInPlace(meant: string, opened: string, info: BigIntStats, same?: BigIntStats): boolean {
+  return opened === meant && info.isDirectory() && (!same || (info.dev === same.dev && info.ino === same.ino));
 }
 
 /** Whether names starting with `dirPrefix` can start with `prefix`. */
