@@ -266,14 +266,14 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
     },
 
     List(call) {
-      const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0 });
+      const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0, folders: 0 });
       void serveStream(call, async (signal) => {
         const prefix = parsePrefix(call.request.prefix);
         // A listing holds one folder open at a time.
         const release = files.take();
         try {
           const writer = new BoundedWriter(call, signal, 64);
-          for (const file of await listFiles(root, prefix)) {
+          for await (const file of listFiles(root, prefix, signal, fields)) {
             await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
             fields.count += 1;
           }

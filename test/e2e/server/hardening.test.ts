@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultLimits } from '../../../src/server/limits.js';
@@ -254,6 +254,107 @@ describe('grpc-server hardening', function () {
         const finished = await within(server.waitForCall((c) => c.method === 'Download'), 20_000, 'the held download finishing', server);
         expect(finished.code).to.equal('OK');
         expect((await rawStat(client, 'small.txt')).code).to.equal(grpc.status.OK);
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+  });
+
+  describe('listing', () => {
+    let tree: string;
+    const FOLDERS = 40;
+    const PER_FOLDER = 100;
+    before(async () => {
+      tree = path.join(dir, 'tree');
+      for (let d = 0; d < FOLDERS; d += 1) {
+        const folder = path.join(tree, `d${String(d).padStart(2, '0')}`);
+        await mkdir(folder, { recursive: true });
+        await Promise.all(Array.from({ length: PER_FOLDER }, (_, f) => writeFile(path.join(folder, `f${String(f).padStart(3, '0')}`), '')));
+      }
+    });
+
+    it('lists a whole tree in name order and logs how many folders it read', async () => {
+      const server = await startServerProcess(tree);
+      const client = rawClient(server.address);
+      try {
+        const { code, names } = await rawList(client, '');
+        expect(code).to.equal(grpc.status.OK);
+        expect(names).to.have.length(FOLDERS * PER_FOLDER);
+        expect(names).to.deep.equal([...names].sort());
+        const logged = (await server.waitForCall((c) => c.method === 'List')) as unknown as { count: number; folders: number };
+        expect(logged).to.include({ count: FOLDERS * PER_FOLDER, folders: FOLDERS + 1 });
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+
+    it('stops walking when the client cancels after the first entry', async () => {
+      const server = await startServerProcess(tree);
+      const client = rawClient(server.address);
+      try {
+        const call = client.list({ prefix: '' });
+        call.on('error', () => undefined);
+        await once(call, 'data');
+        call.cancel();
+        const logged = (await within(server.waitForCall((c) => c.method === 'List'), 10_000, 'the List call log', server)) as unknown as { code: string; folders: number };
+        expect(logged.code).to.equal('CANCELLED');
+        expect(logged.folders, 'folders read before the cancel').to.be.a('number').and.below(FOLDERS / 2);
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+
+    it('stops walking at the deadline of a client that stopped reading', async () => {
+      const server = await startServerProcess(tree);
+      const client = rawClient(server.address);
+      try {
+        const call = client.list({ prefix: '' }, { deadline: Date.now() + 1000 });
+        const failed = once(call, 'error') as Promise<[grpc.ServiceError]>;
+        await once(call, 'data');
+        call.pause();
+        const [err] = await within(failed, 10_000, 'the deadline', server);
+        expect(err.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
+        const logged = (await within(server.waitForCall((c) => c.method === 'List'), 10_000, 'the List call log', server)) as unknown as { folders: number };
+        expect(logged.folders, 'folders read before the deadline').to.be.a('number').and.below(FOLDERS / 2);
+      } finally {
+        client.close();
+        await server.kill();
+      }
+    });
+
+    it('never lists what lies outside the root when a folder is swapped for a symlink mid-listing', async () => {
+      const root = path.join(dir, 'swap');
+      const outside = path.join(dir, 'swap-outside');
+      await mkdir(path.join(root, 'a'), { recursive: true });
+      await mkdir(path.join(root, 'b'));
+      await mkdir(outside);
+      await Promise.all(Array.from({ length: 3000 }, (_, f) => writeFile(path.join(root, 'a', `f${String(f).padStart(4, '0')}`), '')));
+      await writeFile(path.join(root, 'b', 'inner.txt'), 'inside\n');
+      await writeFile(path.join(outside, 'secret.txt'), 'a secret of 27 bytes here!\n');
+      const server = await startServerProcess(root);
+      const client = rawClient(server.address);
+      try {
+        const call = client.list({ prefix: '' });
+        const names: string[] = [];
+        const ended = new Promise<grpc.status>((resolve) => {
+          call.on('error', (err: grpc.ServiceError) => resolve(err.code));
+          call.on('end', () => resolve(grpc.status.OK));
+        });
+        const [first] = (await once(call, 'data')) as [{ name: string }];
+        names.push(first.name);
+        call.pause();
+        // The server has read the root (b is a folder) and is held by flow
+        // control inside a/, thousands of entries before it gets to b.
+        await rename(path.join(root, 'b'), path.join(root, 'b-moved'));
+        await symlink(outside, path.join(root, 'b'));
+        call.on('data', (info: { name: string }) => names.push(info.name));
+        call.resume();
+        expect(await ended).to.equal(grpc.status.OK);
+        expect(names.filter((name) => name.startsWith('a/'))).to.have.length(3000);
+        expect(names.filter((name) => !name.startsWith('a/'))).to.deep.equal([]);
       } finally {
         client.close();
         await server.kill();
