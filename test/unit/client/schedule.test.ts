@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseList, queuePriority } from '../../../src/client/schedule.js';
+import { ORDERS, parseList, queuePriority } from '../../../src/client/schedule.js';
 
 describe('parseList', () => {
   it('reads one name a line with an optional integer priority, skipping blanks and comments', () => {
@@ -10,9 +10,21 @@ describe('parseList', () => {
       { name: 'e 1x' },
     ]);
   });
+
+  it('takes any run of spaces and tabs before a priority of several digits', () => {
+    expect(parseList('a.bin  \t 10\nb.bin -123')).to.deep.equal([
+      { name: 'a.bin', priority: 10 },
+      { name: 'b.bin', priority: -123 },
+    ]);
+  });
 });
 
 describe('queuePriority', () => {
+  it('is defined for each order --order offers', () => {
+    expect(ORDERS).to.have.members(['fifo', 'lifo', 'priority']);
+    for (const order of ORDERS) expect(queuePriority(order, { name: 'a', priority: 3 }, 2)).to.be.a('number');
+  });
+
   const items = [{ name: 'a', priority: 1 }, { name: 'b' }, { name: 'c', priority: 9 }];
   it('fifo gives everyone the same priority (p-queue keeps insertion order)', () => {
     expect(items.map((item, i) => queuePriority('fifo', item, i))).to.deep.equal([0, 0, 0]);

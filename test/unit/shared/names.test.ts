@@ -20,7 +20,7 @@ describe('parseName', () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ['empty', '', /empty/],
+    ['empty', '', /it is empty/],
     ['absolute', '/etc/passwd', /absolute/],
     ['parent part', '../secret', /'\.\.'/],
     ['parent part inside', 'a/../../b', /'\.\.'/],
@@ -41,6 +41,12 @@ describe('parseName', () => {
     });
   }
 
+  it('accepts a name of exactly 1024 bytes with parts of exactly 255', () => {
+    const name = ['a'.repeat(255), 'b'.repeat(255), 'c'.repeat(255), 'd'.repeat(254), 'e'].join('/');
+    expect(Buffer.byteLength(name)).to.equal(1024);
+    expect(parseName(name)).to.have.length(5);
+  });
+
   it('counts the length in UTF-8 bytes, not characters', () => {
     expect(rejection(() => parseName('é'.repeat(513))).code).to.equal(status.INVALID_ARGUMENT);
     expect(parseName('é'.repeat(127))).to.have.length(1);
@@ -52,10 +58,13 @@ describe('parsePrefix', () => {
     expect(parsePrefix('')).to.equal('');
     expect(parsePrefix('logs/')).to.equal('logs/');
     expect(parsePrefix('logs/2026-')).to.equal('logs/2026-');
+    expect(parsePrefix('l')).to.equal('l');
+    expect(parsePrefix('logs/.e')).to.equal('logs/.e');
   });
 
   it('refuses prefixes that climb out', () => {
     expect(rejection(() => parsePrefix('../')).code).to.equal(status.INVALID_ARGUMENT);
     expect(rejection(() => parsePrefix('/abs')).code).to.equal(status.INVALID_ARGUMENT);
+    expect(rejection(() => parsePrefix('a/../')).code).to.equal(status.INVALID_ARGUMENT);
   });
 });
