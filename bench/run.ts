@@ -97,7 +97,11 @@ async function main(): Promise<void> {
         ours: median(runs),
         theirs: curl,
         ratio: curl === undefined ? undefined : median(runs) / curl,
-        extra: { best: Math.min(...runs), bestRatio: curlBest === undefined ? undefined : Math.min(...runs) / curlBest, clientStartupSeconds: median(startups) },
+        extra: {
+          best: Math.min(...runs),
+          bestRatio: curlBest === undefined ? undefined : Math.min(...runs) / curlBest,
+          clientStartupSeconds: median(startups),
+        },
         goal: 'none: what grpc-js alone costs, under case 1',
       });
     }
@@ -133,7 +137,19 @@ async function main(): Promise<void> {
       };
       const runAria = async () => {
         await rm(out, { recursive: true, force: true });
-        return timed('aria2c', ['-q', '-j', '8', '-i', urls, '-d', path.join(out, 'many'), '--allow-overwrite=true', '--auto-file-renaming=false', `--log=${path.join(shm, 'aria2.log')}`, '--log-level=warn']);
+        return timed('aria2c', [
+          '-q',
+          '-j',
+          '8',
+          '-i',
+          urls,
+          '-d',
+          path.join(out, 'many'),
+          '--allow-overwrite=true',
+          '--auto-file-renaming=false',
+          `--log=${path.join(shm, 'aria2.log')}`,
+          '--log-level=warn',
+        ]);
       };
       const pair = await alternate(runOurs, nginx && have('aria2c') ? runAria : undefined);
       await rm(out, { recursive: true, force: true });
@@ -153,9 +169,7 @@ async function main(): Promise<void> {
       const out = path.join(shm, 'out-fleet');
       await resetPeak(ours.pid);
       await rm(out, { recursive: true, force: true });
-      const oursFleet = await fleet((i) =>
-        timed(CLIENT_BIN, ['get', 'mid.bin', '--server', server, '--out', path.join(out, String(i)), '--quiet']),
-      );
+      const oursFleet = await fleet((i) => timed(CLIENT_BIN, ['get', 'mid.bin', '--server', server, '--out', path.join(out, String(i)), '--quiet']));
       const serverPeak = (await rssOf(ours.pid)).peak;
       await rm(out, { recursive: true, force: true });
       let curlFleet: { aggregateMiBs: number; fairness: number } | undefined;
@@ -278,7 +292,10 @@ async function main(): Promise<void> {
       results.push({ id: '7', title: 'first data byte of 1 GiB, digest not cached (ms)', ours: ms, extra: {}, goal: '< 100 ms', met: ms < 100 });
     }
 
-    await writeReport(RESULTS, results, { runs: RUNS, machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}` });
+    await writeReport(RESULTS, results, {
+      runs: RUNS,
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}`,
+    });
     process.stderr.write(`results in ${RESULTS}\n`);
   } finally {
     for (const stop of stoppers) await stop().catch(() => undefined);

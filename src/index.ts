@@ -6,7 +6,7 @@ export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';
 export { TaskMapError, type TaskRecord, type TaskStatus } from './client/taskStore.js';
 export type { PlanState } from './client/taskState.js';
-export { startServer, type RunningServer, type ServerOptions } from './server/server.js';
+export { startServer, type RunningServer, type ServerLimits, type ServerOptions } from './server/server.js';
 export { StatusError } from './shared/statusError.js';
 export {
   AbortedError,

@@ -112,7 +112,8 @@ export async function locally<T>(action: string, file: string, work: () => Promi
 // OpenSSL's own words for a handshake refused over certificates. Only on a
 // TLS channel: a plaintext channel's UNAVAILABLE whose text happens to say
 // "alert" or "certificate" is an outage to wait out, not a refusal.
-const TLS_REFUSAL = /SSL routines|certificate verify failed|self[- ]signed certificate|unable to (get|verify)[\w ]* certificate|tlsv1 alert|sslv3 alert|wrong version number/i;
+const TLS_REFUSAL =
+  /SSL routines|certificate verify failed|self[- ]signed certificate|unable to (get|verify)[\w ]* certificate|tlsv1 alert|sslv3 alert|wrong version number/i;
 
 /**
  * Turns whatever a grpc-js call (or our own code) rejected with into a
@@ -124,7 +125,9 @@ export function toClientError(err: unknown, channel: { secure: boolean } = { sec
   const code = grpcCodeOf(err);
   if (err instanceof StatusError) {
     // The shared name checks throw plain StatusErrors, here and on the server.
-    return err.code === status.INVALID_ARGUMENT ? new InvalidNameError(err.message, { cause: err }) : new RemoteStatusError(err.code, err.message, { cause: err });
+    return err.code === status.INVALID_ARGUMENT
+      ? new InvalidNameError(err.message, { cause: err })
+      : new RemoteStatusError(err.code, err.message, { cause: err });
   }
   if (code === undefined) {
     // Node's fs errors name their call and path; anything else is ours.

@@ -11,7 +11,7 @@ export interface OutputPaths {
   partPath: string;
 }
 
-export const PART_SUFFIX = '.part';
+const PART_SUFFIX = '.part';
 
 /** Where `name` goes under `out`, without touching the disk. */
 export function outputPathsOf(out: string, name: string): OutputPaths {

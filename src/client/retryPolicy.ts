@@ -30,8 +30,7 @@ export interface Failure {
 }
 
 export type RetryDecision =
-  | { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'protocol' | 'changed' | 'digest' }
-  | { action: 'fail' };
+  { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'protocol' | 'changed' | 'digest' } | { action: 'fail' };
 
 /** Remote codes that say "try the same request again later". */
 // CANCELLED from the server's side too: a server that shuts down cuts
@@ -59,12 +58,7 @@ const CHANGED = new Set<status>([status.FAILED_PRECONDITION, status.OUT_OF_RANGE
  * is asked for again from the bytes it got right. Local failures (a disk,
  * a lost lock, an abort, a bad name) are never retried: waiting fixes none.
  */
-export function decideRetry(
-  failure: Failure,
-  state: RetryState,
-  options: RetryPolicyOptions,
-  random: () => number = Math.random,
-): RetryDecision {
+export function decideRetry(failure: Failure, state: RetryState, options: RetryPolicyOptions, random: () => number = Math.random): RetryDecision {
   const { baseDelayMs = 250, maxDelayMs = 10_000, maxRestarts = 5, maxDigestFailures = 3 } = options;
   const backoff = () => Math.max(50, Math.round(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** state.failuresWithoutProgress)));
 

@@ -6,9 +6,7 @@ import type { TaskRecord } from './taskStore.js';
  * one line per record that was left out. A file that is not a task map at
  * all is refused with the reason.
  */
-export type ParsedTaskMap =
-  | { ok: true; records: Record<string, TaskRecord>; problems: string[] }
-  | { ok: false; reason: string };
+export type ParsedTaskMap = { ok: true; records: Record<string, TaskRecord>; problems: string[] } | { ok: false; reason: string };
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 

@@ -31,7 +31,7 @@ export class CallLog {
     if (!this.logged(method.path)) return new grpc.ServerInterceptingCall(call);
     const started = Date.now();
     const methodName = method.path.slice(method.path.lastIndexOf('/') + 1);
-    let fields: Record<string, unknown> = {};
+    const fields: Record<string, unknown> = {};
     let done = false;
     const finish = (code: grpc.status) => {
       if (done) return;
@@ -61,7 +61,8 @@ export class CallLog {
   };
 
   private write(method: string, fields: Record<string, unknown>, started: number, code: grpc.status, peer: string): void {
-    const level = code === grpc.status.OK || code === grpc.status.CANCELLED ? 'info' : code === grpc.status.INTERNAL || code === grpc.status.UNKNOWN ? 'error' : 'warn';
+    const level =
+      code === grpc.status.OK || code === grpc.status.CANCELLED ? 'info' : code === grpc.status.INTERNAL || code === grpc.status.UNKNOWN ? 'error' : 'warn';
     const durationMs = Date.now() - started;
     this.logger[level]({ method, ...fields, durationMs, code: grpc.status[code], peer }, 'call');
     this.metrics?.callEnded(method, code, durationMs / 1000);

@@ -42,9 +42,18 @@ const program = new Command('grpc-server')
   .option('--max-connection-idle-ms <ms>', 'close connections without calls this long', integer(1000, 2 ** 31 - 1), 5 * 60_000)
   .option('--max-connection-age-ms <ms>', 'close connections this old once their calls end, so clients rebalance', integer(1000, 2 ** 31 - 1), 60 * 60_000)
   .option('--max-connections <n>', `connections open at once (default: ${DEFAULT_MAX_CONNECTIONS}, less under a low descriptor limit)`, integer(1, 1_000_000))
-  .option('--max-open-files <n>', `files and folders open at once for calls (default: ${DEFAULT_MAX_OPEN_FILES}, less under a low descriptor limit)`, integer(1, 1_000_000))
+  .option(
+    '--max-open-files <n>',
+    `files and folders open at once for calls (default: ${DEFAULT_MAX_OPEN_FILES}, less under a low descriptor limit)`,
+    integer(1, 1_000_000),
+  )
   .option('--max-queued-hashes <n>', 'whole-file hashes that may wait for a turn', integer(0, 1_000_000), DEFAULT_MAX_QUEUED_HASHES)
-  .option('--handshake-timeout-ms <ms>', 'time a new connection has for its TLS and HTTP/2 handshake, and a silent one to answer a ping', integer(100, 2 ** 31 - 1), DEFAULT_HANDSHAKE_TIMEOUT_MS)
+  .option(
+    '--handshake-timeout-ms <ms>',
+    'time a new connection has for its TLS and HTTP/2 handshake, and a silent one to answer a ping',
+    integer(100, 2 ** 31 - 1),
+    DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  )
   // A usage error is one line (commander's), exit 2, never the whole help.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))
   .parse();

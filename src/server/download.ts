@@ -37,7 +37,7 @@ export interface DownloadOutcome {
 }
 
 /** Parses the requested offset; int64 arrives as an exact decimal string. */
-export function parseOffset(raw: string): bigint {
+function parseOffset(raw: string): bigint {
   let offset: bigint;
   try {
     offset = BigInt(raw || '0');

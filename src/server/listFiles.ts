@@ -109,7 +109,7 @@ export function folderIsInPlace(meant: string, opened: string, info: BigIntStats
 }
 
 /** Whether names starting with `dirPrefix` can start with `prefix`. */
-export function couldContain(dirPrefix: string, prefix: string): boolean {
+function couldContain(dirPrefix: string, prefix: string): boolean {
   return dirPrefix.startsWith(prefix) || prefix.startsWith(dirPrefix);
 }
 

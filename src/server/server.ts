@@ -144,7 +144,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   new ReflectionService(fileTransferDefinition()).addToServer(server);
 
   const credentials = options.tls
-    ? grpc.ServerCredentials.createSsl(options.tls.clientCa ?? null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], options.tls.clientCa !== undefined)
+    ? grpc.ServerCredentials.createSsl(
+        options.tls.clientCa ?? null,
+        [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+        options.tls.clientCa !== undefined,
+      )
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`, credentials, (err, bound) =>

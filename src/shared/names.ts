@@ -3,9 +3,9 @@ import path from 'node:path';
 import { StatusError } from './statusError.js';
 
 /** Longest accepted name in UTF-8 bytes; well under PATH_MAX so a name joined to any root stays valid. */
-export const MAX_NAME_BYTES = 1024;
+const MAX_NAME_BYTES = 1024;
 /** NAME_MAX of common Linux file systems. */
-export const MAX_SEGMENT_BYTES = 255;
+const MAX_SEGMENT_BYTES = 255;
 
 /**
  * Checks a file name as both sides use it: relative to a root (the server's

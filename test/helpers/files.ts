@@ -30,5 +30,8 @@ export async function tempDir(prefix = 'gft-'): Promise<{ dir: string; cleanup: 
 export const MiB = 1024 * 1024;
 
 export function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

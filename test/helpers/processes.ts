@@ -8,7 +8,7 @@ const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta
 const CLIENT_BIN = fileURLToPath(new URL('../../dist/client/cli/cli.js', import.meta.url));
 
 /** One line of the server's JSON call log. */
-export interface CallLog {
+interface CallLog {
   method: string;
   name?: string;
   offset?: string;
@@ -25,7 +25,7 @@ export interface Watched {
 }
 
 /** How long a helper waits, by default, for a condition no event announces. */
-export const WAIT_MS = 20_000;
+const WAIT_MS = 20_000;
 
 const tail = (text: string) => text.split('\n').filter(Boolean).slice(-8).join('\n  ');
 
@@ -176,7 +176,11 @@ export function spawnClient(args: string[], env: NodeJS.ProcessEnv = {}): Client
   const output = { stdout: '', stderr: '' };
   const waiters: { stream: keyof typeof output; pattern: RegExp; resolve: (line: string) => void }[] = [];
   // Whole lines only: a chunk may end mid-line.
-  const find = (stream: keyof typeof output, pattern: RegExp) => output[stream].split('\n').slice(0, -1).find((l) => pattern.test(l));
+  const find = (stream: keyof typeof output, pattern: RegExp) =>
+    output[stream]
+      .split('\n')
+      .slice(0, -1)
+      .find((l) => pattern.test(l));
   for (const stream of ['stdout', 'stderr'] as const) {
     child[stream]!.on('data', (d: Buffer) => {
       output[stream] += d.toString();
@@ -241,7 +245,10 @@ export function waitForSize(file: string, atLeast: number, writer: Watched, ms?:
   return pollUntil(
     `${file} to reach ${atLeast} bytes`,
     async () => {
-      const size = await stat(file).then((s) => s.size, () => 0);
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => 0,
+      );
       return size >= atLeast ? size : undefined;
     },
     [writer],

@@ -65,8 +65,7 @@ const program = new Command('grpc-client')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
 
-addConnectionFlags(program
-  .command('get'))
+addConnectionFlags(program.command('get'))
   .description('download files into --out; run again after an interruption to resume')
   .argument('[name...]', "file names relative to the server's root, e.g. data/big.bin")
   .addOption(outOption())
@@ -93,8 +92,7 @@ program
     process.exitCode = await showStatus(options);
   });
 
-addConnectionFlags(program
-  .command('ls'))
+addConnectionFlags(program.command('ls'))
   .description("list the server's files")
   .argument('[prefix]', 'only names starting with this, e.g. logs/', '')
   .option('--json', 'print one JSON object per file')
@@ -102,8 +100,7 @@ addConnectionFlags(program
     process.exitCode = await listRemote(prefix, options);
   });
 
-addConnectionFlags(program
-  .command('health'))
+addConnectionFlags(program.command('health'))
   .description("ask the server's health service (grpc.health.v1); exit 0 only when SERVING")
   .argument('[service]', 'service name; empty for the whole server', '')
   .action(async (service: string, options: ConnectionFlags) => {
@@ -190,11 +187,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     await client.close();
     return EXIT_FAILED;
   }
-  const reporter = options.json
-    ? jsonReporter()
-    : !options.quiet && process.stderr.isTTY
-      ? barReporter(items.length)
-      : lineReporter(Boolean(options.quiet));
+  const reporter = options.json ? jsonReporter() : !options.quiet && process.stderr.isTTY ? barReporter(items.length) : lineReporter(Boolean(options.quiet));
 
   // process.on, not once: proper-lockfile's exit hook kills the process on a
   // signal that has no other listener left, before our cleanup could run.
@@ -320,7 +313,10 @@ async function listRemote(prefix: string, options: ConnectionFlags & { json?: bo
     }
     return 0;
   } catch (err) {
-    const message = err instanceof ClientError && err.kind === 'remote-status' && err.code === status.UNAVAILABLE ? `server ${options.server} unavailable: ${err.message}` : (err as Error).message;
+    const message =
+      err instanceof ClientError && err.kind === 'remote-status' && err.code === status.UNAVAILABLE
+        ? `server ${options.server} unavailable: ${err.message}`
+        : (err as Error).message;
     process.stderr.write(`grpc-client: ${message}\n`);
     return EXIT_FAILED;
   } finally {

@@ -4,13 +4,21 @@ import { protoPath } from 'grpc-health-check';
 import { toClientError } from '../errors.js';
 
 interface HealthClient extends grpc.Client {
-  check(request: { service: string }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply?: { status: string }) => void): grpc.ClientUnaryCall;
+  check(
+    request: { service: string },
+    options: grpc.CallOptions,
+    callback: (err: grpc.ServiceError | null, reply?: { status: string }) => void,
+  ): grpc.ClientUnaryCall;
 }
 
 /** Asks grpc.health.v1.Health/Check; resolves with SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN. */
 export function checkHealth(server: string, service: string, credentials = grpc.credentials.createInsecure(), timeoutMs = 5000): Promise<string> {
   const definition = protoLoader.loadSync(protoPath, { enums: String, defaults: true });
-  const Health = (grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: new (...args: ConstructorParameters<typeof grpc.Client>) => HealthClient } } } }).grpc.health.v1.Health;
+  const Health = (
+    grpc.loadPackageDefinition(definition) as unknown as {
+      grpc: { health: { v1: { Health: new (...args: ConstructorParameters<typeof grpc.Client>) => HealthClient } } };
+    }
+  ).grpc.health.v1.Health;
   const client = new Health(server, credentials);
   return new Promise<string>((resolve, reject) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, reply) => {

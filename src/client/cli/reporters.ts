@@ -27,7 +27,7 @@ export interface BatchSummary {
   interrupted: boolean;
 }
 
-export function describeResult(result: DownloadResult): string {
+function describeResult(result: DownloadResult): string {
   if (!result.transferred) {
     return result.state === 'unverified'
       ? `${result.name}: already present and matching the server's sha256, kept (${formatBytes(result.size)})`

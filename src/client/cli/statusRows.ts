@@ -8,7 +8,7 @@ export type Found = { size: number } | 'missing' | { unusable: string };
  * record vouches for a file only while that file is there with the size it
  * was recorded with.
  */
-export type LocalState = 'complete' | 'incomplete' | 'deleted' | 'damaged';
+type LocalState = 'complete' | 'incomplete' | 'deleted' | 'damaged';
 
 export interface StatusRow {
   state: LocalState;

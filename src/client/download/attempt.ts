@@ -44,7 +44,8 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
         remote = remoteFileOf(message.info);
         // Our bytes cannot belong to a file shorter than them: the same
         // remedy as the server's own OUT_OF_RANGE, a fresh start.
-        if (remote.size < offset) throw new RemoteStatusError(status.OUT_OF_RANGE, `the server offered ${remote.size} bytes of ${name}, fewer than the ${offset} on disk`);
+        if (remote.size < offset)
+          throw new RemoteStatusError(status.OUT_OF_RANGE, `the server offered ${remote.size} bytes of ${name}, fewer than the ${offset} on disk`);
         options.onDescribed(remote);
       }
       if (message.data.length > 0) {

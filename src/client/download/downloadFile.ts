@@ -121,7 +121,14 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   const record = store.get(name);
   const facts = { record, finalExists: (await sizeOf(paths.finalPath)) !== null, partSize: await sizeOf(paths.partPath) };
   const plan = planTask(facts);
-  trace.plan('%s: record %s, final file %s, partial %s -> %j', name, record?.status ?? 'none', facts.finalExists ? 'present' : 'absent', facts.partSize ?? 'none', plan);
+  trace.plan(
+    '%s: record %s, final file %s, partial %s -> %j',
+    name,
+    record?.status ?? 'none',
+    facts.finalExists ? 'present' : 'absent',
+    facts.partSize ?? 'none',
+    plan,
+  );
   const base = { name, path: paths.finalPath, state: plan.state, bytesReceived: 0, attempts: 0, resumedFrom: 0 };
 
   if (plan.action === 'skip') return { ...base, size: record!.size, sha256: record!.sha256 ?? '', transferred: false };

@@ -5,7 +5,11 @@ import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 import { readTaskMap } from '../../helpers/transfers.js';
 
-const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
 
 describe('grpc-client get: many files', function () {
   this.timeout(90_000);
@@ -68,7 +72,11 @@ describe('grpc-client get: many files', function () {
       const list = await writeList(['many/f000.bin 5', 'many/f001.bin', 'many/f002.bin 9', 'many/f003.bin 5']);
       const run = await runClient(['get', '--from', list, '--order', order, '--concurrency', '1', '--json', '--server', server.address, '--out', out]);
       expect(run.code, run.stderr).to.equal(0);
-      expect(events(run.stdout).filter((e) => e.event === 'start').map((e) => e.name)).to.deep.equal(expected);
+      expect(
+        events(run.stdout)
+          .filter((e) => e.event === 'start')
+          .map((e) => e.name),
+      ).to.deep.equal(expected);
     });
   }
 
@@ -76,7 +84,12 @@ describe('grpc-client get: many files', function () {
     const run = await runClient(['get', 'many/f010.bin', 'missing.bin', 'many/f011.bin', '../bad', '--json', '--server', server.address, '--out', out]);
     expect(run.code).to.equal(1);
     const all = events(run.stdout);
-    expect(all.filter((e) => e.event === 'done').map((e) => e.name).sort()).to.deep.equal(['many/f010.bin', 'many/f011.bin']);
+    expect(
+      all
+        .filter((e) => e.event === 'done')
+        .map((e) => e.name)
+        .sort(),
+    ).to.deep.equal(['many/f010.bin', 'many/f011.bin']);
     const errors = all.filter((e) => e.event === 'error');
     expect(errors.map((e) => [e.name, e.code]).sort()).to.deep.equal([
       ['../bad', 'INVALID_ARGUMENT'],

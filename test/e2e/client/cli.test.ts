@@ -5,7 +5,6 @@ import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 import { taskMapOf } from '../../helpers/transfers.js';
 
-
 describe('grpc-client: the command line', function () {
   this.timeout(60_000);
   let dir: string;
@@ -163,9 +162,17 @@ describe('grpc-client: the command line', function () {
   it('ls lists the server files under a prefix', async () => {
     const all = await runClient(['ls', '--server', server.address]);
     expect(all.code, all.stderr).to.equal(0);
-    expect(all.stdout.trim().split('\n').map((l) => l.split(/\s+/).at(-1))).to.deep.equal(['a.bin', 'nested/deeper/b.txt', 'slow.bin']);
+    expect(
+      all.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).at(-1)),
+    ).to.deep.equal(['a.bin', 'nested/deeper/b.txt', 'slow.bin']);
     const nested = await runClient(['ls', 'nested/', '--server', server.address, '--json']);
-    const lines = nested.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = nested.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).to.have.length(1);
     expect(lines[0]).to.include({ name: 'nested/deeper/b.txt', size: 4 });
   });

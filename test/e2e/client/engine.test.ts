@@ -30,7 +30,8 @@ async function startFaultyPeer(name: string, content: Buffer, good: number) {
         chunks.push({ offset: String(offset), data: content.subarray(offset, good) });
         chunks.push({ offset: String(good + 4096), data: content.subarray(good, good + 4096) });
       } else {
-        for (let at = offset; at < content.length; at += MiB) chunks.push({ offset: String(at), data: content.subarray(at, Math.min(at + MiB, content.length)) });
+        for (let at = offset; at < content.length; at += MiB)
+          chunks.push({ offset: String(at), data: content.subarray(at, Math.min(at + MiB, content.length)) });
       }
       for (const chunk of chunks) call.write(chunk);
       call.end();

@@ -31,9 +31,10 @@ describe('FileClient and startServer: the library API', function () {
     const client = new FileClient({ server: `127.0.0.1:${server.port}`, out, limitRate: 4 * MiB });
     try {
       const abort = new AbortController();
-      const aborted = await client
-        .download('f.bin', { signal: abort.signal, onProgress: ({ received }) => received >= MiB && abort.abort() })
-        .then(() => undefined, (err: unknown) => err);
+      const aborted = await client.download('f.bin', { signal: abort.signal, onProgress: ({ received }) => received >= MiB && abort.abort() }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(aborted).to.be.instanceOf(StatusError);
       expect((aborted as StatusError).code).to.equal(status.CANCELLED);
       const partial = (await stat(path.join(out, 'f.bin.part'))).size;

@@ -23,7 +23,14 @@ describe('grpc-client get: never writes outside its own files', function () {
     root = path.join(dir, 'root');
     await mkdir(root);
     content = await makeRandomFile(path.join(root, 'a.bin'), 1 * MiB);
-    for (const name of ['.grpc-client-tasks.json', '.grpc-client-tasks.json.lock', '..grpc-client-tasks.json.tmp', 'tasks.json', 'tasks.json.lock', '.tasks.json.tmp']) {
+    for (const name of [
+      '.grpc-client-tasks.json',
+      '.grpc-client-tasks.json.lock',
+      '..grpc-client-tasks.json.tmp',
+      'tasks.json',
+      'tasks.json.lock',
+      '.tasks.json.tmp',
+    ]) {
       await writeFile(path.join(root, name), planted);
     }
     server = await startServerProcess(root);
@@ -53,7 +60,10 @@ describe('grpc-client get: never writes outside its own files', function () {
       const run = await runClient(['get', 'a.bin', '--server', server.address, '--out', out]);
 
       const after = await readFile(victim);
-      expect({ length: after.length, sha256: sha256(after) }, 'the file outside --out, byte for byte').to.deep.equal({ length: before.length, sha256: sha256(before) });
+      expect({ length: after.length, sha256: sha256(after) }, 'the file outside --out, byte for byte').to.deep.equal({
+        length: before.length,
+        sha256: sha256(before),
+      });
       // The partial is opened with O_NOFOLLOW: the get fails on the link, in
       // one line naming it, and publishes nothing.
       expect(run.code, run.stderr).to.equal(1);

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { bounded, killHard, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
-const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
 
 describe('grpc-client get: two processes, one file, one folder', function () {
   this.timeout(60_000);
@@ -42,7 +46,10 @@ describe('grpc-client get: two processes, one file, one folder', function () {
       expect(runB.code, runB.stderr).to.equal(0);
       expect(events(runA.stdout).find((e) => e.event === 'done')).to.include({ name: 'big.bin', transferred: true, sha256: sha256(content) });
       expect(events(runB.stdout).find((e) => e.event === 'done')).to.include({ name: 'big.bin', transferred: false, sha256: sha256(content) });
-      expect(events(runB.stdout).filter((e) => e.event === 'start'), 'B never streamed a byte').to.deep.equal([]);
+      expect(
+        events(runB.stdout).filter((e) => e.event === 'start'),
+        'B never streamed a byte',
+      ).to.deep.equal([]);
       expect(await sha256File(path.join(out, 'big.bin'))).to.equal(sha256(content));
       const downloads = server.calls('Download', 'big.bin');
       expect(downloads).to.have.length(1);

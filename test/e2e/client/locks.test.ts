@@ -4,7 +4,11 @@ import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { killHard, runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
-const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
 
 describe('grpc-client get: the lock of a file that another client downloads', function () {
   this.timeout(60_000);
@@ -41,7 +45,10 @@ describe('grpc-client get: the lock of a file that another client downloads', fu
     const second = await runClient(['get', 'big.bin', '--json', '--server', server.address, '--out', out]);
     expect(second.code, second.stderr).to.equal(0);
     const seen = events(second.stdout);
-    expect(seen.filter((e) => e.event === 'wait'), 'no wait for a holder that is gone').to.deep.equal([]);
+    expect(
+      seen.filter((e) => e.event === 'wait'),
+      'no wait for a holder that is gone',
+    ).to.deep.equal([]);
     expect(seen.find((e) => e.event === 'done')).to.include({ name: 'big.bin', resumedFrom: partial });
     expect(server.calls('Download', 'big.bin').map((c) => Number(c.offset))).to.deep.equal([0, partial]);
     expect(await sha256File(path.join(out, 'big.bin'))).to.equal(sha256(content));

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
-const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { event: string; name: string });
 
 describe('grpc-client get: nothing is written outside --out', function () {
   this.timeout(60_000);
@@ -35,9 +39,20 @@ describe('grpc-client get: nothing is written outside --out', function () {
     await makeRandomFile(path.join(root, 'sub', 'second.bin'), 64 * 1024);
     // One at a time: sub/ is checked for the first file and, before this
     // fix, trusted for the second.
-    const client = spawnClient(
-      ['get', 'sub/first.bin', 'sub/second.bin', '--concurrency', '1', '--limit-rate', '512k', '--json', '--server', server.address, '--out', out],
-    );
+    const client = spawnClient([
+      'get',
+      'sub/first.bin',
+      'sub/second.bin',
+      '--concurrency',
+      '1',
+      '--limit-rate',
+      '512k',
+      '--json',
+      '--server',
+      server.address,
+      '--out',
+      out,
+    ]);
     await waitForSize(path.join(out, 'sub', 'first.bin.part'), 64 * 1024, client);
     await rename(path.join(out, 'sub'), path.join(out, 'moved'));
     await symlink(outside, path.join(out, 'sub'));
@@ -46,7 +61,9 @@ describe('grpc-client get: nothing is written outside --out', function () {
     expect(await readdir(outside)).to.deep.equal([]);
     expect(run.code).to.equal(1);
     const second = events(run.stdout).find((e) => e.name === 'sub/second.bin' && e.event === 'error');
-    expect(second?.message).to.match(/^cannot write .*sub: it leads to .*outside, outside .*out; files are only written into real folders under it; fix that and run again/);
+    expect(second?.message).to.match(
+      /^cannot write .*sub: it leads to .*outside, outside .*out; files are only written into real folders under it; fix that and run again/,
+    );
     expect(server.calls('Download', 'sub/second.bin'), 'refused before asking the server').to.have.length(0);
   });
 

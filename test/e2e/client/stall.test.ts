@@ -66,7 +66,9 @@ describe('grpc-client get: a server that stops sending (--stall-timeout)', funct
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/no data from the server for 1s; retrying in/);
     expect(run.stderr).to.match(
-      new RegExp(`grpc-client: big\\.bin: server ${server.address.replace(/\./g, '\\.')} unavailable \\(no data from the server for 1s\\); is grpc-server running there\\?.*--retry-for\\n$`),
+      new RegExp(
+        `grpc-client: big\\.bin: server ${server.address.replace(/\./g, '\\.')} unavailable \\(no data from the server for 1s\\); is grpc-server running there\\?.*--retry-for\\n$`,
+      ),
     );
     expect(await exists(path.join(out, 'big.bin'))).to.equal(false);
     expect(await exists(path.join(out, 'big.bin.part')), 'kept for the next run').to.equal(true);

@@ -105,7 +105,13 @@ describe('grpc-client: a damaged task map', function () {
     await writeFile(path.join(out, 'small.bin'), small);
     await writeFile(
       taskMapOf(out),
-      JSON.stringify({ tasks: { 'small.bin': record('small.bin', small.length, sha256(small)), 'gone.bin': nameless, 'neg.bin': { ...record('neg.bin', 1, 'c'.repeat(64)), size: -1 } } }),
+      JSON.stringify({
+        tasks: {
+          'small.bin': record('small.bin', small.length, sha256(small)),
+          'gone.bin': nameless,
+          'neg.bin': { ...record('neg.bin', 1, 'c'.repeat(64)), size: -1 },
+        },
+      }),
     );
     const run = await status();
     expect(run.code, run.stderr).to.equal(0);

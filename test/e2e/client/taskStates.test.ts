@@ -5,7 +5,6 @@ import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../
 import { runClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
 import { interruptedDownload, readTaskMap, taskMapOf } from '../../helpers/transfers.js';
 
-
 describe('grpc-client get: the task states', function () {
   this.timeout(60_000);
   const SIZE = 3 * MiB;
@@ -102,7 +101,11 @@ describe('grpc-client get: the task states', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.match(/sha256 mismatch for file\.bin.*starting over/);
     expect(await sha256File(path.join(out, 'file.bin'))).to.equal(sha256(content));
-    expect(downloads('file.bin').slice(-2).map((c) => c.offset)).to.deep.equal([String(partial), '0']);
+    expect(
+      downloads('file.bin')
+        .slice(-2)
+        .map((c) => c.offset),
+    ).to.deep.equal([String(partial), '0']);
   });
 
   it('catches a damaged partial that has no record (task map lost) by its digest, and fetches the file again', async () => {

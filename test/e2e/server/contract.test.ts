@@ -61,7 +61,7 @@ describe('grpc-server: the Download, Stat and List contract', function () {
     expect(sha256(result.data)).to.equal(sha256(content.subarray(offset)));
     const withData = result.messages.filter((m) => m.data.length > 0);
     expect(withData[0]!.offset).to.equal(String(offset));
-    expect(result.messages.find((m) => m.sha256 !== '' || m.info?.sha256)).to.exist;
+    expect(result.messages.find((m) => m.sha256 !== '' || m.info?.sha256)).not.to.equal(undefined);
   });
 
   it('answers offset == size with OK, the info and no data', async () => {

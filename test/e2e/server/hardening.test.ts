@@ -66,7 +66,9 @@ function callWithoutToken(client: grpc.Client, method: grpc.MethodDefinition<obj
     } else if (method.requestStream && !method.responseStream) {
       client.makeClientStreamRequest(rpc, serialize, deserialize, settle).end({});
     } else {
-      const call = method.requestStream ? client.makeBidiStreamRequest(rpc, serialize, deserialize) : client.makeServerStreamRequest(rpc, serialize, deserialize, {});
+      const call = method.requestStream
+        ? client.makeBidiStreamRequest(rpc, serialize, deserialize)
+        : client.makeServerStreamRequest(rpc, serialize, deserialize, {});
       if (method.requestStream) (call as grpc.ClientDuplexStream<object, object>).end({});
       call.on('data', () => undefined);
       call.on('error', (err: grpc.ServiceError) => settle(err));
@@ -102,7 +104,9 @@ describe('grpc-server hardening', function () {
   it('refuses an unknown --log-level with one usage line and exit 2, no stack trace', async () => {
     const run = await runServer(['--root', dir, '--port', '0', '--log-level', 'verbose']);
     expect(run.code).to.equal(2);
-    expect(run.stderr).to.match(/^error: option '--log-level <level>' argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\.\n$/);
+    expect(run.stderr).to.match(
+      /^error: option '--log-level <level>' argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\.\n$/,
+    );
   });
 
   it('refuses every FileService RPC without a token, taken from the service definition so a new one is covered', async () => {
@@ -223,7 +227,14 @@ describe('grpc-server hardening', function () {
         const results = await Promise.all(names.map((name) => rawStat(client, name)));
         const codes = results.map((r) => r.code).sort();
         // Two hash, one waits, the other three are refused at once.
-        expect(codes).to.deep.equal([grpc.status.OK, grpc.status.OK, grpc.status.OK, grpc.status.RESOURCE_EXHAUSTED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.RESOURCE_EXHAUSTED]);
+        expect(codes).to.deep.equal([
+          grpc.status.OK,
+          grpc.status.OK,
+          grpc.status.OK,
+          grpc.status.RESOURCE_EXHAUSTED,
+          grpc.status.RESOURCE_EXHAUSTED,
+          grpc.status.RESOURCE_EXHAUSTED,
+        ]);
         expect(results.find((r) => r.code !== grpc.status.OK)!.details).to.equal('1 files are already waiting to be hashed; retry shortly');
         expect(server.calls('Stat').filter((c) => c.code === 'RESOURCE_EXHAUSTED')).to.have.length(3);
       } finally {
@@ -251,7 +262,12 @@ describe('grpc-server hardening', function () {
         expect((await rawList(client, '')).code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
         download.on('data', () => undefined);
         download.resume();
-        const finished = await within(server.waitForCall((c) => c.method === 'Download'), 20_000, 'the held download finishing', server);
+        const finished = await within(
+          server.waitForCall((c) => c.method === 'Download'),
+          20_000,
+          'the held download finishing',
+          server,
+        );
         expect(finished.code).to.equal('OK');
         expect((await rawStat(client, 'small.txt')).code).to.equal(grpc.status.OK);
       } finally {
@@ -298,9 +314,16 @@ describe('grpc-server hardening', function () {
         call.on('error', () => undefined);
         await once(call, 'data');
         call.cancel();
-        const logged = (await within(server.waitForCall((c) => c.method === 'List'), 10_000, 'the List call log', server)) as unknown as { code: string; folders: number };
+        const logged = (await within(
+          server.waitForCall((c) => c.method === 'List'),
+          10_000,
+          'the List call log',
+          server,
+        )) as unknown as { code: string; folders: number };
         expect(logged.code).to.equal('CANCELLED');
-        expect(logged.folders, 'folders read before the cancel').to.be.a('number').and.below(FOLDERS / 2);
+        expect(logged.folders, 'folders read before the cancel')
+          .to.be.a('number')
+          .and.below(FOLDERS / 2);
       } finally {
         client.close();
         await server.kill();
@@ -317,8 +340,15 @@ describe('grpc-server hardening', function () {
         call.pause();
         const [err] = await within(failed, 10_000, 'the deadline', server);
         expect(err.code).to.equal(grpc.status.DEADLINE_EXCEEDED);
-        const logged = (await within(server.waitForCall((c) => c.method === 'List'), 10_000, 'the List call log', server)) as unknown as { folders: number };
-        expect(logged.folders, 'folders read before the deadline').to.be.a('number').and.below(FOLDERS / 2);
+        const logged = (await within(
+          server.waitForCall((c) => c.method === 'List'),
+          10_000,
+          'the List call log',
+          server,
+        )) as unknown as { folders: number };
+        expect(logged.folders, 'folders read before the deadline')
+          .to.be.a('number')
+          .and.below(FOLDERS / 2);
       } finally {
         client.close();
         await server.kill();

@@ -16,9 +16,12 @@ import { bounded, runClient, spawnClient, startServerProcess, waitForSize, type 
 const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 
 type Ctor = new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+// Stubs of services we have no generated types for: their methods return
+// whatever grpc-js makes of each call, which each test uses as it knows.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function stub(protoFile: string, dotted: string, address: string): grpc.Client & Record<string, (...args: unknown[]) => any> {
   const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile, { enums: String, defaults: true, keepCase: true })) as Record<string, unknown>;
-  const Service = dotted.split('.').reduce((node: any, key) => node[key], loaded) as Ctor;
+  const Service = dotted.split('.').reduce((node: Record<string, unknown>, key) => node[key] as Record<string, unknown>, loaded) as unknown as Ctor;
   return new Service(address, grpc.credentials.createInsecure());
 }
 
@@ -29,7 +32,23 @@ function makeCertificates(dir: string): void {
   for (const who of ['server', 'client']) {
     run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', `${who}.key`, '-out', `${who}.csr`);
     writeFileSync(path.join(dir, `${who}.ext`), who === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' : 'extendedKeyUsage=clientAuth\n');
-    run('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', `${who}.ext`, '-out', `${who}.pem`);
+    run(
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      `${who}.ext`,
+      '-out',
+      `${who}.pem`,
+    );
   }
 }
 
@@ -149,8 +168,18 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       expect(await exists(path.join(refusedOut, 'f.bin'))).to.equal(false);
       const out = outDir();
       const run = await runClient([
-        'get', 'f.bin', '--server', server.address, '--out', out,
-        '--tls-ca', path.join(certs, 'ca.pem'), '--tls-cert', path.join(certs, 'client.pem'), '--tls-key', path.join(certs, 'client.key'),
+        'get',
+        'f.bin',
+        '--server',
+        server.address,
+        '--out',
+        out,
+        '--tls-ca',
+        path.join(certs, 'ca.pem'),
+        '--tls-cert',
+        path.join(certs, 'client.pem'),
+        '--tls-key',
+        path.join(certs, 'client.key'),
       ]);
       expect(run.code, run.stderr).to.equal(0);
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
@@ -257,7 +286,9 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       for (const entry of entries) {
         expect(entry).to.include({ msg: 'call' });
         expect(entry.durationMs).to.be.a('number');
-        expect(entry.peer).to.be.a('string').and.match(/127\.0\.0\.1/);
+        expect(entry.peer)
+          .to.be.a('string')
+          .and.match(/127\.0\.0\.1/);
       }
       const all = server.stderrLines.join('\n');
       for (const secret of ['first-secret-token', 'refused-secret-token', 'Bearer']) expect(all).to.not.include(secret);

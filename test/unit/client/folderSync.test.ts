@@ -53,7 +53,10 @@ describe('FolderSyncer', () => {
     try {
       const syncer = new FolderSyncer();
       await syncer.sync(dir);
-      const error = await syncer.sync(path.join(dir, 'missing')).then(() => undefined, (err: NodeJS.ErrnoException) => err);
+      const error = await syncer.sync(path.join(dir, 'missing')).then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => err,
+      );
       expect(error?.code).to.equal('ENOENT');
     } finally {
       await cleanup();

@@ -23,12 +23,20 @@ describe('statusRowOf', () => {
   });
 
   it('damaged: a complete record whose file has another size, shorter or longer', () => {
-    expect(statusRowOf(record('complete'), { size: 40 }, 'missing')).to.deep.equal({ state: 'damaged', bytesOnDisk: 40, damage: 'size 40 bytes, recorded 100' });
+    expect(statusRowOf(record('complete'), { size: 40 }, 'missing')).to.deep.equal({
+      state: 'damaged',
+      bytesOnDisk: 40,
+      damage: 'size 40 bytes, recorded 100',
+    });
     expect(statusRowOf(record('complete'), { size: 101 }, 'missing')).to.include({ state: 'damaged', damage: 'size 101 bytes, recorded 100' });
   });
 
   it('damaged: a complete record with something else than a file at its path', () => {
-    expect(statusRowOf(record('complete'), { unusable: 'not a regular file' }, 'missing')).to.deep.equal({ state: 'damaged', bytesOnDisk: 0, damage: 'not a regular file' });
+    expect(statusRowOf(record('complete'), { unusable: 'not a regular file' }, 'missing')).to.deep.equal({
+      state: 'damaged',
+      bytesOnDisk: 0,
+      damage: 'not a regular file',
+    });
   });
 
   it('incomplete: the bytes of the partial, or none', () => {

@@ -83,7 +83,9 @@ describe('parseTaskMap', () => {
   ] as const) {
     it(`drops ${what}`, () => {
       const bad = typeof change === 'object' && !Array.isArray(change) ? { ...complete('bad.bin'), ...change } : change;
-      expect(problemOf(bad)).to.match(/^record "bad\.bin" /).and.match(problem);
+      expect(problemOf(bad))
+        .to.match(/^record "bad\.bin" /)
+        .and.match(problem);
     });
   }
 

@@ -44,11 +44,7 @@ describe('TaskStore', () => {
   it('merges the writes of two stores on one file instead of losing either', async () => {
     const file = path.join(dir, 'tasks.json');
     const [a, b] = await Promise.all([TaskStore.open(file), TaskStore.open(file)]);
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        (i % 2 ? a : b).markComplete(`f${i}`, { size: i, version: 'v', sha256: 'e'.repeat(64) }),
-      ),
-    );
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).markComplete(`f${i}`, { size: i, version: 'v', sha256: 'e'.repeat(64) })));
     await Promise.all([a.flushed(), b.flushed()]);
     const onDisk = JSON.parse(await readFile(file, 'utf8'));
     expect(Object.keys(onDisk.tasks)).to.have.length(20);
@@ -79,9 +75,14 @@ describe('TaskStore', () => {
     const file = path.join(dir, 'tasks.json');
     for (const content of ['[]', '{"tasks":5}', '{"tasks":[]}', 'null', '']) {
       await writeFile(file, content);
-      const err = await TaskStore.open(file).then(() => undefined, (e: unknown) => e);
+      const err = await TaskStore.open(file).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, content).to.be.instanceOf(TaskMapError);
-      expect((err as Error).message, content).to.match(/^the task map .* is not (a task map|valid JSON).*; move it aside and run again: partials will resume and digests will be checked$/);
+      expect((err as Error).message, content).to.match(
+        /^the task map .* is not (a task map|valid JSON).*; move it aside and run again: partials will resume and digests will be checked$/,
+      );
     }
   });
 
@@ -113,7 +114,10 @@ describe('TaskStore', () => {
     expect(told[0]).to.match(/record "theirs\.bin" has size -5/);
 
     await writeFile(file, '{"tasks":[]}');
-    const err = await store.reload().then(() => undefined, (e: unknown) => e);
+    const err = await store.reload().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(TaskMapError);
     expect((err as Error).message).to.match(/"tasks" is an array.*move it aside and run again/);
   });

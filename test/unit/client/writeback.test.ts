@@ -39,7 +39,10 @@ describe('Writeback', () => {
       writeback.wrote(1);
       await writeback.settled();
       expect((writeback.failure as NodeJS.ErrnoException).code, 'kept for the attempt to report').to.equal('EINVAL');
-      const error = await writeback.finish().then(() => undefined, (err: NodeJS.ErrnoException) => err);
+      const error = await writeback.finish().then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => err,
+      );
       expect(error?.code).to.equal('EINVAL');
     } finally {
       await handle.close();

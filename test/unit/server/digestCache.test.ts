@@ -38,7 +38,9 @@ describe('DigestCache', () => {
       const cache = new DigestCache(undefined, 1, 1);
       const [a, b, c] = await Promise.all(names.map((name) => openServedFile(dir, name)));
       const digests = [cache.digestOf(a!), cache.digestOf(b!)];
-      expect(() => cache.digestOf(c!)).to.throw(/1 files are already waiting to be hashed/).with.property('code', 8);
+      expect(() => cache.digestOf(c!))
+        .to.throw(/1 files are already waiting to be hashed/)
+        .with.property('code', 8);
       // A second request for a file already waiting shares its hash: no new place needed.
       digests.push(cache.digestOf(b!));
       expect(cache.hashes).to.deep.equal({ running: 1, waiting: 1 });
@@ -67,7 +69,10 @@ describe('DigestCache', () => {
       expect(cache.hashes, 'one caller still waits').to.deep.equal({ running: 1, waiting: 1 });
       gaveUp[1]!.abort();
       expect(cache.hashes).to.deep.equal({ running: 1, waiting: 0 });
-      const dropped = await waiting.then(() => undefined, (err: { code: number }) => err.code);
+      const dropped = await waiting.then(
+        () => undefined,
+        (err: { code: number }) => err.code,
+      );
       expect(dropped).to.equal(1);
       expect(await descriptorsOn(path.join(dir, 'b.bin'))).to.equal(0);
 

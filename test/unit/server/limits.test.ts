@@ -21,7 +21,9 @@ describe('server limits', () => {
     const budget = new DescriptorBudget(2);
     const first = budget.take();
     budget.take();
-    expect(() => budget.take()).to.throw(/2 files open, its limit/).with.property('code', 8);
+    expect(() => budget.take())
+      .to.throw(/2 files open, its limit/)
+      .with.property('code', 8);
     first();
     first();
     expect(budget.inUse).to.equal(1);
