@@ -33,7 +33,9 @@ export function parseList(text: string): BatchItem[] {
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const match = /^(.*\S)\s+(-?\d+)$/.exec(line);
+    // `s`: a name may hold a carriage return or a line separator, which `.`
+    // alone would not cross, silently dropping the priority after it.
+    const match = /^(.*\S)\s+(-?\d+)$/s.exec(line);
     items.push(match ? { name: match[1]!, priority: Number(match[2]) } : { name: line });
   }
   return items;

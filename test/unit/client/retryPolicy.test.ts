@@ -31,6 +31,8 @@ describe('decideRetry', () => {
   it('gives up once the time without progress would pass --retry-for', () => {
     expect(decideRetry(remote(status.UNAVAILABLE), { ...fresh, msSinceProgress: 59_950 }, options, maxRandom)).to.deep.equal({ action: 'fail' });
     expect(decideRetry(remote(status.UNAVAILABLE), { ...fresh, msSinceProgress: 59_800 }, options, maxRandom)).to.include({ action: 'retry' });
+    // A retry that lands exactly at --retry-for is still within it.
+    expect(decideRetry(remote(status.UNAVAILABLE), { ...fresh, msSinceProgress: 59_900 }, options, maxRandom)).to.include({ action: 'retry', delayMs: 100 });
   });
 
   it('starts over at once when the remote file changed or shrank', () => {

@@ -17,6 +17,13 @@ describe('parseList', () => {
       { name: 'b.bin', priority: -123 },
     ]);
   });
+
+  it('keeps the priority of a name holding a carriage return or a line separator', () => {
+    expect(parseList('a\rb 5\nc\u2028d 7\n')).to.deep.equal([
+      { name: 'a\rb', priority: 5 },
+      { name: 'c\u2028d', priority: 7 },
+    ]);
+  });
 });
 
 describe('queuePriority', () => {
