@@ -7,8 +7,8 @@ class SpecWithSummary extends Mocha.reporters.Spec {
   constructor(runner, options) {
     super(runner, options);
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
-      const { passes, failures } = this.stats;
-      process.stdout.write(`${passes} passed, ${failures} failed\n`);
+      const { passes, failures, pending } = this.stats;
+      process.stdout.write(`${passes} passed, ${failures} failed${pending > 0 ? `, ${pending} skipped` : ''}\n`);
     });
   }
 }
