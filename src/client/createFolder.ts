@@ -22,6 +22,11 @@ export async function createFolder(dir: string, options: { recursive?: boolean }
  * writable (it was a race, or a dangling symlink), keeps `err`.
  */
 export async function explainMkdirFailure(dir: string, err: NodeJS.ErrnoException): Promise<NodeJS.ErrnoException> {
+  // A refusal mkdir reports itself (EACCES where no mount hides it) reads
+  // the same as one found behind an ENOENT: the folder it came from.
+  if (err.code !== undefined && err.code in REFUSALS && err.path !== undefined) {
+    return refusalError(path.dirname(err.path), err.code, dir, err);
+  }
   if (err.code !== 'ENOENT') return err;
   const nearest = await nearestExistingFolder(path.dirname(path.resolve(dir)));
   if (nearest === undefined) return err;
@@ -30,7 +35,11 @@ export async function explainMkdirFailure(dir: string, err: NodeJS.ErrnoExceptio
     (probe: NodeJS.ErrnoException) => probe.code,
   );
   if (refusal === undefined) return err;
-  return Object.assign(new Error(describeRefusal(nearest, refusal), { cause: err }), { code: refusal, path: dir, syscall: 'mkdir' });
+  return refusalError(nearest, refusal, dir, err);
+}
+
+function refusalError(nearest: string, code: string, dir: string, cause: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  return Object.assign(new Error(describeRefusal(nearest, code), { cause }), { code, path: dir, syscall: 'mkdir' });
 }
 
 async function nearestExistingFolder(start: string): Promise<string | undefined> {
