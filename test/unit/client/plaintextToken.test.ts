@@ -9,7 +9,17 @@ describe('plaintextTokenWarning', () => {
   });
 
   it('stays quiet on loopback, with TLS, or without a token', () => {
-    for (const server of ['127.0.0.1:50051', '127.0.0.3:1', 'localhost:50051', '[::1]:50051', 'ipv4:///127.0.0.1:1,127.0.0.2:1', 'unix:/tmp/s.sock']) {
+    for (const server of [
+      '127.0.0.1:50051',
+      '127.0.0.3:1',
+      'localhost:50051',
+      '[::1]:50051',
+      'ipv4:///127.0.0.1:1,127.0.0.2:1',
+      'ipv4:127.0.0.1:50051',
+      'dns://10.0.0.53/localhost:50051',
+      '[::1]',
+      'unix:/tmp/s.sock',
+    ]) {
       expect(plaintextTokenWarning(server, false, 'secret'), server).to.equal(undefined);
     }
     expect(plaintextTokenWarning('files.example:50051', true, 'secret')).to.equal(undefined);

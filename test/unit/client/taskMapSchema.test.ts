@@ -102,4 +102,20 @@ describe('parseTaskMap', () => {
     const empty = parseTaskMap({ tasks: {} });
     expect(empty.ok && empty.records.constructor).to.equal(undefined);
   });
+
+  it('wants exactly 64 hex digits in a sha256, no more, nothing around them', () => {
+    expect(problemOf({ ...complete('bad.bin'), sha256: 'a'.repeat(65) })).to.include('not 64 hex digits');
+    expect(problemOf({ ...complete('bad.bin'), sha256: `x${'a'.repeat(64)}` })).to.include('not 64 hex digits');
+  });
+
+  it('wants an updatedAt time as well as a createdAt', () => {
+    const { updatedAt: _dropped, ...withoutUpdatedAt } = complete('bad.bin');
+    expect(problemOf(withoutUpdatedAt)).to.include('lacks its createdAt or updatedAt time');
+  });
+
+  it('quotes a bad value whole up to 40 characters, and cuts a longer one to 37 and an ellipsis', () => {
+    const forty = `"${'v'.repeat(38)}"`;
+    expect(problemOf({ ...complete('bad.bin'), size: 'v'.repeat(38) })).to.include(`has size ${forty},`);
+    expect(problemOf({ ...complete('bad.bin'), size: 'v'.repeat(39) })).to.include(`has size "${'v'.repeat(36)}...,`);
+  });
 });

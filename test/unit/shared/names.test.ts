@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { parseName, parsePrefix } from '../../../src/shared/names.js';
+import { isInside, parseName, parsePrefix } from '../../../src/shared/names.js';
 import { StatusError } from '../../../src/shared/statusError.js';
 
 function rejection(fn: () => unknown): StatusError {
@@ -66,5 +66,16 @@ describe('parsePrefix', () => {
     expect(rejection(() => parsePrefix('../')).code).to.equal(status.INVALID_ARGUMENT);
     expect(rejection(() => parsePrefix('/abs')).code).to.equal(status.INVALID_ARGUMENT);
     expect(rejection(() => parsePrefix('a/../')).code).to.equal(status.INVALID_ARGUMENT);
+  });
+});
+
+describe('isInside', () => {
+  it('holds for paths below the root, not the root itself, its parent, or a sibling sharing its prefix', () => {
+    expect(isInside('/srv/root', '/srv/root/a')).to.equal(true);
+    expect(isInside('/srv/root', '/srv/root/a/..b')).to.equal(true);
+    expect(isInside('/srv/root', '/srv/root')).to.equal(false);
+    expect(isInside('/srv/root', '/srv')).to.equal(false);
+    expect(isInside('/srv/root', '/srv/root-old/a')).to.equal(false);
+    expect(isInside('/srv/root', '/etc/passwd')).to.equal(false);
   });
 });
