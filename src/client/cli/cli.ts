@@ -343,7 +343,11 @@ async function verifyLocal(names: string[], options: { out: string; db?: string;
   }
   const bad = results.filter((result) => result.verdict !== 'ok').length;
   if (!options.json)
-    process.stdout.write(results.length === 0 ? `nothing to verify in ${file}\n` : `${results.length} files: ${results.length - bad} ok, ${bad} not ok\n`);
+    process.stdout.write(
+      results.length === 0
+        ? `nothing to verify in ${file}\n`
+        : `${results.length} ${results.length === 1 ? 'file' : 'files'}: ${results.length - bad} ok, ${bad} not ok\n`,
+    );
   return bad === 0 ? 0 : EXIT_FAILED;
 }
 
