@@ -15,6 +15,7 @@ import { readTaskMapFile, TaskStore, taskMapFileOf, type TaskRecord } from './ta
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
 import { statRemote } from './download/statRemote.js';
+import { verifyRecords, type VerifyResult } from './download/verifyLocal.js';
 import { toClientError } from './errors.js';
 
 export interface FileClientOptions {
@@ -34,6 +35,12 @@ export interface FileClientOptions {
   retryForMs?: number;
   /** Treat a stream that delivers nothing for this long as dropped. */
   stallTimeoutMs?: number;
+  /**
+   * Ask the server (one Stat) whether a file recorded complete changed
+   * since, and fetch it again if so; true by default. False skips complete
+   * files without a call, for use offline.
+   */
+  checkRemote?: boolean;
   /**
    * More grpc-js channel options, e.g. keepalive settings, or
    * `'grpc.use_local_subchannel_pool': 1` for a connection of its own
@@ -98,6 +105,18 @@ export class FileClient {
     return files;
   }
 
+  /**
+   * Re-hashes downloaded files against the task map without asking the
+   * server: `names`, or every file recorded complete. A damaged file's record
+   * is marked incomplete, so the next download checks it against the server
+   * and fetches it again.
+   */
+  async verify(names?: string[]): Promise<VerifyResult[]> {
+    const { out, store } = await this.open();
+    await store.reload();
+    return verifyStore(out, store, names);
+  }
+
   /** The task map's records, by name. */
   async tasks(): Promise<TaskRecord[]> {
     return (await this.open()).store.all();
@@ -132,6 +151,7 @@ export class FileClient {
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+        checkRemote: this.options.checkRemote ?? true,
       };
     })();
     return this.context;
@@ -148,4 +168,49 @@ export async function readTasks(out: string, db?: string): Promise<{ file: strin
   const read = await readTaskMapFile(file);
   const tasks = Object.values(read?.records ?? {}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { file, tasks, problems: read?.problems ?? [] };
+}
+
+/**
+ * FileClient.verify without a server: reads the task map of `out` and
+ * re-hashes its files. With no task map there is nothing to verify, and
+ * nothing is created.
+ */
+export async function verifyFolder(out: string, db?: string, names?: string[]): Promise<{ file: string; results: VerifyResult[]; problems: string[] }> {
+  const file = taskMapFileOf(out, db);
+  const read = await readTaskMapFile(file);
+  if (read === undefined) {
+    return {
+      file,
+      results: await verifyRecords(
+        out,
+        () => undefined,
+        names ?? [],
+        () => Promise.resolve(),
+      ),
+      problems: [],
+    };
+  }
+  const store = await TaskStore.open(file);
+  return { file, results: await verifyStore(out, store, names), problems: read.problems };
+}
+
+async function verifyStore(out: string, store: TaskStore, names: string[] | undefined): Promise<VerifyResult[]> {
+  const wanted =
+    names ??
+    store
+      .all()
+      .filter((task) => task.status === 'complete')
+      .map((task) => task.name);
+  // Marked incomplete, not deleted: the next get finds a final file that
+  // the map does not vouch for, checks it against the server's digest and
+  // fetches it again; a record deleted would do the same but lose what
+  // status shows about it meanwhile.
+  const results = await verifyRecords(
+    out,
+    (name) => store.get(name),
+    wanted,
+    (record) => store.markIncomplete(record.name, { size: record.size, version: record.version, sha256: record.sha256 }),
+  );
+  await store.flushed();
+  return results;
 }

@@ -18,7 +18,7 @@ import { ClientError } from '../errors.js';
 import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
 import { describeFailure } from './describeFailure.js';
 import { DEFAULT_CONCURRENCY } from '../batch.js';
-import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks } from '../fileClient.js';
+import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks, verifyFolder } from '../fileClient.js';
 import { outputPathsOf } from '../outputPaths.js';
 import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
 import { statusRowOf, type Found } from './statusRows.js';
@@ -76,6 +76,7 @@ addConnectionFlags(program.command('get'))
   .option('--limit-rate <rate>', 'cap the total download rate, e.g. 512k, 16M, 1G (bytes per second)', asParser(parseByteSize))
   .option('--retry-for <duration>', 'keep retrying an interrupted download this long without progress', asParser(parseDuration), DEFAULT_RETRY_FOR_MS)
   .option('--stall-timeout <duration>', 'treat a stream that sends nothing this long as dropped', asParser(parseDuration), DEFAULT_STALL_TIMEOUT_MS)
+  .option('--no-check', 'skip complete files without asking the server whether they changed (for use offline)')
   .option('--json', 'print one JSON event per line (start, progress, retry, wait, done, error, summary)')
   .option('-q, --quiet', 'print only errors')
   .action(async (names: string[], options: GetOptions) => {
@@ -90,6 +91,17 @@ program
   .option('--json', 'print the task map as JSON')
   .action(async (options: { out: string; db?: string; json?: boolean }) => {
     process.exitCode = await showStatus(options);
+  });
+
+program
+  .command('verify')
+  .description('re-hash downloaded files against the task map, without a server; exit 0 only when all match')
+  .argument('[name...]', 'file names to check (default: every file recorded complete)')
+  .addOption(outOption())
+  .addOption(dbOption())
+  .option('--json', 'print one JSON object per file')
+  .action(async (names: string[], options: { out: string; db?: string; json?: boolean }) => {
+    process.exitCode = await verifyLocal(names, options);
   });
 
 addConnectionFlags(program.command('ls'))
@@ -127,6 +139,7 @@ interface GetOptions extends ConnectionFlags {
   limitRate?: number;
   retryFor: number;
   stallTimeout: number;
+  check: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -175,6 +188,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     limitRate: options.limitRate,
     retryForMs: options.retryFor,
     stallTimeoutMs: options.stallTimeout,
+    checkRemote: options.check,
     onTaskMapProblem: (message) => process.stderr.write(`grpc-client: warning: ${message}\n`),
   });
   // Opened before any download starts: a map that cannot be used is one
@@ -218,6 +232,11 @@ async function get(names: string[], options: GetOptions): Promise<number> {
         if (outcome.result.transferred) summary.downloaded += 1;
         else summary.skipped += 1;
         reporter.done(outcome.result);
+        if (outcome.result.unchecked !== undefined) {
+          process.stderr.write(
+            `grpc-client: warning: ${outcome.name}: kept the local copy: could not ask the server whether it changed (${outcome.result.unchecked})\n`,
+          );
+        }
       } else if (!interrupt.signal.aborted) {
         const message = describeFailure(outcome.name, outcome.error, options.server);
         summary.failed.push({ name: outcome.name, message });
@@ -292,6 +311,44 @@ async function find(file: string): Promise<Found> {
     const { code, message } = err as NodeJS.ErrnoException;
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : { unusable: message };
   }
+}
+
+async function verifyLocal(names: string[], options: { out: string; db?: string; json?: boolean }): Promise<number> {
+  let verified: Awaited<ReturnType<typeof verifyFolder>>;
+  try {
+    verified = await verifyFolder(options.out, options.db, names.length > 0 ? names : undefined);
+  } catch (err) {
+    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+  const { file, results, problems } = verified;
+  for (const problem of problems) process.stderr.write(`grpc-client: warning: ${problem}\n`);
+  for (const result of results) {
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      continue;
+    }
+    const note =
+      result.verdict === 'damaged'
+        ? ' (sha256 differs from the recorded one; the next get fetches it again)'
+        : result.verdict === 'size-differs'
+          ? ` (${formatBytes(result.size ?? 0)} on disk; the next get checks it against the server)`
+          : result.verdict === 'unreadable'
+            ? ` (${result.problem})`
+            : result.verdict === 'not-found'
+              ? ` (no record in ${file})`
+              : '';
+    const size = result.expectedSize === null ? '' : formatBytes(result.expectedSize);
+    process.stdout.write(`${result.verdict.padEnd(12)} ${size.padStart(10)}  ${result.name}${note}\n`);
+  }
+  const bad = results.filter((result) => result.verdict !== 'ok').length;
+  if (!options.json)
+    process.stdout.write(
+      results.length === 0
+        ? `nothing to verify in ${file}\n`
+        : `${results.length} ${results.length === 1 ? 'file' : 'files'}: ${results.length - bad} ok, ${bad} not ok\n`,
+    );
+  return bad === 0 ? 0 : EXIT_FAILED;
 }
 
 async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean }): Promise<number> {

@@ -5,7 +5,8 @@ import { acquireLock } from '../fileLock.js';
 import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import { RateLimiter } from '../rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
-import { planTask, type PlanState } from '../taskState.js';
+import { planTask, remoteVerdict, type PlanState, type RemoteVerdict } from '../taskState.js';
+import type { TaskRecord } from '../taskStore.js';
 import { trace } from '../trace.js';
 import { downloadAttempt } from './attempt.js';
 import type { FolderSyncer } from './folderSync.js';
@@ -32,6 +33,8 @@ export interface DownloadContext {
   folderSyncer: FolderSyncer;
   /** Pacing shared by every download of this client, if any. */
   limiter: RateLimiter | undefined;
+  /** Ask the server whether a complete file changed (one Stat) before skipping it. */
+  checkRemote: boolean;
 }
 
 export interface DownloadProgress {
@@ -78,6 +81,11 @@ export interface DownloadResult {
   /** File bytes received over the network, over all attempts. */
   bytesReceived: number;
   attempts: number;
+  /**
+   * Set when a complete file was kept because the server could not be asked
+   * whether it changed: why not.
+   */
+  unchecked?: string;
 }
 
 /** From this size on, a download waits for its "complete" record before it lets go of the lock. */
@@ -119,29 +127,37 @@ export async function downloadFile(context: DownloadContext, name: string, optio
 async function downloadLocked(context: DownloadContext, name: string, paths: OutputPaths, options: DownloadOptions): Promise<DownloadResult> {
   const { store } = context;
   const record = store.get(name);
-  const facts = { record, finalExists: (await sizeOf(paths.finalPath)) !== null, partSize: await sizeOf(paths.partPath) };
+  const facts = { record, finalSize: await sizeOf(paths.finalPath), partSize: await sizeOf(paths.partPath) };
   const plan = planTask(facts);
-  trace.plan(
-    '%s: record %s, final file %s, partial %s -> %j',
-    name,
-    record?.status ?? 'none',
-    facts.finalExists ? 'present' : 'absent',
-    facts.partSize ?? 'none',
-    plan,
-  );
+  trace.plan('%s: record %s, final file %s, partial %s -> %j', name, record?.status ?? 'none', facts.finalSize ?? 'absent', facts.partSize ?? 'none', plan);
   const base = { name, path: paths.finalPath, state: plan.state, bytesReceived: 0, attempts: 0, resumedFrom: 0 };
 
-  if (plan.action === 'skip') return { ...base, size: record!.size, sha256: record!.sha256 ?? '', transferred: false };
+  let first: { offset: number; expectedVersion: string | undefined } = { offset: 0, expectedVersion: undefined };
+  if (plan.action === 'download') first = { offset: plan.offset, expectedVersion: plan.expectedVersion };
+  if (plan.action === 'skip') {
+    const kept = { ...base, size: record!.size, sha256: record!.sha256 ?? '', transferred: false };
+    if (!context.checkRemote) return kept;
+    const check = await checkComplete(context, record!, options.signal);
+    trace.plan('%s: server copy %j', name, check);
+    if ('unchecked' in check) return { ...kept, unchecked: check.unchecked };
+    if (check.verdict === 'same-content') await store.markComplete(name, { size: record!.size, version: check.version, sha256: record!.sha256! });
+    if (check.verdict !== 'changed') return kept;
+    // Like wget -N: the server's copy is newer; the old file stays in place
+    // until the new one is verified and renamed over it.
+    first = { offset: 0, expectedVersion: check.version };
+  }
   if (plan.action === 'verify') {
     const remote = await withRetries(() => statRemote(context.client, name, options.signal, context), retryOptions(context, name, options));
-    const local = await locally('read', paths.finalPath, () => hashFile(paths.finalPath));
-    trace.plan('%s: local sha256 %s, server %s', name, local.sha256, remote.sha256);
-    if (local.size === remote.size && local.sha256 === remote.sha256) {
-      await store.markComplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 });
-      return { ...base, size: remote.size, sha256: remote.sha256, transferred: false };
+    // A file of another length cannot match: not worth reading.
+    if (facts.finalSize === remote.size) {
+      const local = await locally('read', paths.finalPath, () => hashFile(paths.finalPath));
+      trace.plan('%s: local sha256 %s, server %s', name, local.sha256, remote.sha256);
+      if (local.size === remote.size && local.sha256 === remote.sha256) {
+        await store.markComplete(name, { size: remote.size, version: remote.version, sha256: remote.sha256 });
+        return { ...base, size: remote.size, sha256: remote.sha256, transferred: false };
+      }
     }
   }
-  const first = plan.action === 'download' ? { offset: plan.offset, expectedVersion: plan.expectedVersion } : { offset: 0, expectedVersion: undefined };
   let { offset, expectedVersion } = first;
   const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
   let carried: CarriedHash | undefined;
@@ -218,6 +234,28 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   const recorded = store.markComplete(name, { size: remote.size, version: remote.version, sha256 }).catch(() => undefined);
   if (remote.size >= AWAIT_RECORD_BYTES) await recorded;
   return { ...base, resumedFrom: first.offset, transferred: true, bytesReceived: received, attempts, size: remote.size, sha256 };
+}
+
+/**
+ * One Stat, not retried: a server that cannot answer now leaves the file
+ * that was verified when it was fetched, which is what the user has.
+ * Bounded by the stall timeout, so a server that accepts but never answers
+ * does not hold a file that needs nothing.
+ */
+async function checkComplete(
+  context: DownloadContext,
+  record: TaskRecord,
+  signal: AbortSignal | undefined,
+): Promise<{ verdict: RemoteVerdict; version: string } | { unchecked: string }> {
+  const timeout = AbortSignal.timeout(context.stallTimeoutMs);
+  try {
+    const remote = await statRemote(context.client, record.name, signal ? AbortSignal.any([signal, timeout]) : timeout, context);
+    return { verdict: remoteVerdict(record, remote), version: remote.version };
+  } catch (err) {
+    if (signal?.aborted) throw abortedError(record.name, signal, err);
+    if (!(err instanceof ClientError)) throw err;
+    return { unchecked: timeout.aborted ? `no answer in ${context.stallTimeoutMs / 1000} s` : err.message };
+  }
 }
 
 function retryOptions(context: DownloadContext, name: string, options: DownloadOptions) {
