@@ -159,8 +159,9 @@ function barReporter(totalFiles: number): Reporter {
   const started = Date.now();
   let bytesThisRun = 0;
   let finished = 0;
-  // One file has its own bar: a total of it would say the same twice.
-  const total = totalFiles > 1 ? multibar.create(0, 0, {}, { format: '{label} |{bar}| {done}/{size} {rate} {eta}' }) : undefined;
+  // One file has its own bar: a total of it would say the same twice. The
+  // total's bar is narrower, leaving its rate and ETA room in 80 columns.
+  const total = totalFiles > 1 ? multibar.create(0, 0, {}, { format: '{label} |{bar}| {done}/{size} {rate} {eta}', barsize: 12 }) : undefined;
   const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const refreshTotal = () => {
     if (!total) return;

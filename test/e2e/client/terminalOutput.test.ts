@@ -98,6 +98,33 @@ describe('grpc-client get: what a terminal and a pipe show', function () {
     expect(screen.join(' ')).to.include('2 files: 2 downloaded, 0 already complete, 0 failed');
   });
 
+  it("rates the total line by this run's bytes, not a resumed partial's, and shows no ETA while a queued size is unknown", async () => {
+    await interruptedDownload(server.address, out, 'big.bin', 4 * MiB, '4M');
+    const run = await runInTerminal(['get', 'big.bin', 'small.bin', '--concurrency', '1', '--limit-rate', '2M', '--server', server.address, '--out', out], {
+      cwd: dir,
+      columns: COLUMNS,
+    });
+    expect(run.code, run.output).to.equal(0);
+    // A frame ends where the next control sequence starts.
+    const frames = run.output
+      .split('\x1b')
+      .map((piece) => /total \d\/2 files .*/.exec(piece)?.[0])
+      .filter((frame) => frame !== undefined);
+    expect(frames.length, run.output).to.be.above(0);
+    for (const frame of frames) {
+      const rate = /([\d.]+) (B|KiB|MiB|GiB)\/s/.exec(frame);
+      expect(rate, frame).not.to.equal(null);
+      const bytesPerSecond = Number(rate![1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(rate![2]!);
+      // The pacer allows a burst; a resumed 4 MiB counted as arrived shows tens of MiB/s.
+      expect(bytesPerSecond, frame).to.be.at.most(3 * MiB);
+      if (frame.includes('queued')) expect(frame, 'an ETA while a size is unknown').not.to.include('ETA');
+    }
+    expect(
+      frames.some((frame) => frame.includes('+ 1 queued')),
+      'the queued file is counted',
+    ).to.equal(true);
+  });
+
   it('with stdout through a pipe to the terminal (| tee), draws no bars and every result stays whole', async () => {
     const names = ['small.bin', 'big.bin'];
     const run = await runInTerminal(['get', ...names, '--limit-rate', '8M', '--server', server.address, '--out', out], {
