@@ -54,6 +54,22 @@ describe('grpc-client get: what a terminal and a pipe show', function () {
     expect(run.stdout).to.include('never started: batch/b3.bin\n');
   });
 
+  it('with --json, the summary event of an interrupted batch lists the partials and the files never started', async () => {
+    const names = [0, 1, 2, 3].map((i) => `batch/b${i}.bin`);
+    const client = spawnClient(['get', ...names, '--json', '--concurrency', '2', '--limit-rate', '2M', '--server', server.address, '--out', out]);
+    await Promise.all(names.slice(0, 2).map((name) => waitForSize(path.join(out, `${name}.part`), 256 * 1024, client)));
+    client.process.kill('SIGINT');
+    const run = await client.done;
+    expect(run.code, run.stderr).to.equal(130);
+    const summary = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((event) => event.event === 'summary');
+    const partials = await Promise.all(names.slice(0, 2).map(async (name) => ({ name, bytesOnDisk: (await stat(path.join(out, `${name}.part`))).size })));
+    expect(summary).to.deep.include({ interrupted: true, partials, neverStarted: names.slice(2) });
+  });
+
   it('says a resume when it starts, with the offset and the size, before the result', async () => {
     const partial = await interruptedDownload(server.address, out, 'big.bin', MiB);
     const client = spawnClient(['get', 'big.bin', '--limit-rate', '4M', '--server', server.address, '--out', out]);
