@@ -23,7 +23,9 @@ import { outputPathsOf } from '../outputPaths.js';
 import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
 import { statusRowOf, type Found } from './statusRows.js';
 import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
-import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
+import { reporterFor } from './reporters.js';
+import { batchLedger } from './batchLedger.js';
+import type { BatchSummary } from './reportText.js';
 import { ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
 import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
 
@@ -201,7 +203,8 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     await client.close();
     return EXIT_FAILED;
   }
-  const reporter = options.json ? jsonReporter() : !options.quiet && process.stderr.isTTY ? barReporter(items.length) : lineReporter(Boolean(options.quiet));
+  const reporter = reporterFor(options, items.length);
+  const ledger = batchLedger(items.map((item) => item.name));
 
   // process.on, not once: proper-lockfile's exit hook kills the process on a
   // signal that has no other listener left, before our cleanup could run.
@@ -215,18 +218,35 @@ async function get(names: string[], options: GetOptions): Promise<number> {
 
   const started = Date.now();
   let saved = true;
-  const summary: BatchSummary = { total: items.length, downloaded: 0, skipped: 0, failed: [], bytesReceived: 0, elapsedMs: 0, interrupted: false };
+  const summary: BatchSummary = {
+    total: items.length,
+    downloaded: 0,
+    skipped: 0,
+    failed: [],
+    bytesReceived: 0,
+    elapsedMs: 0,
+    interrupted: false,
+    partials: [],
+    neverStarted: [],
+  };
   try {
     const results = client.downloadMany(items, {
       concurrency: options.concurrency,
       order: options.order,
       signal: interrupt.signal,
-      onStart: (start) => reporter.start(start),
-      onProgress: (progress) => reporter.progress(progress),
+      onStart: (start) => {
+        ledger.start(start);
+        reporter.start(start);
+      },
+      onProgress: (progress) => {
+        ledger.progress(progress);
+        reporter.progress(progress);
+      },
       onRetry: (notice) => reporter.retry(notice),
       onWait: ({ name, holderPid }) => reporter.wait(name, holderPid),
     });
     for await (const outcome of results) {
+      if (outcome.ok || !interrupt.signal.aborted) ledger.settle(outcome.name);
       if (outcome.ok) {
         summary.bytesReceived += outcome.result.bytesReceived;
         if (outcome.result.transferred) summary.downloaded += 1;
@@ -255,6 +275,11 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   }
   summary.elapsedMs = Date.now() - started;
   summary.interrupted = interrupt.signal.aborted;
+  if (summary.interrupted) {
+    summary.partials = await ledger.partials(options.out);
+    summary.neverStarted = ledger.neverStarted();
+    summary.bytesReceived += ledger.unsettledBytesThisRun();
+  }
   reporter.finish(summary);
   if (summary.interrupted) {
     process.stderr.write('grpc-client: interrupted; partials and the task map are saved: run the same command again to resume\n');

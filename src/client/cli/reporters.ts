@@ -1,6 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import cliProgress from 'cli-progress';
+import { fstatSync } from 'node:fs';
 import { formatBytes } from './parseUnits.js';
+import { describeResult, describeResume, describeSummary, fitToWidth, type BatchSummary, type ResultView } from './reportText.js';
+import { totalView } from './totalProgress.js';
 import type { DownloadProgress, DownloadResult, DownloadStart } from '../download/downloadFile.js';
 import type { RetryNotice } from '../download/retryLoop.js';
 import type { ClientError } from '../errors.js';
@@ -15,34 +18,6 @@ export interface Reporter {
   failed(name: string, error: ClientError, message: string): void;
   /** Ends the display and prints the summary. */
   finish(summary: BatchSummary): void;
-}
-
-export interface BatchSummary {
-  total: number;
-  downloaded: number;
-  skipped: number;
-  failed: { name: string; message: string }[];
-  bytesReceived: number;
-  elapsedMs: number;
-  interrupted: boolean;
-}
-
-function describeResult(result: DownloadResult): string {
-  if (!result.transferred) {
-    return result.state === 'unverified'
-      ? `${result.name}: already present and matching the server's sha256, kept (${formatBytes(result.size)})`
-      : `${result.name}: already complete, skipped (${formatBytes(result.size)})`;
-  }
-  const resumed = result.resumedFrom > 0 ? `, resumed from ${formatBytes(result.resumedFrom)}` : '';
-  const retried = result.attempts > 1 ? `, ${result.attempts} attempts` : '';
-  return `${result.name}: downloaded ${formatBytes(result.size)} to ${result.path}, sha256 ${result.sha256} verified${resumed}${retried}`;
-}
-
-function describeSummary(summary: BatchSummary): string | undefined {
-  if (summary.total <= 1) return undefined;
-  const parts = [`${summary.downloaded} downloaded`, `${summary.skipped} already complete`, `${summary.failed.length} failed`];
-  const failed = summary.failed.length > 0 ? `; failed: ${summary.failed.map((f) => f.name).join(', ')}` : '';
-  return `${summary.total} files: ${parts.join(', ')} (${formatBytes(summary.bytesReceived)} received in ${(summary.elapsedMs / 1000).toFixed(1)}s)${failed}`;
 }
 
 const retryLine = (notice: RetryNotice) =>
@@ -61,30 +36,69 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Lines on stdout for results, on stderr for trouble; with `quiet`, only failures. */
+/** Lines on stdout for results and resumes, on stderr for trouble; with `quiet`, only failures. */
 type Sink = (text: string) => void;
 const stdout: Sink = (text) => process.stdout.write(text);
 const stderr: Sink = (text) => process.stderr.write(text);
 
-export function lineReporter(quiet: boolean, out: Sink = stdout, err: Sink = stderr): Reporter {
+/** A person reads a terminal: short digests and relative paths; anything else gets full values. */
+const viewOf = (stream: NodeJS.WriteStream): ResultView => ({ short: stream.isTTY === true, cwd: process.cwd() });
+
+function lineReporter(quiet: boolean, out: Sink = stdout, err: Sink = stderr, view: ResultView = viewOf(process.stdout)): Reporter {
   return {
-    start: () => undefined,
+    start: (start) => {
+      const line = describeResume(start);
+      if (line && !quiet) out(`${line}\n`);
+    },
     progress: () => undefined,
     retry: (notice) => quiet || err(`grpc-client: ${retryLine(notice)}\n`),
     wait: (name, pid) => quiet || err(`grpc-client: ${waitLine(name, pid)}\n`),
-    done: (result) => quiet || out(`${describeResult(result)}\n`),
+    done: (result) => quiet || out(`${describeResult(result, view)}\n`),
     failed: (_name, _error, message) => err(`grpc-client: ${message}\n`),
     finish: (summary) => {
-      const line = describeSummary(summary);
-      if (line && !quiet) out(`${line}\n`);
+      if (!quiet) for (const line of describeSummary(summary)) out(`${line}\n`);
     },
   };
+}
+
+export type Display = 'json' | 'lines' | 'bars';
+
+/**
+ * Bars are drawn on stderr, and only when it is a terminal. Result lines on
+ * stdout then go above the bars through the same writer when stdout is that
+ * terminal too, or straight into a file; a pipe (`| tee`) may print them on
+ * the same screen at any moment, between and under frames, so it gets plain
+ * lines and no bars.
+ */
+export function displayFor(options: { json: boolean; quiet: boolean; stderrIsTerminal: boolean; stdoutIsPipe: boolean }): Display {
+  if (options.json) return 'json';
+  return !options.quiet && options.stderrIsTerminal && !options.stdoutIsPipe ? 'bars' : 'lines';
+}
+
+function isPipe(fd: number): boolean {
+  try {
+    const found = fstatSync(fd);
+    return found.isFIFO() || found.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+export function reporterFor(options: { json?: boolean; quiet?: boolean }, totalFiles: number): Reporter {
+  const display = displayFor({
+    json: Boolean(options.json),
+    quiet: Boolean(options.quiet),
+    stderrIsTerminal: process.stderr.isTTY === true,
+    stdoutIsPipe: !process.stdout.isTTY && isPipe(1),
+  });
+  if (display === 'json') return jsonReporter();
+  return display === 'bars' ? barReporter(totalFiles) : lineReporter(Boolean(options.quiet));
 }
 
 const PROGRESS_EVERY_MS = 500;
 
 /** One JSON object per line on stdout, for programs that drive the CLI. */
-export function jsonReporter(out: Sink = stdout): Reporter {
+function jsonReporter(out: Sink = stdout): Reporter {
   const emit = (event: Record<string, unknown>) => out(`${JSON.stringify(event)}\n`);
   const lastProgress = new Map<string, number>();
   return {
@@ -108,12 +122,23 @@ export function jsonReporter(out: Sink = stdout): Reporter {
 }
 
 /**
- * A bar per running transfer and a total line (bytes, rate, ETA, files
- * done/total), on stderr; results and trouble print above the bars.
+ * A bar per running transfer and, for a batch, a total line (bytes, this
+ * run's rate, ETA once every size is known, files done/total), on stderr,
+ * which must be a terminal. Lines print above the bars, cut to the screen's
+ * width so no frame draws over them; results that go to a file instead
+ * keep their full values.
  */
-export function barReporter(totalFiles: number): Reporter {
+function barReporter(totalFiles: number): Reporter {
+  const columns = () => process.stderr.columns || 80;
   // Each logged line may land on a line a bar used: erase the rest of it.
-  const above: Sink = (text) => multibar.log(text.replace(/\n/g, '\x1b[K\n'));
+  const above: Sink = (text) => {
+    for (const line of text.replace(/\n$/, '').split('\n'))
+      multibar.log(
+        fitToWidth(line, columns())
+          .map((part) => `${part}\x1b[K\n`)
+          .join(''),
+      );
+  };
   const lines = lineReporter(false, process.stdout.isTTY ? above : stdout, above);
   const multibar = new cliProgress.MultiBar(
     {
@@ -129,22 +154,28 @@ export function barReporter(totalFiles: number): Reporter {
   );
   const bars = new Map<string, cliProgress.SingleBar>();
   const firstSeen = new Map<string, { at: number; received: number }>();
-  const received = new Map<string, number>();
+  const onDisk = new Map<string, number>();
   const sizes = new Map<string, number>();
   const started = Date.now();
+  let bytesThisRun = 0;
   let finished = 0;
-  const total = multibar.create(0, 0, {});
+  // One file has its own bar: a total of it would say the same twice. The
+  // total's bar is narrower, leaving its rate and ETA room in 80 columns.
+  const total = totalFiles > 1 ? multibar.create(0, 0, {}, { format: '{label} |{bar}| {done}/{size} {rate} {eta}', barsize: 12 }) : undefined;
   const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const refreshTotal = () => {
-    const got = sum(received);
-    const elapsed = (Date.now() - started) / 1000;
-    total.setTotal(Math.max(1, sum(sizes)));
-    total.update(got, {
-      label: `total ${finished}/${totalFiles} files`,
-      done: formatBytes(got),
-      size: formatBytes(sum(sizes)),
-      rate: `${formatBytes(elapsed > 0 ? got / elapsed : 0)}/s`,
-    });
+    if (!total) return;
+    const tally = {
+      totalFiles,
+      finishedFiles: finished,
+      sizedFiles: sizes.size,
+      knownBytes: sum(sizes),
+      bytesOnDisk: sum(onDisk),
+      bytesThisRun,
+      elapsedMs: Date.now() - started,
+    };
+    total.setTotal(Math.max(1, tally.knownBytes));
+    total.update(tally.bytesOnDisk, { ...totalView(tally) });
   };
   const settle = (name: string) => {
     firstSeen.delete(name);
@@ -155,18 +186,21 @@ export function barReporter(totalFiles: number): Reporter {
     refreshTotal();
   };
   return {
-    start: ({ name, size, offset }) => {
+    start: (start) => {
+      const { name, size, offset } = start;
       sizes.set(name, size);
-      received.set(name, offset);
+      onDisk.set(name, offset);
       firstSeen.set(name, { at: Date.now(), received: offset });
       if (!bars.has(name)) bars.set(name, multibar.create(size, offset, { label: name, done: formatBytes(offset), size: formatBytes(size), rate: '' }));
+      lines.start(start);
       refreshTotal();
     },
     progress: ({ name, received: got, size }) => {
-      received.set(name, got);
+      bytesThisRun += Math.max(0, got - (onDisk.get(name) ?? got));
+      onDisk.set(name, got);
       const first = firstSeen.get(name);
       const seconds = first ? (Date.now() - first.at) / 1000 : 0;
-      const rate = first && seconds > 0 ? `${formatBytes((got - first.received) / seconds)}/s` : '';
+      const rate = first && seconds > 0 ? `${formatBytes(Math.round((got - first.received) / seconds))}/s` : '';
       bars.get(name)?.update(got, { label: name, done: formatBytes(got), size: formatBytes(size), rate });
       refreshTotal();
     },
@@ -174,11 +208,14 @@ export function barReporter(totalFiles: number): Reporter {
     wait: lines.wait,
     done: (result) => {
       sizes.set(result.name, result.size);
-      received.set(result.name, result.size);
+      onDisk.set(result.name, result.size);
       settle(result.name);
       lines.done(result);
     },
     failed: (name, error, message) => {
+      // Nothing more of it will come: its size is what it has on disk.
+      sizes.set(name, onDisk.get(name) ?? 0);
+      onDisk.set(name, onDisk.get(name) ?? 0);
       settle(name);
       lines.failed(name, error, message);
     },
