@@ -131,8 +131,10 @@ describe('grpc-client get: what a terminal and a pipe show', function () {
       const rate = /([\d.]+) (B|KiB|MiB|GiB)\/s/.exec(frame);
       expect(rate, frame).not.to.equal(null);
       const bytesPerSecond = Number(rate![1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(rate![2]!);
-      // The pacer allows a burst; a resumed 4 MiB counted as arrived shows tens of MiB/s.
-      expect(bytesPerSecond, frame).to.be.at.most(3 * MiB);
+      // Twice the limit: the pacer allows bursts, and a loaded machine
+      // bunches frames (3.1 MiB/s was seen). A resumed 4 MiB counted as
+      // arrived in this run shows 13 MiB/s and more.
+      expect(bytesPerSecond, frame).to.be.at.most(4 * MiB);
       if (frame.includes('queued')) expect(frame, 'an ETA while a size is unknown').not.to.include('ETA');
     }
     expect(
