@@ -32,6 +32,8 @@ export interface DownloadContext {
   folderSyncer: FolderSyncer;
   /** Pacing shared by every download of this client, if any. */
   limiter: RateLimiter | undefined;
+  /** Whether to treat the server as reached (see RetryState.serverReached); unknown: reached. */
+  serverReached?: () => boolean;
 }
 
 export interface DownloadProgress {
@@ -221,7 +223,14 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
 }
 
 function retryOptions(context: DownloadContext, name: string, options: DownloadOptions) {
-  return { name, signal: options.signal, retryForMs: context.retryForMs, secure: context.secure, onRetry: options.onRetry };
+  return {
+    name,
+    signal: options.signal,
+    retryForMs: context.retryForMs,
+    secure: context.secure,
+    onRetry: options.onRetry,
+    serverReached: context.serverReached,
+  };
 }
 
 async function sizeOf(file: string): Promise<number | null> {
