@@ -34,7 +34,7 @@ export function parseServer(text: string): string {
   // commander names the flag and the value before this.
   const refuse = (why: string) => new RangeError(`${why[0]!.toUpperCase()}${why.slice(1)}`);
   const url = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)/i.exec(target);
-  if (url && !/^dns$/i.test(url[1]!)) {
+  if (url && !/^(dns|unix)$/i.test(url[1]!)) {
     const address = hostPort(url[2]!.replace(/^.*@/, ''));
     throw refuse(`give host:port, not a URL${address ? `, e.g. ${address}` : ''}`);
   }
@@ -69,7 +69,7 @@ export function parseServer(text: string): string {
 
 /** host, host:port, [v6] or [v6]:port with the default port added; undefined if it is none of those. */
 function hostPort(text: string): string | undefined {
-  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?)(?::(\d{1,5}))?$/i.exec(text);
+  const match = /^(\[[0-9a-f.]*:[0-9a-f:.]*\]|[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?)(?::(\d{1,5}))?$/i.exec(text);
   if (!match) return undefined;
   const port = match[3] === undefined ? DEFAULT_PORT : Number(match[3]);
   if (port < 1 || port > 65535) return undefined;

@@ -56,7 +56,7 @@ function describeStatus(name: string, err: ClientError, server: string): string 
  * 127.0.0.1:50052") in a person's words. Not a word about the file: every
  * file of the batch failed for the same reason.
  */
-export function describeUnreachable(details: string, server: string, secure: boolean): string {
+function describeUnreachable(details: string, server: string, secure: boolean): string {
   const prefix = `cannot connect to ${server}`;
   const running = 'is grpc-server running there?';
   if (/ECONNREFUSED/.test(details)) return `${prefix}: connection refused; ${running}`;
