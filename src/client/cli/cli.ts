@@ -22,7 +22,8 @@ import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks }
 import { outputPathsOf } from '../outputPaths.js';
 import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
 import { statusRowOf, type Found } from './statusRows.js';
-import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
+import { formatBytes, parseDuration } from './parseUnits.js';
+import { parseByteSize } from '../../shared/byteSize.js';
 import { barReporter, jsonReporter, lineReporter, type BatchSummary } from './reporters.js';
 import { ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
 import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
