@@ -16,7 +16,7 @@ describe('humanLogLine (server logs on a terminal)', () => {
   });
 
   it('names the levels pino numbers', () => {
-    expect(humanLogLine(JSON.stringify({ level: 40, time: 0, msg: 'at the connection limit' }))).to.match(/^00:00:00\.000 WARN  at the connection limit\n$/);
+    expect(humanLogLine(JSON.stringify({ level: 40, time: 0, msg: 'at the connection limit' }))).to.match(/^00:00:00\.000 WARN {2}at the connection limit\n$/);
     expect(humanLogLine(JSON.stringify({ level: 50, time: 0, msg: 'x', err: { code: 'E' } }))).to.equal('00:00:00.000 ERROR x err={"code":"E"}\n');
   });
 
