@@ -84,7 +84,8 @@ const program = new Command('grpc-server')
         `grpc-server: ${text
           .trim()
           .replace(/^error: /, '')
-          .replace(/\s*\n\s*/g, ' ')}; try 'grpc-server --help'\n`,
+          .replace(/\s*\n\s*/g, ' ')
+          .replace(/\.$/, '')}; try 'grpc-server --help'\n`,
       ),
   })
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))

@@ -68,7 +68,8 @@ function usageLine(command: Command, message: string): string {
   return `grpc-client: ${message
     .trim()
     .replace(/^error: /, '')
-    .replace(/\s*\n\s*/g, ' ')}; try '${name} --help'\n`;
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\.$/, '')}; try '${name} --help'\n`;
 }
 
 function usageError(command: Command, message: string): number {
