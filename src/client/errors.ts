@@ -12,9 +12,12 @@ import { grpcCodeOf, StatusError } from '../shared/statusError.js';
  * - digest-mismatch: all bytes arrived, but their SHA-256 is not the server's;
  * - lock-lost: another process took over the file while we wrote it;
  * - aborted: the caller's signal stopped the download;
- * - invalid-name: the name can never be downloaded into --out.
+ * - invalid-name: the name can never be downloaded into --out;
+ * - unreachable: the server was never reached in this run (connection
+ *   refused, name not resolved, no gRPC spoken there); `code` stays
+ *   UNAVAILABLE.
  */
-export type ErrorKind = 'remote-status' | 'local-io' | 'protocol' | 'digest-mismatch' | 'lock-lost' | 'aborted' | 'invalid-name';
+export type ErrorKind = 'remote-status' | 'local-io' | 'protocol' | 'digest-mismatch' | 'lock-lost' | 'aborted' | 'invalid-name' | 'unreachable';
 
 /** Every error the client gives its callers. */
 export abstract class ClientError extends StatusError {
@@ -99,6 +102,25 @@ export class InvalidNameError extends ClientError {
   }
 }
 
+/**
+ * A channel that never got as far as a gRPC connection in this run: a
+ * wrong address or a stopped server, which waiting rarely fixes. Failed at
+ * once unless the caller asked to wait for such a server.
+ */
+export class ServerUnreachableError extends ClientError {
+  readonly kind = 'unreachable';
+
+  constructor(cause: ClientError) {
+    super(cause.code, cause.message, { cause });
+    this.name = 'ServerUnreachableError';
+  }
+}
+
+/** Whether the server refused our TLS handshake or certificate (see toClientError). */
+export function isTlsRefusal(err: ClientError): boolean {
+  return err.code === status.UNAUTHENTICATED && err.message.startsWith(TLS_HANDSHAKE_FAILED);
+}
+
 /** Runs a local file operation, turning its failure into a LocalIoError. */
 export async function locally<T>(action: string, file: string, work: () => Promise<T>): Promise<T> {
   try {
@@ -108,6 +130,8 @@ export async function locally<T>(action: string, file: string, work: () => Promi
     throw new LocalIoError(action, file, err as NodeJS.ErrnoException);
   }
 }
+
+const TLS_HANDSHAKE_FAILED = 'TLS handshake failed';
 
 // OpenSSL's own words for a handshake refused over certificates. Only on a
 // TLS channel: a plaintext channel's UNAVAILABLE whose text happens to say
@@ -136,7 +160,7 @@ export function toClientError(err: unknown, channel: { secure: boolean } = { sec
   }
   const details = oneLine((err as ServiceError).details || (err as Error).message);
   if (channel.secure && code === status.UNAVAILABLE && TLS_REFUSAL.test(details)) {
-    return new RemoteStatusError(status.UNAUTHENTICATED, `TLS handshake failed: ${details}`, { cause: err });
+    return new RemoteStatusError(status.UNAUTHENTICATED, `${TLS_HANDSHAKE_FAILED}: ${details}`, { cause: err });
   }
   return new RemoteStatusError(code, details, { cause: err });
 }

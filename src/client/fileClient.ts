@@ -1,4 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
@@ -7,7 +7,7 @@ import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connect.js';
 import { createFolder } from './createFolder.js';
-import { locally } from './errors.js';
+import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
@@ -42,6 +42,12 @@ export interface FileClientOptions {
    */
   checkRemote?: boolean;
   /**
+   * Retry a server not reached yet in this run (refused, name not
+   * resolved) within retryForMs too, e.g. one that is still starting. By
+   * default such a failure ends the download at once.
+   */
+  retryConnRefused?: boolean;
+  /**
    * More grpc-js channel options, e.g. keepalive settings, or
    * `'grpc.use_local_subchannel_pool': 1` for a connection of its own
    * (grpc-js otherwise shares one between clients of the same server).
@@ -60,8 +66,11 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** The client as a library: what the CLI does, for programs that embed it. */
 export class FileClient {
   private readonly client: FileServiceClient;
-  private readonly secure: boolean;
+  /** Whether the channel uses TLS. */
+  readonly secure: boolean;
   private context: Promise<DownloadContext & { store: TaskStore }> | undefined;
+  /** Set once the channel has connected: the server exists and speaks gRPC. */
+  private reached = false;
 
   constructor(private readonly options: FileClientOptions) {
     this.secure = options.credentials?._isSecure() ?? false;
@@ -73,6 +82,7 @@ export class FileClient {
       limitRate: options.limitRate,
       channelOptions: options.channelOptions,
     });
+    onceReady(this.client.getChannel(), () => (this.reached = true));
   }
 
   /** Downloads `name` into the output folder, resuming whatever is there. */
@@ -100,7 +110,8 @@ export class FileClient {
     try {
       for await (const info of this.client.list({ prefix }) as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
     } catch (err) {
-      throw toClientError(err, { secure: this.secure });
+      const error = toClientError(err, { secure: this.secure });
+      throw error.kind === 'remote-status' && error.code === grpc.status.UNAVAILABLE && !this.serverReached() ? new ServerUnreachableError(error) : error;
     }
     return files;
   }
@@ -134,6 +145,10 @@ export class FileClient {
     }
   }
 
+  private serverReached(): boolean {
+    return this.reached || Boolean(this.options.retryConnRefused);
+  }
+
   private open(): Promise<DownloadContext & { store: TaskStore }> {
     this.context ??= (async () => {
       await locally('create folder', this.options.out, () => createFolder(this.options.out, { recursive: true }));
@@ -152,10 +167,25 @@ export class FileClient {
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
         checkRemote: this.options.checkRemote ?? true,
+        serverReached: () => this.serverReached(),
       };
     })();
     return this.context;
   }
+}
+
+/**
+ * Calls `ready` when the channel first becomes READY, which grpc-js reports
+ * only once the server's HTTP/2 settings arrived: a TCP port that accepts
+ * but speaks no gRPC (or TLS to a plaintext client) never gets there. Holds
+ * no timer, and ends when the channel is closed.
+ */
+function onceReady(channel: ReturnType<grpc.Client['getChannel']>, ready: () => void): void {
+  const watch = (state: grpc.connectivityState) => {
+    if (state === grpc.connectivityState.READY) ready();
+    else if (state !== grpc.connectivityState.SHUTDOWN) channel.watchConnectivityState(state, Infinity, () => watch(channel.getConnectivityState(false)));
+  };
+  watch(channel.getConnectivityState(false));
 }
 
 /**

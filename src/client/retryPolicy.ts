@@ -21,6 +21,11 @@ export interface RetryState {
   digestFailures: number;
   /** Offset the failed attempt started from. */
   attemptOffset: number;
+  /**
+   * Whether the channel has ever connected to the server in this run;
+   * unknown (undefined) counts as reached.
+   */
+  serverReached?: boolean;
 }
 
 /** What failed: the error's kind, and its gRPC status for remote ones. */
@@ -30,7 +35,7 @@ export interface Failure {
 }
 
 export type RetryDecision =
-  { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'protocol' | 'changed' | 'digest' } | { action: 'fail' };
+  { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'protocol' | 'changed' | 'digest' } | { action: 'fail'; unreachable?: true };
 
 /** Remote codes that say "try the same request again later". */
 // CANCELLED from the server's side too: a server that shuts down cuts
@@ -57,6 +62,10 @@ const CHANGED = new Set<status>([status.FAILED_PRECONDITION, status.OUT_OF_RANGE
  * (the file may have changed mid-stream); a stream that broke the protocol
  * is asked for again from the bytes it got right. Local failures (a disk,
  * a lost lock, an abort, a bad name) are never retried: waiting fixes none.
+ * Nor is a server this run never reached: a wrong address or a stopped
+ * server costs a few seconds, not all of --retry-for (as curl and wget
+ * treat a refused connection); one that was reached and went away is
+ * waited for.
  */
 export function decideRetry(failure: Failure, state: RetryState, options: RetryPolicyOptions, random: () => number = Math.random): RetryDecision {
   const { baseDelayMs = 250, maxDelayMs = 10_000, maxRestarts = 5, maxDigestFailures = 3 } = options;
@@ -81,6 +90,7 @@ export function decideRetry(failure: Failure, state: RetryState, options: RetryP
       if (CHANGED.has(failure.code)) {
         return state.restarts < maxRestarts ? { action: 'retry', delayMs: 0, fromZero: true, reason: 'changed' } : { action: 'fail' };
       }
+      if (failure.code === status.UNAVAILABLE && state.serverReached === false) return { action: 'fail', unreachable: true };
       // Another implementation's server may report its own digest failure.
       if (failure.code === status.DATA_LOSS) return digest();
       return TRANSIENT.has(failure.code) ? transient('transient') : { action: 'fail' };

@@ -2,9 +2,13 @@
 //bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
 // The two lines above are read by sh: they set glibc's malloc thresholds
 // and exec node on this file; src/client/cli/cli.ts says why.
+import * as grpc from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
+import { parseByteSize } from '../shared/byteSize.js';
+import { humanLogLine } from './logFormat.js';
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, startServer, type ServerOptions } from './server.js';
 import { TokenSet } from './tokenAuth.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_QUEUED_HASHES } from './limits.js';
@@ -14,6 +18,20 @@ const GRACE_MS = 5000;
 /** What commander reports a usage error with, as the client does. */
 const EXIT_USAGE = 2;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** A size as the client's --limit-rate takes it (16k, 1M, or bytes), within bounds. */
+function byteSize(min: number, max: number) {
+  return (value: string): number => {
+    let n: number;
+    try {
+      n = parseByteSize(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+    if (n < min || n > max) throw new InvalidArgumentError(`expected a size from ${min} byte to ${max / 1024 / 1024}M, not ${value}`);
+    return n;
+  };
+}
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -29,7 +47,11 @@ const program = new Command('grpc-server')
   .option('--root <dir>', 'folder to serve; nothing outside it is ever read', 'serverFiles')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on; 0 picks a free one', integer(0, 65535), 50051)
-  .option('--chunk-size <bytes>', 'bytes of file data per message', integer(1, MAX_CHUNK_SIZE), DEFAULT_CHUNK_SIZE)
+  .addOption(
+    new Option('--chunk-size <size>', 'file data per message, e.g. 256k or 1M (a bare number is bytes)')
+      .argParser(byteSize(1, MAX_CHUNK_SIZE))
+      .default(DEFAULT_CHUNK_SIZE, `${DEFAULT_CHUNK_SIZE / 1024}k`),
+  )
   // Checked here: pino would throw its own stack trace for an unknown level.
   .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'))
   .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
@@ -54,7 +76,18 @@ const program = new Command('grpc-server')
     integer(100, 2 ** 31 - 1),
     DEFAULT_HANDSHAKE_TIMEOUT_MS,
   )
-  // A usage error is one line (commander's), exit 2, never the whole help.
+  // A usage error is one line, exit 2, never the whole help.
+  .showSuggestionAfterError()
+  .configureOutput({
+    outputError: (text, write) =>
+      write(
+        `grpc-server: ${text
+          .trim()
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .replace(/\.$/, '')}; try 'grpc-server --help'\n`,
+      ),
+  })
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))
   .parse();
 
@@ -78,18 +111,48 @@ const options = program.opts<{
   maxQueuedHashes: number;
   handshakeTimeoutMs: number;
 }>();
-// Logs go to stderr as JSON lines, one per call; stdout carries only the
-// readiness line that scripts and tests wait for.
-const logger = pino({ level: options.logLevel, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
+// Logs go to stderr, one line per call: JSON for programs, a plain line on
+// a terminal. stdout carries only the readiness line that scripts and tests
+// wait for.
+const logger = pino(
+  { level: options.logLevel, base: { pid: process.pid } },
+  process.stderr.isTTY ? { write: (line: string) => writeSync(2, humanLogLine(line)) } : pino.destination({ dest: 2, sync: true }),
+);
+// grpc-js's own error lines ("E No address added out of total 1 resolved")
+// would come before ours, which say the same in words; kept for --log-level debug.
+grpc.setLogger({
+  error: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
+  info: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
+  debug: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
+});
+
+/** Names the flag whose file could not be read: "--token-file x: no such file". */
+function readFlagFile(flag: string, file: string): Promise<Buffer> {
+  return readFile(file).catch((err: NodeJS.ErrnoException) => Promise.reject(new Error(`${flag} ${file}: ${fileProblem(err)}`)));
+}
+
+function fileProblem(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ENOENT') return 'no such file';
+  if (err.code === 'EACCES') return 'permission denied';
+  if (err.code === 'EISDIR') return 'is a folder, not a file';
+  return err.message;
+}
+
+/** Why listening failed, in the words of the flag that fixes it. */
+function describeListenFailure(message: string): string {
+  if (/EADDRINUSE/.test(message)) return `port ${options.port} is in use; choose another with --port`;
+  if (/EACCES/.test(message)) return `no permission to listen on port ${options.port}; choose one above 1023 with --port`;
+  if (/EADDRNOTAVAIL/.test(message)) return `${options.host} is not an address of this machine; choose another with --host`;
+  return message;
+}
 
 async function readTls(): Promise<ServerOptions['tls']> {
   if (!options.tlsCert && !options.tlsKey && !options.tlsClientCa) return undefined;
   if (!options.tlsCert || !options.tlsKey) throw new Error('TLS needs both --tls-cert and --tls-key');
-  const read = (file: string) => readFile(file).catch((err: Error) => Promise.reject(new Error(`cannot read ${file}: ${err.message}`)));
   return {
-    cert: await read(options.tlsCert),
-    key: await read(options.tlsKey),
-    clientCa: options.tlsClientCa ? await read(options.tlsClientCa) : undefined,
+    cert: await readFlagFile('--tls-cert', options.tlsCert),
+    key: await readFlagFile('--tls-key', options.tlsKey),
+    clientCa: options.tlsClientCa ? await readFlagFile('--tls-client-ca', options.tlsClientCa) : undefined,
   };
 }
 
@@ -97,7 +160,8 @@ try {
   let tokens: TokenSet | undefined;
   if (options.tokenFile) {
     tokens = new TokenSet(options.tokenFile);
-    await tokens.load();
+    const file = options.tokenFile;
+    await tokens.load().catch((err: NodeJS.ErrnoException) => Promise.reject(new Error(err.code ? `--token-file ${file}: ${fileProblem(err)}` : err.message)));
     const reload = tokens;
     process.on('SIGHUP', () => {
       reload.load().then(
@@ -124,6 +188,6 @@ try {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } catch (err) {
-  process.stderr.write(`grpc-server: ${(err as Error).message}\n`);
+  process.stderr.write(`grpc-server: ${describeListenFailure((err as Error).message)}\n`);
   process.exit(1);
 }

@@ -10,19 +10,20 @@
 // 1 GiB over loopback 5.3 s -> 3.8 s). Other C libraries ignore the
 // variable; `env -S` in a shebang would have done it in one line, but
 // BusyBox's env (Alpine) has no -S.
-import { status } from '@grpc/grpc-js';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
 import { ClientError } from '../errors.js';
-import { addConnectionFlags, resolveConnection, type ConnectionFlags } from './connectionFlags.js';
+import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlags } from './connectionFlags.js';
+import { batchExitCode, EXIT, EXIT_CODE_TABLE, exitCodeOf } from './exitCodes.js';
 import { describeFailure } from './describeFailure.js';
 import { DEFAULT_CONCURRENCY } from '../batch.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks, verifyFolder } from '../fileClient.js';
 import { outputPathsOf } from '../outputPaths.js';
 import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
 import { statusRowOf, type Found } from './statusRows.js';
-import { formatBytes, parseByteSize, parseDuration } from './parseUnits.js';
+import { formatBytes, parseDuration } from './parseUnits.js';
+import { parseByteSize } from '../../shared/byteSize.js';
 import { reporterFor } from './reporters.js';
 import { batchLedger } from './batchLedger.js';
 import type { BatchSummary } from './reportText.js';
@@ -37,19 +38,10 @@ process.noDeprecation = true;
 process.removeAllListeners('warning');
 process.on('warning', (warning) => process.stderr.write(`grpc-client: warning: ${warning.message}\n`));
 
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_INTERRUPTED = 130;
-
-const asParser =
-  <T>(parse: (text: string) => T) =>
-  (text: string): T => {
-    try {
-      return parse(text);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-  };
+const EXIT_FAILED = EXIT.failed;
+const EXIT_USAGE = EXIT.usage;
+const EXIT_INTERRUPTED = EXIT.interrupted;
+const asParser = usageParser;
 
 // `grpc-client ls | head` closes our stdout early. That only ends what the
 // reader wanted to see: the command goes on (a download still completes and
@@ -58,16 +50,60 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
 });
 
-const outOption = () => new Option('-o, --out <dir>', 'folder that downloads go into').default('downloads');
+const outOption = () => new Option('-o, --out <folder>', 'folder that downloads go into (created if missing)').default('downloads');
 const dbOption = () => new Option('--db <file>', 'task map file (default: <out>/.grpc-client-tasks.json)');
 
-const program = new Command('grpc-client')
-  .version(PACKAGE_VERSION)
-  .description('Download files from a grpc-server, resuming after any interruption and verifying each by SHA-256.')
-  .showHelpAfterError()
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
+const exitCodeHelp = ['Exit codes:', ...EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`)].join('\n');
+const environmentHelp = [
+  'Environment:',
+  '  GRPC_FILE_SERVER       default for --server',
+  '  GRPC_FILE_TOKEN        bearer token, when --token-file is not given',
+  '  NODE_DEBUG=grpc-file:* trace plans, retries and locks on stderr (or grpc-file:retry, ...)',
+].join('\n');
 
-addConnectionFlags(program.command('get'))
+/**
+ * A usage error is one line: what is wrong and where the help is, never the
+ * whole help (35 lines that bury the one that matters).
+ */
+function usageLine(command: Command, message: string): string {
+  const name = command.parent ? `${command.parent.name()} ${command.name()}` : command.name();
+  return `grpc-client: ${message
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\.$/, '')}; try '${name} --help'\n`;
+}
+
+function usageError(command: Command, message: string): number {
+  process.stderr.write(usageLine(command, message));
+  return EXIT_USAGE;
+}
+
+/** Usage errors in one line, exit 2; the same after-help text for each command. */
+function commandLine(command: Command, examples: string[]): Command {
+  return command
+    .showSuggestionAfterError()
+    .configureOutput({ outputError: (text, write) => write(usageLine(command, text)) })
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE))
+    .addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n\n${exitCodeHelp}\n\n${environmentHelp}\n`);
+}
+
+const program = commandLine(
+  new Command('grpc-client')
+    .version(PACKAGE_VERSION)
+    .description('Download files from a grpc-server, resuming after any interruption and verifying each by SHA-256.'),
+  ['grpc-client get data/big.bin -s 127.0.0.1:50051', 'grpc-client ls', 'grpc-client get --help'],
+);
+
+const getCommand = program.command('get');
+addConnectionFlags(
+  commandLine(getCommand, [
+    'grpc-client get data/big.bin                     # into ./downloads',
+    'grpc-client get a.bin b.bin -s files.example:50051 -o ~/incoming',
+    'grpc-client get --from list.txt -j 8 --limit-rate 10M',
+    'grpc-client get big.iso --retry-for 10m          # wait out longer outages',
+  ]),
+)
   .description('download files into --out; run again after an interruption to resume')
   .argument('[name...]', "file names relative to the server's root, e.g. data/big.bin")
   .addOption(outOption())
@@ -76,8 +112,17 @@ addConnectionFlags(program.command('get'))
   .option('-j, --concurrency <n>', 'transfers at once', asParser(positiveInteger), DEFAULT_CONCURRENCY)
   .addOption(new Option('--order <order>', 'which queued file starts next').choices(ORDERS).default('fifo'))
   .option('--limit-rate <rate>', 'cap the total download rate, e.g. 512k, 16M, 1G (bytes per second)', asParser(parseByteSize))
-  .option('--retry-for <duration>', 'keep retrying an interrupted download this long without progress', asParser(parseDuration), DEFAULT_RETRY_FOR_MS)
-  .option('--stall-timeout <duration>', 'treat a stream that sends nothing this long as dropped', asParser(parseDuration), DEFAULT_STALL_TIMEOUT_MS)
+  .addOption(
+    new Option('--retry-for <duration>', 'keep retrying an interrupted download this long without progress, e.g. 90s, 10m (a bare number is seconds)')
+      .argParser(asParser(parseDuration))
+      .default(DEFAULT_RETRY_FOR_MS, `${DEFAULT_RETRY_FOR_MS / 1000}s`),
+  )
+  .addOption(
+    new Option('--stall-timeout <duration>', 'treat a stream that sends nothing this long as dropped, e.g. 30s (a bare number is seconds)')
+      .argParser(asParser(parseDuration))
+      .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`),
+  )
+  .option('--retry-connrefused', 'also retry, within --retry-for, a server not reached yet (refused, unresolved), e.g. one still starting')
   .option('--no-check', 'skip complete files without asking the server whether they changed (for use offline)')
   .option('--json', 'print one JSON event per line (start, progress, retry, wait, done, error, summary)')
   .option('-q, --quiet', 'print only errors')
@@ -85,8 +130,7 @@ addConnectionFlags(program.command('get'))
     process.exitCode = await get(names, options);
   });
 
-program
-  .command('status')
+commandLine(program.command('status'), ['grpc-client status', 'grpc-client status -o ~/incoming --json'])
   .description('show the task map: which files are complete and which will resume')
   .addOption(outOption())
   .addOption(dbOption())
@@ -95,8 +139,7 @@ program
     process.exitCode = await showStatus(options);
   });
 
-program
-  .command('verify')
+commandLine(program.command('verify'), ['grpc-client verify', 'grpc-client verify data/big.bin -o /srv/in --json'])
   .description('re-hash downloaded files against the task map, without a server; exit 0 only when all match')
   .argument('[name...]', 'file names to check (default: every file recorded complete)')
   .addOption(outOption())
@@ -106,7 +149,8 @@ program
     process.exitCode = await verifyLocal(names, options);
   });
 
-addConnectionFlags(program.command('ls'))
+const lsCommand = program.command('ls');
+addConnectionFlags(commandLine(lsCommand, ['grpc-client ls', 'grpc-client ls logs/ --json -s files.example:50051']))
   .description("list the server's files")
   .argument('[prefix]', 'only names starting with this, e.g. logs/', '')
   .option('--json', 'print one JSON object per file')
@@ -114,7 +158,7 @@ addConnectionFlags(program.command('ls'))
     process.exitCode = await listRemote(prefix, options);
   });
 
-addConnectionFlags(program.command('health'))
+addConnectionFlags(commandLine(program.command('health'), ['grpc-client health -s 127.0.0.1:50051']))
   .description("ask the server's health service (grpc.health.v1); exit 0 only when SERVING")
   .argument('[service]', 'service name; empty for the whole server', '')
   .action(async (service: string, options: ConnectionFlags) => {
@@ -142,6 +186,7 @@ interface GetOptions extends ConnectionFlags {
   retryFor: number;
   stallTimeout: number;
   check: boolean;
+  retryConnrefused?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -168,19 +213,20 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   try {
     items = await readItems(names, options.from);
   } catch (err) {
-    process.stderr.write(`grpc-client: cannot read the list ${options.from}: ${(err as Error).message}\n`);
-    return EXIT_USAGE;
+    return usageError(getCommand, `cannot read the list ${options.from}: ${(err as Error).message}`);
   }
-  if (items.length === 0) {
-    process.stderr.write('grpc-client: no files to get: name some, or give --from a list\n');
-    return EXIT_USAGE;
-  }
+  if (items.length === 0) return usageError(getCommand, 'no files to get: name some, or give --from a list');
+  // Before any work: a file there would only fail each download in turn.
+  const outType = await stat(options.out).then(
+    (found) => (found.isDirectory() ? 'folder' : 'file'),
+    () => 'none',
+  );
+  if (outType === 'file') return usageError(getCommand, `--out ${options.out} is a file, not a folder`);
   let connection;
   try {
     connection = await resolveConnection(options);
   } catch (err) {
-    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
-    return EXIT_USAGE;
+    return usageError(getCommand, (err as Error).message);
   }
   const client = new FileClient({
     ...connection,
@@ -191,6 +237,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     retryForMs: options.retryFor,
     stallTimeoutMs: options.stallTimeout,
     checkRemote: options.check,
+    retryConnRefused: options.retryConnrefused,
     onTaskMapProblem: (message) => process.stderr.write(`grpc-client: warning: ${message}\n`),
   });
   // Opened before any download starts: a map that cannot be used is one
@@ -201,7 +248,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     const message = err instanceof ClientError ? describeFailure('', err, options.server) : (err as Error).message;
     process.stderr.write(`grpc-client: ${message}\n`);
     await client.close();
-    return EXIT_FAILED;
+    return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
   }
   const reporter = reporterFor(options, items.length);
   const ledger = batchLedger(items.map((item) => item.name));
@@ -217,7 +264,9 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const started = Date.now();
-  let saved = true;
+  const exitCodes: number[] = [];
+  // Each file of a batch fails alike on a server never reached: say it once.
+  const said = new Set<string>();
   const summary: BatchSummary = {
     total: items.length,
     downloaded: 0,
@@ -258,16 +307,18 @@ async function get(names: string[], options: GetOptions): Promise<number> {
           );
         }
       } else if (!interrupt.signal.aborted) {
-        const message = describeFailure(outcome.name, outcome.error, options.server);
+        const message = describeFailure(outcome.name, outcome.error, options.server, connection.credentials?._isSecure());
         summary.failed.push({ name: outcome.name, message });
-        reporter.failed(outcome.name, outcome.error, message);
+        exitCodes.push(exitCodeOf(outcome.error));
+        if (options.json || !said.has(message)) reporter.failed(outcome.name, outcome.error, message);
+        said.add(message);
       }
     }
   } finally {
     // Handlers stay until the task map is saved: with none left,
     // proper-lockfile's exit hook would end the process mid-save.
     await client.close().catch((err: Error) => {
-      saved = false;
+      exitCodes.push(EXIT.localIo);
       process.stderr.write(`grpc-client: could not save the task map: ${err.message}; files are verified on the next run\n`);
     });
     process.off('SIGINT', onSignal);
@@ -285,7 +336,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     process.stderr.write('grpc-client: interrupted; partials and the task map are saved: run the same command again to resume\n');
     return EXIT_INTERRUPTED;
   }
-  return summary.failed.length > 0 || !saved ? EXIT_FAILED : 0;
+  return batchExitCode(exitCodes);
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {
@@ -381,8 +432,7 @@ async function listRemote(prefix: string, options: ConnectionFlags & { json?: bo
   try {
     client = new FileClient({ ...(await resolveConnection(options)), server: options.server, out: '.' });
   } catch (err) {
-    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
-    return EXIT_USAGE;
+    return usageError(lsCommand, (err as Error).message);
   }
   try {
     const files = await client.list(prefix);
@@ -395,12 +445,18 @@ async function listRemote(prefix: string, options: ConnectionFlags & { json?: bo
     }
     return 0;
   } catch (err) {
+    if (!(err instanceof ClientError)) {
+      process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+      return EXIT_FAILED;
+    }
     const message =
-      err instanceof ClientError && err.kind === 'remote-status' && err.code === status.UNAVAILABLE
-        ? `server ${options.server} unavailable: ${err.message}`
-        : (err as Error).message;
+      err.kind === 'unreachable'
+        ? describeFailure('', err, options.server, client.secure)
+        : err.kind === 'remote-status' && exitCodeOf(err) === EXIT.unreachable
+          ? `server ${options.server} unavailable: ${err.message}`
+          : err.message;
     process.stderr.write(`grpc-client: ${message}\n`);
-    return EXIT_FAILED;
+    return exitCodeOf(err);
   } finally {
     await client.close();
   }

@@ -1,13 +1,15 @@
 import { status } from '@grpc/grpc-js';
-import type { ClientError } from '../errors.js';
+import { isTlsRefusal, type ClientError } from '../errors.js';
 
 /**
  * The one place where a failed download becomes the line a person reads:
  * what happened, and what to do about it. Decided by the error's kind;
  * the gRPC code matters only for what the server answered.
  */
-export function describeFailure(name: string, err: ClientError, server: string): string {
+export function describeFailure(name: string, err: ClientError, server: string, secure = false): string {
   switch (err.kind) {
+    case 'unreachable':
+      return describeUnreachable(err.message, server, secure);
     case 'local-io':
       return `${err.message}; fix that and run again: the download resumes where it stopped`;
     case 'invalid-name':
@@ -35,7 +37,7 @@ function describeStatus(name: string, err: ClientError, server: string): string 
     case status.DEADLINE_EXCEEDED:
       return `${name}: server ${server} unavailable (${err.message}); is grpc-server running there? Run again to resume, or give it longer with --retry-for`;
     case status.UNAUTHENTICATED:
-      return err.message.startsWith('TLS handshake failed')
+      return isTlsRefusal(err)
         ? `${name}: ${err.message}; check --tls-ca (the CA that signed the server) and, for servers that require one, --tls-cert and --tls-key`
         : `${name}: the server refused the call (${err.message}); give a token with --token-file or GRPC_FILE_TOKEN`;
     case status.DATA_LOSS:
@@ -46,4 +48,27 @@ function describeStatus(name: string, err: ClientError, server: string): string 
     default:
       return `${name}: ${status[err.code] ?? err.code}: ${err.message}`;
   }
+}
+
+/**
+ * The one line for a server this run never reached: grpc-js's details
+ * ("No connection established. Last error: Error: connect ECONNREFUSED
+ * 127.0.0.1:50052") in a person's words. Not a word about the file: every
+ * file of the batch failed for the same reason.
+ */
+function describeUnreachable(details: string, server: string, secure: boolean): string {
+  const prefix = `cannot connect to ${server}`;
+  const running = 'is grpc-server running there?';
+  if (/ECONNREFUSED/.test(details)) return `${prefix}: connection refused; ${running}`;
+  if (/Name resolution failed|ENOTFOUND|EAI_AGAIN/.test(details)) return `${prefix}: its host name does not resolve; check the name`;
+  // grpc-js's words when the TCP connection closed before the server's
+  // HTTP/2 settings arrived: what a TLS server does to a plaintext client.
+  if (/Last error: Failed to connect\b/.test(details)) {
+    return secure
+      ? `${prefix}: the server closed the connection before gRPC started; ${running}`
+      : `${prefix}: the server closed the connection before gRPC started; if it serves TLS, give --tls-ca (the CA that signed its certificate)`;
+  }
+  if (/Protocol error/.test(details)) return `${prefix}: the server there does not speak gRPC; ${running}`;
+  const reason = details.replace(/^No connection established\. Last error: (Error: )?/, '').replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/, '');
+  return `${prefix}: ${reason}; ${running}`;
 }

@@ -35,6 +35,8 @@ export interface DownloadContext {
   limiter: RateLimiter | undefined;
   /** Ask the server whether a complete file changed (one Stat) before skipping it. */
   checkRemote: boolean;
+  /** Whether to treat the server as reached (see RetryState.serverReached); unknown: reached. */
+  serverReached?: () => boolean;
 }
 
 export interface DownloadProgress {
@@ -259,7 +261,14 @@ async function checkComplete(
 }
 
 function retryOptions(context: DownloadContext, name: string, options: DownloadOptions) {
-  return { name, signal: options.signal, retryForMs: context.retryForMs, secure: context.secure, onRetry: options.onRetry };
+  return {
+    name,
+    signal: options.signal,
+    retryForMs: context.retryForMs,
+    secure: context.secure,
+    onRetry: options.onRetry,
+    serverReached: context.serverReached,
+  };
 }
 
 async function sizeOf(file: string): Promise<number | null> {

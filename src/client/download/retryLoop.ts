@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, ClientError, toClientError } from '../errors.js';
+import { AbortedError, ClientError, ServerUnreachableError, toClientError } from '../errors.js';
 import { decideRetry } from '../retryPolicy.js';
 import { trace } from '../trace.js';
 
@@ -22,6 +22,8 @@ export interface RetryLoopOptions {
   progressed?: () => boolean;
   /** Offset the attempt that just failed started from. */
   attemptOffset?: () => number;
+  /** Whether the channel has connected to the server in this run (unknown: reached). */
+  serverReached?: () => boolean;
   /** Runs after the pause, before the next attempt: where it starts from. */
   beforeRetry?: (fromZero: boolean) => Promise<void>;
 }
@@ -51,11 +53,18 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, op
       const error = toClientError(err, { secure: options.secure });
       const decision = decideRetry(
         error,
-        { failuresWithoutProgress, msSinceProgress: Date.now() - lastProgressAt, restarts, digestFailures, attemptOffset: options.attemptOffset?.() ?? 0 },
+        {
+          failuresWithoutProgress,
+          msSinceProgress: Date.now() - lastProgressAt,
+          restarts,
+          digestFailures,
+          attemptOffset: options.attemptOffset?.() ?? 0,
+          serverReached: options.serverReached?.(),
+        },
         { retryForMs: options.retryForMs },
       );
       trace.retry('%s: attempt %d failed (%s, %s: %s): %j', name, number, error.kind, error.code, error.message, decision);
-      if (decision.action === 'fail') throw error;
+      if (decision.action === 'fail') throw decision.unreachable ? new ServerUnreachableError(error) : error;
       failuresWithoutProgress += 1;
       if (decision.reason === 'changed') restarts += 1;
       if (decision.reason === 'digest') digestFailures += 1;

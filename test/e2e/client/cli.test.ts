@@ -69,17 +69,17 @@ describe('grpc-client: the command line', function () {
     expect(await sha256File(path.join(out, 'a.bin'))).to.equal(sha256(content));
   });
 
-  it('says "not found on server" in one line, exits 1 and leaves nothing behind', async () => {
+  it('says "not found on server" in one line, exits 8 and leaves nothing behind', async () => {
     const run = await get('nope.bin');
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(8);
     expect(run.stderr).to.equal('grpc-client: not found on server: nope.bin\n');
     expect(await exists(path.join(out, 'nope.bin'))).to.equal(false);
     expect(await exists(path.join(out, 'nope.bin.part'))).to.equal(false);
   });
 
-  it('downloads the good names of a batch and reports the bad one, exiting 1', async () => {
+  it('downloads the good names of a batch and reports the bad one, exiting with its class (8, not found)', async () => {
     const run = await get('a.bin', 'missing.bin', 'nested/deeper/b.txt');
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(8);
     expect(run.stderr).to.equal('grpc-client: not found on server: missing.bin\n');
     expect(await sha256File(path.join(out, 'a.bin'))).to.equal(sha256(content));
     expect(await exists(path.join(out, 'nested', 'deeper', 'b.txt'))).to.equal(true);
@@ -89,7 +89,7 @@ describe('grpc-client: the command line', function () {
     const calls = server.calls().length;
     for (const name of ['../escape.bin', '/etc/passwd', 'a/./b']) {
       const run = await get(name);
-      expect(run.code, name).to.equal(1);
+      expect(run.code, name).to.equal(2);
       expect(run.stderr).to.match(/^grpc-client: invalid name .*\n$/);
     }
     expect(server.calls().length).to.equal(calls);
@@ -99,7 +99,7 @@ describe('grpc-client: the command line', function () {
   it("refuses names that would collide with another download's partial or lock", async () => {
     for (const name of ['a.bin.part', 'x.part.lock', 'x.part.lock.pid']) {
       const run = await get(name);
-      expect(run.code, name).to.equal(1);
+      expect(run.code, name).to.equal(2);
       expect(run.stderr).to.match(/^grpc-client: invalid name .*kept for the partials and locks/);
     }
   });
@@ -110,14 +110,14 @@ describe('grpc-client: the command line', function () {
     await mkdir(out);
     await symlink(elsewhere, path.join(out, 'nested'));
     const run = await get('nested/deeper/b.txt');
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(3);
     expect(run.stderr).to.include('is a symlink');
     expect(await readdir(elsewhere)).to.deep.equal([]);
   });
 
-  it('gives up on an unreachable server after --retry-for, saying what to do', async () => {
-    const run = await runClient(['get', 'a.bin', '--server', '127.0.0.1:1', '--out', out, '--retry-for', '1s', '--quiet']);
-    expect(run.code).to.equal(1);
+  it('with --retry-connrefused, gives up on an unreachable server after --retry-for, saying what to do', async () => {
+    const run = await runClient(['get', 'a.bin', '--server', '127.0.0.1:1', '--out', out, '--retry-for', '1s', '--quiet', '--retry-connrefused']);
+    expect(run.code).to.equal(4);
     expect(run.stderr).to.match(/^grpc-client: a\.bin: server 127\.0\.0\.1:1 unavailable .*is grpc-server running there\?.*--retry-for\n$/);
     expect(await exists(path.join(out, 'a.bin.part'))).to.equal(false);
   });

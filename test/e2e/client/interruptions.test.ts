@@ -85,7 +85,7 @@ describe('grpc-client get: interruptions', function () {
     server = await startServerProcess(root);
     const port = server.port;
     await server.kill('SIGKILL');
-    const client = spawnClient(['get', 'f.bin', '--server', `127.0.0.1:${port}`, '--out', out, '--retry-for', '60s']);
+    const client = spawnClient(['get', 'f.bin', '--server', `127.0.0.1:${port}`, '--out', out, '--retry-for', '60s', '--retry-connrefused']);
     await client.waitForStderr(/f\.bin: .*retrying in/);
     server = await startServerProcess(root, { port });
     const run = await client.done;
@@ -100,7 +100,7 @@ describe('grpc-client get: interruptions', function () {
     server = await startServerProcess(root);
     const address = server.address;
     await server.kill('SIGKILL');
-    const client = spawnClient(['get', 'f.bin', '--server', address, '--out', out, '--retry-for', '10m']);
+    const client = spawnClient(['get', 'f.bin', '--server', address, '--out', out, '--retry-for', '10m', '--retry-connrefused']);
     await client.waitForStderr(/retrying in/);
     client.process.kill('SIGINT');
     const run = await client.done;

@@ -65,8 +65,8 @@ describe('grpc-client get: never writes outside its own files', function () {
         sha256: sha256(before),
       });
       // The partial is opened with O_NOFOLLOW: the get fails on the link, in
-      // one line naming it, and publishes nothing.
-      expect(run.code, run.stderr).to.equal(1);
+      // one line naming it, and publishes nothing: a local I/O failure (3).
+      expect(run.code, run.stderr).to.equal(3);
       expect(run.stderr).to.match(/^grpc-client: cannot open .*a\.bin\.part: .*ELOOP.*; fix that and run again.*\n$/);
       expect(await exists(path.join(out, 'a.bin'))).to.equal(false);
       if (victimBytes > 0) expect(await readlink(path.join(out, 'a.bin.part'))).to.equal(victim);
@@ -79,7 +79,7 @@ describe('grpc-client get: never writes outside its own files', function () {
     const map = await readFile(taskMapOf(out));
     for (const name of ['.grpc-client-tasks.json', '.grpc-client-tasks.json.lock', '..grpc-client-tasks.json.tmp']) {
       const run = await runClient(['get', name, '--server', server.address, '--out', out]);
-      expect(run.code, `${name}: ${run.stderr}`).to.equal(1);
+      expect(run.code, `${name}: ${run.stderr}`).to.equal(2);
       expect(run.stderr).to.equal(`grpc-client: invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock\n`);
       expect(server.calls('Download', name), 'refused before asking the server').to.deep.equal([]);
     }
@@ -94,7 +94,7 @@ describe('grpc-client get: never writes outside its own files', function () {
     const map = await readFile(db);
     for (const name of ['tasks.json', 'tasks.json.lock', '.tasks.json.tmp']) {
       const run = await runClient(['get', name, '--server', server.address, '--out', out, '--db', db]);
-      expect(run.code, `${name}: ${run.stderr}`).to.equal(1);
+      expect(run.code, `${name}: ${run.stderr}`).to.equal(2);
       expect(run.stderr).to.equal(`grpc-client: invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock\n`);
       expect(server.calls('Download', name), 'refused before asking the server').to.deep.equal([]);
     }

@@ -59,7 +59,7 @@ describe('grpc-client get: nothing is written outside --out', function () {
     const run = await client.done;
 
     expect(await readdir(outside)).to.deep.equal([]);
-    expect(run.code).to.equal(1);
+    expect(run.code, 'local I/O').to.equal(3);
     const second = events(run.stdout).find((e) => e.name === 'sub/second.bin' && e.event === 'error');
     expect(second?.message).to.match(
       /^cannot write .*sub: it leads to .*outside, outside .*out; files are only written into real folders under it; fix that and run again/,

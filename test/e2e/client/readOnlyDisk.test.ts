@@ -47,7 +47,7 @@ describe('grpc-client get: an --out the disk refuses', function () {
     try {
       const out = path.join(refusing, 'sub', 'out');
       const result = await runClient(['get', 'a.bin', '--server', server.address, '--out', out]);
-      expect(result.code).to.equal(1);
+      expect(result.code).to.equal(3);
       expect(result.stderr).to.equal(
         `grpc-client: cannot create folder ${out}: ${cause} at ${refusing}, the nearest folder that exists; ` +
           'fix that and run again: the download resumes where it stopped\n',

@@ -63,7 +63,7 @@ describe('grpc-client get: a server that stops sending (--stall-timeout)', funct
   it('gives up clearly after --retry-for when the server stays frozen, keeping the partial', async () => {
     const running = await freezeMidTransfer(['--retry-for', '3s']);
     const run = await bounded('the client to give up on a frozen server', running.done, [], 30_000);
-    expect(run.code).to.equal(1);
+    expect(run.code).to.equal(4);
     expect(run.stderr).to.match(/no data from the server for 1s; retrying in/);
     expect(run.stderr).to.match(
       new RegExp(

@@ -105,7 +105,7 @@ describe('grpc-server hardening', function () {
     const run = await runServer(['--root', dir, '--port', '0', '--log-level', 'verbose']);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(
-      /^error: option '--log-level <level>' argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\.\n$/,
+      /^grpc-server: option '--log-level <level>' argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent; try 'grpc-server --help'\n$/,
     );
   });
 

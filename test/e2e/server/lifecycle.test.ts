@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MiB, makeRandomFile, sha256, tempDir } from '../../helpers/files.js';
 import { bounded, startServerProcess } from '../../helpers/processes.js';
-import { rawClient } from '../../helpers/rawClient.js';
+import { rawClient, rawDownload } from '../../helpers/rawClient.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
 
@@ -95,5 +95,69 @@ describe('grpc-server: start and stop', function () {
     const [code] = await once(child, 'exit');
     expect(code).to.equal(1);
     expect(stderr).to.equal('grpc-server: root folder /nonexistent/root does not exist\n');
+  });
+
+  /** Runs grpc-server to its exit: its code and every stderr line. */
+  async function serverExit(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [SERVER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await bounded('grpc-server to exit', once(child, 'close'))) as [number];
+    return { code, stdout, stderr };
+  }
+
+  it('says only "port … is in use" when the port is taken, and exits 1', async () => {
+    const { dir, cleanup } = await tempDir();
+    const first = await startServerProcess(dir);
+    try {
+      const run = await serverExit(['--root', dir, '--port', String(first.port)]);
+      expect(run.stderr).to.equal(`grpc-server: port ${first.port} is in use; choose another with --port\n`);
+      expect(run.stdout).to.equal('');
+      expect(run.code).to.equal(1);
+    } finally {
+      await first.kill();
+      await cleanup();
+    }
+  });
+
+  it('names --token-file when its file does not exist', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const run = await serverExit(['--root', dir, '--port', '0', '--token-file', path.join(dir, 'missing.txt')]);
+      expect(run.stderr).to.equal(`grpc-server: --token-file ${path.join(dir, 'missing.txt')}: no such file\n`);
+      expect(run.code).to.equal(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("takes --chunk-size with the suffixes of the client's --limit-rate", async () => {
+    const { dir, cleanup } = await tempDir();
+    const content = await makeRandomFile(path.join(dir, 'f.bin'), 200 * 1024);
+    const server = await startServerProcess(dir, { args: ['--chunk-size', '64k'] });
+    const client = rawClient(server.address);
+    try {
+      const outcome = await rawDownload(client, { name: 'f.bin', offset: 0 });
+      expect(sha256(outcome.data)).to.equal(sha256(content));
+      const sizes = outcome.messages.map((m) => m.data.length).filter((n) => n > 0);
+      expect(sizes.slice(0, 3)).to.deep.equal([65536, 65536, 65536]);
+    } finally {
+      client.close();
+      await server.kill();
+      await cleanup();
+    }
+  });
+
+  it('refuses a --chunk-size above 1M and an unknown flag in one line each, exit 2', async () => {
+    const big = await serverExit(['--chunk-size', '2M']);
+    expect(big.stderr).to.equal(
+      "grpc-server: option '--chunk-size <size>' argument '2M' is invalid. expected a size from 1 byte to 1M, not 2M; try 'grpc-server --help'\n",
+    );
+    expect(big.code).to.equal(2);
+    const typo = await serverExit(['--chunk-sise', '1M']);
+    expect(typo.stderr).to.equal("grpc-server: unknown option '--chunk-sise' (Did you mean --chunk-size?); try 'grpc-server --help'\n");
+    expect(typo.code).to.equal(2);
   });
 });

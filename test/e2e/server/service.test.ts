@@ -149,8 +149,12 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', out, '--tls-ca', path.join(certs, 'ca.pem')]);
       expect(run.code, run.stderr).to.equal(0);
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
-      const plain = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--retry-for', '1s']);
-      expect(plain.code).to.equal(1);
+      // --retry-for 60s: the one line comes at once, not when the retries run out.
+      const plain = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--retry-for', '60s']);
+      expect(plain.code).to.equal(4);
+      expect(plain.stderr).to.equal(
+        `grpc-client: cannot connect to ${server.address}: the server closed the connection before gRPC started; if it serves TLS, give --tls-ca (the CA that signed its certificate)\n`,
+      );
     } finally {
       await server.kill();
     }
@@ -163,7 +167,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
     try {
       const refusedOut = outDir();
       const refused = await runClient(['get', 'f.bin', '--server', server.address, '--out', refusedOut, '--tls-ca', path.join(certs, 'ca.pem')]);
-      expect(refused.code).to.equal(1);
+      expect(refused.code).to.equal(5);
       expect(refused.stderr).to.match(/^grpc-client: f\.bin: TLS handshake failed: .*certificate required.*; check --tls-ca .* --tls-cert and --tls-key\n$/);
       expect(await exists(path.join(refusedOut, 'f.bin'))).to.equal(false);
       const out = outDir();
@@ -206,7 +210,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       for (const env of [{}, { GRPC_FILE_TOKEN: 'wrong' }]) {
         const out = outDir();
         const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', out], env);
-        expect(run.code).to.equal(1);
+        expect(run.code).to.equal(6);
         expect(run.stderr).to.match(/^grpc-client: f\.bin: the server refused the call \(.*\); give a token with --token-file or GRPC_FILE_TOKEN\n$/);
         expect(await readdir(out).catch(() => [])).to.not.include('f.bin');
         expect(await readdir(out).catch(() => [])).to.not.include('f.bin.part');
@@ -248,7 +252,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
     });
 
     it('counts the bytes of a download on /metrics', async () => {
-      for (const env of [{}, { GRPC_FILE_TOKEN: 'wrong' }]) expect((await runClient(['ls', '--server', server.address], env)).code).to.equal(1);
+      for (const env of [{}, { GRPC_FILE_TOKEN: 'wrong' }]) expect((await runClient(['ls', '--server', server.address], env)).code).to.equal(6);
       const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir()], { GRPC_FILE_TOKEN: 'first-secret-token' });
       expect(run.code, run.stderr).to.equal(0);
       const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
@@ -263,7 +267,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       server.process.kill('SIGHUP');
       await reloaded;
       const old = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--token-file', path.join(dir, 'first.token')]);
-      expect(old.code).to.equal(1);
+      expect(old.code).to.equal(6);
       const fresh = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--token-file', path.join(dir, 'second.token')]);
       expect(fresh.code, fresh.stderr).to.equal(0);
     });
@@ -271,9 +275,9 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
     it('logs one JSON line per call, never a token', async () => {
       const tokenFile = path.join(dir, 'first.token');
       expect((await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--token-file', tokenFile])).code).to.equal(0);
-      expect((await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir()], { GRPC_FILE_TOKEN: 'refused-secret-token' })).code).to.equal(1);
+      expect((await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir()], { GRPC_FILE_TOKEN: 'refused-secret-token' })).code).to.equal(6);
       expect((await runClient(['ls', '--server', server.address], { GRPC_FILE_TOKEN: 'first-secret-token' })).code).to.equal(0);
-      expect((await runClient(['get', 'nope.bin', '--server', server.address, '--out', outDir(), '--token-file', tokenFile])).code).to.equal(1);
+      expect((await runClient(['get', 'nope.bin', '--server', server.address, '--out', outDir(), '--token-file', tokenFile])).code).to.equal(8);
 
       const callLines = server.stderrLines.filter((line) => line.includes('"call"'));
       const entries = callLines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { formatBytes, parseByteSize, parseDuration } from '../../../src/client/cli/parseUnits.js';
+import { formatBytes, parseDuration } from '../../../src/client/cli/parseUnits.js';
+import { parseByteSize } from '../../../src/shared/byteSize.js';
 import { paceDelay } from '../../../src/client/rateLimiter.js';
 
 describe('parseByteSize', () => {

@@ -78,3 +78,26 @@ describe('decideRetry', () => {
     }
   });
 });
+
+describe('decideRetry: a server never reached in this run', () => {
+  it('fails at once, marked unreachable, when the connection never came up', () => {
+    expect(decideRetry(remote(status.UNAVAILABLE), { ...fresh, serverReached: false }, options, maxRandom)).to.deep.equal({
+      action: 'fail',
+      unreachable: true,
+    });
+  });
+
+  it('still waits for a server that was reached and went away, within --retry-for', () => {
+    expect(decideRetry(remote(status.UNAVAILABLE), { ...fresh, serverReached: true }, options, maxRandom)).to.include({ action: 'retry', reason: 'transient' });
+  });
+
+  it('keeps the old behaviour when nobody says whether the server was reached', () => {
+    expect(decideRetry(remote(status.UNAVAILABLE), fresh, options, maxRandom)).to.include({ action: 'retry', reason: 'transient' });
+  });
+
+  it('retries what only a reached server can answer (RESOURCE_EXHAUSTED, CANCELLED) as before', () => {
+    for (const code of [status.RESOURCE_EXHAUSTED, status.CANCELLED]) {
+      expect(decideRetry(remote(code), { ...fresh, serverReached: false }, options, maxRandom), status[code]).to.include({ action: 'retry' });
+    }
+  });
+});

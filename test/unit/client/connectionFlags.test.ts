@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { parseServer } from '../../../src/client/cli/connectionFlags.js';
+
+describe('parseServer (--server)', () => {
+  it('adds port 50051 where it is left out, not the 443 grpc-js would dial', () => {
+    expect(parseServer('localhost')).to.equal('localhost:50051');
+    expect(parseServer('files.example.com')).to.equal('files.example.com:50051');
+    expect(parseServer('[::1]')).to.equal('[::1]:50051');
+    expect(parseServer('dns:///files.example.com')).to.equal('dns:///files.example.com:50051');
+    expect(parseServer('ipv4:127.0.0.1,127.0.0.2:6000')).to.equal('ipv4:127.0.0.1:50051,127.0.0.2:6000');
+  });
+
+  it('keeps host:port, [v6]:port and gRPC targets as given', () => {
+    for (const target of [
+      '127.0.0.1:50051',
+      'files.example.com:1',
+      '[::1]:65535',
+      'dns:///localhost:7000',
+      'dns://8.8.8.8/files.example.com:7000',
+      'ipv4:127.0.0.1:50051,127.0.0.2:50051',
+      'ipv6:[::1]:50051',
+      'unix:/run/grpc.sock',
+      'unix:///run/grpc.sock',
+    ]) {
+      expect(parseServer(target), target).to.equal(target);
+    }
+    expect(parseServer('ipv6:::1')).to.equal('ipv6:[::1]:50051');
+    expect(parseServer('  127.0.0.1:50051 ')).to.equal('127.0.0.1:50051');
+  });
+
+  it('refuses a URL, naming the host:port to give instead', () => {
+    expect(() => parseServer('http://127.0.0.1:50051')).to.throw(RangeError, /^Give host:port, not a URL, e\.g\. 127\.0\.0\.1:50051$/);
+    expect(() => parseServer('grpcs://files.example.com/')).to.throw(RangeError, /not a URL, e\.g\. files\.example\.com:50051$/);
+  });
+
+  it('refuses junk in one line', () => {
+    for (const junk of [
+      '',
+      '127.0.0.1:50051/',
+      'host:',
+      'host:0',
+      'host:65536',
+      'host:port',
+      'a b',
+      'unix:',
+      'ipv4:[::1]:1',
+      'ipv6:127.0.0.1',
+      'ipv4:',
+      '-x',
+    ]) {
+      expect(() => parseServer(junk), JSON.stringify(junk)).to.throw(RangeError, /^Give /);
+    }
+  });
+
+  it('asks for brackets around a bare IPv6 address', () => {
+    expect(() => parseServer('::1')).to.throw(RangeError, /in brackets, e\.g\. \[::1\]:50051/);
+  });
+});
