@@ -161,7 +161,7 @@ function barReporter(totalFiles: number): Reporter {
   let finished = 0;
   // One file has its own bar: a total of it would say the same twice. The
   // total's bar is narrower, leaving its rate and ETA room in 80 columns.
-  const total = totalFiles > 1 ? multibar.create(0, 0, {}, { format: '{label} |{bar}| {done}/{size} {rate} {eta}', barsize: 12 }) : undefined;
+  const total = totalFiles > 1 ? multibar.create(0, 0, {}, { format: '{label} |{bar}| {done}/{size} {rate} {etaText}', barsize: 12 }) : undefined;
   const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const refreshTotal = () => {
     if (!total) return;
@@ -175,8 +175,13 @@ function barReporter(totalFiles: number): Reporter {
       elapsedMs: Date.now() - started,
     };
     total.setTotal(Math.max(1, tally.knownBytes));
-    total.update(tally.bytesOnDisk, { ...totalView(tally) });
+    // {eta} is cli-progress's own field (its estimate, NULL while unknown):
+    // ours goes under another name.
+    const view = totalView(tally);
+    total.update(tally.bytesOnDisk, { ...view, etaText: view.eta });
   };
+  // Before the first frame: the bar was created without its fields.
+  refreshTotal();
   const settle = (name: string) => {
     firstSeen.delete(name);
     const bar = bars.get(name);
