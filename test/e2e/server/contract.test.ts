@@ -212,7 +212,10 @@ describe('grpc-server: the Download, Stat and List contract', function () {
 
   it('aborts, never ends OK, when a file is overwritten in place during a stream', async () => {
     const name = 'inplace.bin';
-    await makeRandomFile(path.join(root, name), 4 * 1024 * 1024);
+    // Far larger than what the server may read ahead of this client (its
+    // in-flight budget and the 64 KiB window of a raw client), and written
+    // near its end: the server is provably still reading when it changes.
+    await makeRandomFile(path.join(root, name), 48 * 1024 * 1024);
     const stream = client.download({ name, offset: 0 });
     let code: number | undefined;
     let written = false;
@@ -221,7 +224,7 @@ describe('grpc-server: the Download, Stat and List contract', function () {
         if (!written && message.data.length > 0) {
           written = true;
           const handle = await open(path.join(root, name), 'r+');
-          await handle.write(Buffer.alloc(1024 * 1024, 7), 0, 1024 * 1024, 3 * 1024 * 1024);
+          await handle.write(Buffer.alloc(1024 * 1024, 7), 0, 1024 * 1024, 44 * 1024 * 1024);
           await handle.close();
         }
       }
