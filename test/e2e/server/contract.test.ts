@@ -97,14 +97,15 @@ describe('grpc-server: the Download, Stat and List contract', function () {
     ['a missing file', 'missing.bin'],
     ['a folder', 'sub'],
     ['a FIFO', 'pipe'],
-    ['a device (needs root: mknod)', 'null'],
+    // mknod needs root; without it, a socket stands in: another file that
+    // is neither regular nor a folder, taking the same path through the code.
+    asRoot ? ['a device', 'null'] : ['a socket (standing in for a device without root)', 'sock'],
     ['a socket', 'sock'],
     ['a symlink leaving the root', 'leak.txt'],
     ['a file under a symlinked folder leaving the root', 'leakdir/secret.txt'],
   ];
   for (const [what, name] of notFound) {
-    it(`answers NOT_FOUND for ${what}, on Download and Stat`, async function () {
-      if (what.includes('(needs root') && !asRoot) this.skip();
+    it(`answers NOT_FOUND for ${what}, on Download and Stat`, async () => {
       const download = await rawDownload(client, { name, offset: 0 });
       expect(download.code, download.details).to.equal(status.NOT_FOUND);
       expect(download.data.length).to.equal(0);
