@@ -148,7 +148,8 @@ const HERE: Place | undefined = (() => {
   }
 })();
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this pid runs here (EPERM: it does, as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -21,7 +21,8 @@ import { DEFAULT_CONCURRENCY } from '../batch.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks, verifyFolder } from '../fileClient.js';
 import { outputPathsOf } from '../outputPaths.js';
 import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
-import { statusRowOf, type Found } from './statusRows.js';
+import { findFile } from '../localFile.js';
+import { statusRowOf } from './statusRows.js';
 import { formatBytes, parseDuration } from './parseUnits.js';
 import { parseByteSize } from '../../shared/byteSize.js';
 import { reporterFor } from './reporters.js';
@@ -376,17 +377,7 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
 /** Checks a record against the files under `out`, without asking the server. */
 async function lookAtDisk(out: string, task: TaskRecord) {
   const { finalPath, partPath } = outputPathsOf(out, task.name);
-  return task.status === 'complete' ? statusRowOf(task, await find(finalPath), 'missing') : statusRowOf(task, 'missing', await find(partPath));
-}
-
-async function find(file: string): Promise<Found> {
-  try {
-    const found = await stat(file);
-    return found.isFile() ? { size: found.size } : { unusable: 'not a regular file' };
-  } catch (err) {
-    const { code, message } = err as NodeJS.ErrnoException;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : { unusable: message };
-  }
+  return task.status === 'complete' ? statusRowOf(task, await findFile(finalPath), 'missing') : statusRowOf(task, 'missing', await findFile(partPath));
 }
 
 async function verifyLocal(names: string[], options: { out: string; db?: string; json?: boolean }): Promise<number> {

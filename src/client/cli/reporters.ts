@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import cliProgress from 'cli-progress';
 import { fstatSync } from 'node:fs';
+import { isAlive } from '../fileLock.js';
 import { formatBytes } from './parseUnits.js';
 import { describeResult, describeResume, describeSummary, fitToWidth, type BatchSummary, type ResultView } from './reportText.js';
 import { totalView } from './totalProgress.js';
@@ -26,15 +27,6 @@ const waitLine = (name: string, pid: number | undefined) =>
   pid !== undefined && !isAlive(pid)
     ? `${name}: locked by a process that is gone (pid ${pid}); taking the lock over once it is stale`
     : `${name}: being downloaded by another process${pid ? ` (pid ${pid})` : ''} into the same folder; waiting for it`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Lines on stdout for results and resumes, on stderr for trouble; with `quiet`, only failures. */
 type Sink = (text: string) => void;

@@ -1,7 +1,5 @@
+import type { Found } from '../localFile.js';
 import type { TaskRecord } from '../taskStore.js';
-
-/** What is at a path: a regular file of some size, nothing, or something unusable and why. */
-export type Found = { size: number } | 'missing' | { unusable: string };
 
 /**
  * What `status` says of a record once the disk is looked at: a complete

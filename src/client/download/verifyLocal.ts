@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { findFile } from '../localFile.js';
 import { outputPathsOf } from '../outputPaths.js';
 import type { TaskRecord } from '../taskStore.js';
 import { hashFile } from './partialFile.js';
@@ -65,11 +65,12 @@ export async function verifyRecords(
       continue;
     }
     const { finalPath } = outputPathsOf(out, name);
-    const found = await lengthOf(finalPath);
-    if (found !== null && typeof found === 'object') {
-      results.push({ ...base, verdict: 'unreadable', path: finalPath, size: null, problem: found.problem });
+    const seen = await findFile(finalPath);
+    if (seen !== 'missing' && 'unusable' in seen) {
+      results.push({ ...base, verdict: 'unreadable', path: finalPath, size: null, problem: seen.unusable });
       continue;
     }
+    const found = seen === 'missing' ? null : seen.size;
     const first = localVerdict(record, found);
     if (first !== 'read') {
       results.push({ ...base, verdict: first, path: finalPath, size: found });
@@ -87,14 +88,4 @@ export async function verifyRecords(
     results.push({ ...base, verdict, path: finalPath, size: read.size, sha256: read.sha256 });
   }
   return results;
-}
-
-async function lengthOf(file: string): Promise<number | null | { problem: string }> {
-  try {
-    const found = await stat(file);
-    return found.isFile() ? found.size : { problem: 'not a regular file' };
-  } catch (err) {
-    const { code, message } = err as NodeJS.ErrnoException;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? null : { problem: message };
-  }
 }
