@@ -65,7 +65,8 @@ export type RemoteVerdict = 'current' | 'same-content' | 'changed';
 export function remoteVerdict(record: TaskRecord, remote: Pick<RemoteFile, 'size' | 'version' | 'sha256'>): RemoteVerdict {
   if (remote.size !== record.size) return 'changed';
   if (remote.version === record.version) return 'current';
-  // An empty sha256 means the server did not compute it: that proves nothing.
-  if (remote.sha256 !== '' && remote.sha256 === record.sha256) return 'same-content';
+  // A server that did not compute the digest sends '', which no record
+  // holds (a task map's sha256 is 64 hex digits or null).
+  if (remote.sha256 === record.sha256) return 'same-content';
   return 'changed';
 }
