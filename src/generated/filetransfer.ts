@@ -2,7 +2,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from './filetransfer/v1/Chunk.js';
+import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from './filetransfer/v1/DownloadManyRequest.js';
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './filetransfer/v1/DownloadRequest.js';
+import type { FileError as _filetransfer_v1_FileError, FileError__Output as _filetransfer_v1_FileError__Output } from './filetransfer/v1/FileError.js';
 import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './filetransfer/v1/FileInfo.js';
 import type { FileServiceClient as _filetransfer_v1_FileServiceClient, FileServiceDefinition as _filetransfer_v1_FileServiceDefinition } from './filetransfer/v1/FileService.js';
 import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './filetransfer/v1/ListRequest.js';
@@ -16,7 +18,9 @@ export interface ProtoGrpcType {
   filetransfer: {
     v1: {
       Chunk: MessageTypeDefinition<_filetransfer_v1_Chunk, _filetransfer_v1_Chunk__Output>
+      DownloadManyRequest: MessageTypeDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_DownloadManyRequest__Output>
       DownloadRequest: MessageTypeDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_DownloadRequest__Output>
+      FileError: MessageTypeDefinition<_filetransfer_v1_FileError, _filetransfer_v1_FileError__Output>
       FileInfo: MessageTypeDefinition<_filetransfer_v1_FileInfo, _filetransfer_v1_FileInfo__Output>
       FileService: SubtypeConstructor<typeof grpc.Client, _filetransfer_v1_FileServiceClient> & { service: _filetransfer_v1_FileServiceDefinition }
       ListRequest: MessageTypeDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_ListRequest__Output>

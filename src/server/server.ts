@@ -269,6 +269,10 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
       );
     },
 
+    DownloadMany(call) {
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'DownloadMany is not implemented yet' });
+    },
+
     List(call) {
       const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0, folders: 0 });
       void serveStream(call, async (signal) => {

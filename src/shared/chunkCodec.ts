@@ -67,7 +67,7 @@ export function decodeDataChunk(bytes: Buffer): Chunk__Output | undefined {
       return undefined;
     }
   }
-  return { data, offset: String(offset), info: null, sha256: '' };
+  return { data, offset: String(offset), info: null, sha256: '', error: null };
 }
 
 const EMPTY = Buffer.alloc(0);
