@@ -54,8 +54,8 @@ export interface CallLog {
 }
 
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */
-export async function startOurs(root: string): Promise<Started & { calls: CallLog[] }> {
-  const child = spawn(SERVER_BIN, ['--root', root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startOurs(root: string, args: string[] = []): Promise<Started & { calls: CallLog[] }> {
+  const child = spawn(SERVER_BIN, ['--root', root, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const calls: CallLog[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     try {

@@ -15,6 +15,7 @@ import { FileClient } from '../src/client/fileClient.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
 import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
 import { CLIENT_BIN, have, startFloor, startNginx, startOurs } from './peers.js';
+import { replicaScaling } from './replicas.js';
 import { writeReport, type CaseResult } from './report.js';
 
 const MiB = 1024 * 1024;
@@ -291,6 +292,8 @@ async function main(): Promise<void> {
       const ms = await firstByteMs(server);
       results.push({ id: '7', title: 'first data byte of 1 GiB, digest not cached (ms)', ours: ms, extra: {}, goal: '< 100 ms', met: ms < 100 });
     }
+
+    if (want('8')) results.push(await replicaScaling(shm, path.join(root, 'mid.bin'), RUNS));
 
     await writeReport(RESULTS, results, {
       runs: RUNS,
