@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { realpath } from 'node:fs/promises';
-import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
@@ -11,7 +10,8 @@ import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { readTaskMapFile, TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
+import { readTaskMapFile, tempOf } from './taskJournal.js';
+import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
 import { statRemote } from './download/statRemote.js';
@@ -159,8 +159,8 @@ export class FileClient {
         secure: this.secure,
         store: await TaskStore.open(dbFile, { onProblem: this.options.onTaskMapProblem }),
         out,
-        // The map, its lock and lowdb's temporary file beside it.
-        reserved: [dbFile, `${dbFile}.lock`, path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`)],
+        // The map, its lock and its temporary file beside it.
+        reserved: [dbFile, `${dbFile}.lock`, tempOf(dbFile)],
         checkedFolders: new Set<string>(),
         folderSyncer: new FolderSyncer(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,

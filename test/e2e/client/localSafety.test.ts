@@ -84,7 +84,7 @@ describe('grpc-client get: never writes outside its own files', function () {
       expect(server.calls('Download', name), 'refused before asking the server').to.deep.equal([]);
     }
     expect(await readFile(taskMapOf(out))).to.deep.equal(map);
-    expect((await readdir(out)).sort()).to.deep.equal(['.grpc-client-tasks.json', 'a.bin']);
+    expect((await readdir(out)).sort()).to.deep.equal(['.grpc-client-tasks.json', '.grpc-client-tasks.json.journal', 'a.bin']);
     expect(await sha256File(path.join(out, 'a.bin'))).to.equal(sha256(content));
   });
 
@@ -99,6 +99,6 @@ describe('grpc-client get: never writes outside its own files', function () {
       expect(server.calls('Download', name), 'refused before asking the server').to.deep.equal([]);
     }
     expect(await readFile(db)).to.deep.equal(map);
-    expect((await readdir(out)).sort()).to.deep.equal(['a.bin', 'tasks.json']);
+    expect((await readdir(out)).sort()).to.deep.equal(['a.bin', 'tasks.json', 'tasks.json.journal']);
   });
 });
