@@ -10,7 +10,7 @@ import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { readTaskMapFile, tempOf } from './taskJournal.js';
+import { journalOf, readTaskMapFile, tempOf } from './taskJournal.js';
 import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
@@ -159,8 +159,8 @@ export class FileClient {
         secure: this.secure,
         store: await TaskStore.open(dbFile, { onProblem: this.options.onTaskMapProblem }),
         out,
-        // The map, its lock and its temporary file beside it.
-        reserved: [dbFile, `${dbFile}.lock`, tempOf(dbFile)],
+        // The map, its lock, its journal and its temporary file beside it.
+        reserved: [dbFile, `${dbFile}.lock`, journalOf(dbFile), tempOf(dbFile)],
         checkedFolders: new Set<string>(),
         folderSyncer: new FolderSyncer(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
