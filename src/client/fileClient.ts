@@ -11,7 +11,8 @@ import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { readTaskMapFile, TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
+import { journalOf, readTaskMapFile, tempOf } from './taskJournal.js';
+import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
 import { FOLDER_LOCK_NAME, FolderLease } from './folderLease.js';
@@ -203,14 +204,8 @@ export class FileClient {
         store: await TaskStore.open(dbFile, { onProblem: this.options.onTaskMapProblem }),
         out,
         lease: new FolderLease(out),
-        // The map, its lock and lowdb's temporary file beside it; the folder's lock.
-        reserved: [
-          dbFile,
-          `${dbFile}.lock`,
-          path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`),
-          path.join(out, FOLDER_LOCK_NAME),
-          path.join(out, `${FOLDER_LOCK_NAME}.pid`),
-        ],
+        // The map, its lock, its journal and its temporary file beside it; the folder's lock.
+        reserved: [dbFile, `${dbFile}.lock`, journalOf(dbFile), tempOf(dbFile), path.join(out, FOLDER_LOCK_NAME), path.join(out, `${FOLDER_LOCK_NAME}.pid`)],
         checkedFolders: new Set<string>(),
         folderSyncer: new FolderSyncer(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,

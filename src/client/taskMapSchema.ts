@@ -31,15 +31,15 @@ export function parseTaskMap(data: unknown): ParsedTaskMap {
   const records = Object.create(null) as Record<string, TaskRecord>;
   const problems: string[] = [];
   for (const [key, value] of Object.entries(tasks)) {
-    const fault = faultOf(key, value);
+    const fault = recordFault(key, value);
     if (fault === undefined) records[key] = value as TaskRecord;
     else problems.push(`record ${JSON.stringify(key)} ${fault}`);
   }
   return { ok: true, records, problems };
 }
 
-/** What is wrong with one record, or undefined when nothing is. */
-function faultOf(key: string, record: unknown): string | undefined {
+/** What is wrong with one record filed under `key`, or undefined when nothing is. */
+export function recordFault(key: string, record: unknown): string | undefined {
   if (!isPlainObject(record)) return `is ${describe(record)}, not an object`;
   const { name, status, size, version, sha256, createdAt, updatedAt, completedAt } = record;
   if (typeof name !== 'string') return `has no name`;

@@ -1,11 +1,10 @@
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { STALE_MS } from './fileLock.js';
 import type { TaskRecords } from './download/taskRecords.js';
-import { parseTaskMap } from './taskMapSchema.js';
+import { applyChanges, TaskJournal, type TaskMapFile } from './taskJournal.js';
 
 export type TaskStatus = 'incomplete' | 'complete';
 
@@ -24,56 +23,11 @@ export interface TaskRecord {
   completedAt: string | null;
 }
 
-interface TaskMapFile {
-  tasks: Record<string, TaskRecord>;
-}
-
 /** What the remote side of a download tells the task map about a file. */
 export interface RemoteFacts {
   size: number;
   version: string;
   sha256: string | null;
-}
-
-/** A task map file that cannot be used as it is; the message says what to do. */
-export class TaskMapError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'TaskMapError';
-  }
-}
-
-const RECOVERY = 'move it aside and run again: partials will resume and digests will be checked';
-
-/**
- * Reads and checks a task map file: undefined when there is none, else its
- * usable records and a line for each record left out. Throws a TaskMapError
- * for a file that cannot be read or is not a task map.
- */
-export async function readTaskMapFile(file: string): Promise<{ records: Record<string, TaskRecord>; problems: string[] } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TaskMapError(file, `cannot read the task map ${file} (${(err as Error).message})`, { cause: err });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new TaskMapError(file, `the task map ${file} is not valid JSON (${(err as Error).message}); ${RECOVERY}`, { cause: err });
-  }
-  const parsed = parseTaskMap(data);
-  if (!parsed.ok) throw new TaskMapError(file, `the task map ${file} is not a task map: ${parsed.reason}; ${RECOVERY}`);
-  return {
-    records: parsed.records,
-    problems: parsed.problems.map((problem) => `the task map ${file}: ${problem}; left out: its partial resumes and its file is checked by digest`),
-  };
 }
 
 export interface TaskStoreOptions {
@@ -90,17 +44,17 @@ export function taskMapFileOf(out: string, db?: string): string {
 const FLUSH_INTERVAL_MS = 100;
 
 /**
- * The task map, one JSON file. Always a JSONFile adapter, never
- * JSONFilePreset: the preset silently keeps everything in memory when
- * NODE_ENV is "test". Writes are atomic (temp file + rename). Several
- * processes may share one map: each write takes a lock on it, re-reads it and
- * applies only its own changes, so nobody's update is lost. Changes made
- * while a write is under way are batched into the next one.
+ * The task map: a lowdb Low over a TaskJournal (a JSON snapshot and a
+ * journal of changes beside it, see taskJournal.ts), never JSONFilePreset,
+ * which silently keeps everything in memory when NODE_ENV is "test".
+ * Several processes may share one map: each write takes a lock on it, reads
+ * what the others appended since and appends only its own changes, so
+ * nobody's update is lost. Changes made while a write is under way are
+ * batched into the next one.
  */
 export class TaskStore implements TaskRecords {
-  /** Changes not yet on disk; null forgets a record. */
+  /** Changes not yet on disk; null for a name forgotten. */
   private readonly pending = new Map<string, TaskRecord | null>();
-  private seen: { ino: number; size: number; mtimeMs: number } | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
   private lastWriteAt = 0;
   private nextWrite: Promise<void> | undefined;
@@ -113,6 +67,7 @@ export class TaskStore implements TaskRecords {
 
   private constructor(
     readonly file: string,
+    private readonly journal: TaskJournal,
     private readonly db: Low<TaskMapFile>,
     private readonly options: TaskStoreOptions,
   ) {}
@@ -124,10 +79,12 @@ export class TaskStore implements TaskRecords {
    */
   static async open(file: string, options: TaskStoreOptions = {}): Promise<TaskStore> {
     await mkdir(path.dirname(file), { recursive: true });
-    // Written through lowdb, never read through it: Low.read keeps the old
-    // data when a file holds null or 0, and checks nothing.
-    const db = new Low<TaskMapFile>(new JSONFile<TaskMapFile>(file), { tasks: Object.create(null) as Record<string, TaskRecord> });
-    const store = new TaskStore(file, db, options);
+    // Written through lowdb, read through the journal's catchUp: Low.read
+    // replaces the whole map, where a catch-up applies only what others
+    // appended, and tells what it left out.
+    const journal = new TaskJournal(file);
+    const db = new Low<TaskMapFile>(journal, { tasks: Object.create(null) as Record<string, TaskRecord> });
+    const store = new TaskStore(file, journal, db, options);
     await store.refresh();
     return store;
   }
@@ -171,27 +128,17 @@ export class TaskStore implements TaskRecords {
     });
   }
 
-  /** Drops the record of `name`, whose file is gone; resolves once that is on disk. */
-  async forget(name: string): Promise<void> {
-    this.pending.set(name, null);
-    delete this.db.data.tasks[name];
-    await this.scheduleWrite();
-  }
-
   /** Picks up what other processes wrote since we last read or wrote. */
   async reload(): Promise<void> {
     if (await this.refresh()) this.applyPending();
   }
 
   /**
-   * Re-reads the map unless it is still the file we last read or wrote,
-   * which keeps a single process from parsing the whole map once per file
-   * (quadratic in a batch of thousands). Resolves whether it re-read.
-   *
-   * Stats before reading: if another process writes in between, we hold the
-   * older stats with the newer content, and the next check re-reads; the
-   * other order would pair older content with newer stats and skip a
-   * re-read that is needed.
+   * Catches up with what other processes wrote: nothing to do (a stat or
+   * two) when nobody did, the lines they appended when the snapshot is the
+   * one we read, else the whole map again, which keeps a single process
+   * from parsing the whole map once per file. Resolves whether anything
+   * was read.
    *
    * Whatever another process wrote is checked like the file we opened: a
    * map that stopped being one throws, and invalid records are left out.
@@ -199,42 +146,36 @@ export class TaskStore implements TaskRecords {
    * back.
    */
   private async refresh(): Promise<boolean> {
-    const now = await this.statNow();
-    const seen = this.seen;
-    if (seen !== undefined && now !== undefined && now.ino === seen.ino && now.size === seen.size && now.mtimeMs === seen.mtimeMs) return false;
-    const read = await readTaskMapFile(this.file);
-    if (read) {
-      this.db.data = { tasks: read.records };
-      for (const problem of read.problems) {
-        if (this.told.has(problem)) continue;
-        this.told.add(problem);
-        this.options.onProblem?.(problem);
-      }
+    const update = await this.journal.catchUp();
+    if (!update) return false;
+    if (!update.whole) applyChanges(this.db.data.tasks, update.changes);
+    else if (update.records) this.db.data = { tasks: update.records };
+    for (const problem of update.problems) {
+      if (this.told.has(problem)) continue;
+      this.told.add(problem);
+      this.options.onProblem?.(problem);
     }
-    this.seen = now;
     return true;
-  }
-
-  private async remember(): Promise<void> {
-    this.seen = await this.statNow();
-  }
-
-  private async statNow(): Promise<{ ino: number; size: number; mtimeMs: number } | undefined> {
-    const now = await stat(this.file).catch(() => undefined);
-    return now && { ino: now.ino, size: now.size, mtimeMs: now.mtimeMs };
   }
 
   /**
    * Updates the record now, in memory, and resolves once it is on disk.
    * Writes are coalesced: at most one every FLUSH_INTERVAL_MS, carrying
    * every change made since the last, so a batch of thousands of small
-   * files costs a few dozen rewrites of the map, not two per file.
+   * files costs a few dozen appends to the journal, not two per file.
    */
   private async save(record: TaskRecord): Promise<TaskRecord> {
     this.pending.set(record.name, record);
     this.db.data.tasks[record.name] = record;
     await this.scheduleWrite();
     return record;
+  }
+
+  /** Removes the record of `name`; resolves once that is on disk. */
+  async forget(name: string): Promise<void> {
+    this.pending.set(name, null);
+    delete this.db.data.tasks[name];
+    await this.scheduleWrite();
   }
 
   /**
@@ -293,11 +234,13 @@ export class TaskStore implements TaskRecords {
     try {
       const batch = new Map(this.pending);
       await this.refresh();
-      this.apply(batch);
+      applyChanges(this.db.data.tasks, batch);
       if (compromised) throw compromised;
+      // The batch, not a diff of the map: what changed is known here, and
+      // finding it again would cost a pass over every record per write.
+      this.journal.stage(batch);
       await this.db.write();
       this.lastWriteAt = Date.now();
-      await this.remember();
       for (const [name, record] of batch) if (this.pending.get(name) === record) this.pending.delete(name);
       this.applyPending();
     } finally {
@@ -307,13 +250,6 @@ export class TaskStore implements TaskRecords {
 
   /** Keeps our own unwritten changes visible after a re-read. */
   private applyPending(): void {
-    this.apply(this.pending);
-  }
-
-  private apply(changes: Map<string, TaskRecord | null>): void {
-    for (const [name, record] of changes) {
-      if (record) this.db.data.tasks[name] = record;
-      else delete this.db.data.tasks[name];
-    }
+    applyChanges(this.db.data.tasks, this.pending);
   }
 }

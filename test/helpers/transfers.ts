@@ -1,11 +1,15 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readTaskMapFile } from '../../src/client/taskJournal.js';
 import { killHard, pollUntil, spawnClient, waitForSize, type Watched } from './processes.js';
 
 export const taskMapOf = (out: string) => path.join(out, '.grpc-client-tasks.json');
 
+/** The task map of `out` as the client reads it: the snapshot and its journal. */
 export async function readTaskMap(out: string): Promise<{ tasks: Record<string, { status: string; size: number; version: string; sha256: string | null }> }> {
-  return JSON.parse(await readFile(taskMapOf(out), 'utf8'));
+  const read = await readTaskMapFile(taskMapOf(out));
+  if (!read) throw new Error(`no task map in ${out}`);
+  return { tasks: read.records };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
@@ -144,7 +144,7 @@ describe('grpc-client get: many files', function () {
       expect(await sha256File(path.join(out, name)), name).to.equal(sha256(contents.get(name)!));
       expect(server.calls('Download', name).length - before.get(name)!, name).to.equal(1);
     }
-    const map = JSON.parse(await readFile(path.join(out, '.grpc-client-tasks.json'), 'utf8'));
+    const map = await readTaskMap(out);
     expect(Object.keys(map.tasks).sort()).to.deep.equal([...names].sort());
     expect(Object.values(map.tasks).every((t) => (t as { status: string }).status === 'complete')).to.equal(true);
     // The other process finds each file either recorded complete, or (when

@@ -26,9 +26,11 @@ describe('grpc-client get: never writes outside its own files', function () {
     for (const name of [
       '.grpc-client-tasks.json',
       '.grpc-client-tasks.json.lock',
+      '.grpc-client-tasks.json.journal',
       '..grpc-client-tasks.json.tmp',
       'tasks.json',
       'tasks.json.lock',
+      'tasks.json.journal',
       '.tasks.json.tmp',
     ]) {
       await writeFile(path.join(root, name), planted);
@@ -74,31 +76,35 @@ describe('grpc-client get: never writes outside its own files', function () {
     });
   }
 
-  it('refuses to download a file named like the task map, its lock or its temp file; the map stays intact', async () => {
+  it('refuses to download a file named like the task map, its lock, its journal or its temp file; the map stays intact', async () => {
     expect((await runClient(['get', 'a.bin', '--server', server.address, '--out', out])).code).to.equal(0);
     const map = await readFile(taskMapOf(out));
-    for (const name of ['.grpc-client-tasks.json', '.grpc-client-tasks.json.lock', '..grpc-client-tasks.json.tmp']) {
+    const journal = await readFile(`${taskMapOf(out)}.journal`);
+    for (const name of ['.grpc-client-tasks.json', '.grpc-client-tasks.json.lock', '.grpc-client-tasks.json.journal', '..grpc-client-tasks.json.tmp']) {
       const run = await runClient(['get', name, '--server', server.address, '--out', out]);
       expect(run.code, `${name}: ${run.stderr}`).to.equal(2);
       expect(run.stderr).to.equal(`grpc-client: invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock\n`);
       expect(server.calls('Download', name), 'refused before asking the server').to.deep.equal([]);
     }
     expect(await readFile(taskMapOf(out))).to.deep.equal(map);
-    expect((await readdir(out)).sort()).to.deep.equal(['.grpc-client-tasks.json', 'a.bin']);
+    expect(await readFile(`${taskMapOf(out)}.journal`)).to.deep.equal(journal);
+    expect((await readdir(out)).sort()).to.deep.equal(['.grpc-client-tasks.json', '.grpc-client-tasks.json.journal', 'a.bin']);
     expect(await sha256File(path.join(out, 'a.bin'))).to.equal(sha256(content));
   });
 
-  it('refuses the names of a --db map inside --out, its lock and its temp file; the map stays intact', async () => {
+  it('refuses the names of a --db map inside --out, its lock, its journal and its temp file; the map stays intact', async () => {
     const db = path.join(out, 'tasks.json');
     expect((await runClient(['get', 'a.bin', '--server', server.address, '--out', out, '--db', db])).code).to.equal(0);
     const map = await readFile(db);
-    for (const name of ['tasks.json', 'tasks.json.lock', '.tasks.json.tmp']) {
+    const journal = await readFile(`${db}.journal`);
+    for (const name of ['tasks.json', 'tasks.json.lock', 'tasks.json.journal', '.tasks.json.tmp']) {
       const run = await runClient(['get', name, '--server', server.address, '--out', out, '--db', db]);
       expect(run.code, `${name}: ${run.stderr}`).to.equal(2);
       expect(run.stderr).to.equal(`grpc-client: invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock\n`);
       expect(server.calls('Download', name), 'refused before asking the server').to.deep.equal([]);
     }
     expect(await readFile(db)).to.deep.equal(map);
-    expect((await readdir(out)).sort()).to.deep.equal(['a.bin', 'tasks.json']);
+    expect(await readFile(`${db}.journal`)).to.deep.equal(journal);
+    expect((await readdir(out)).sort()).to.deep.equal(['a.bin', 'tasks.json', 'tasks.json.journal']);
   });
 });

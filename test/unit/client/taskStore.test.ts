@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TaskMapError, TaskStore } from '../../../src/client/taskStore.js';
+import { readTaskMapFile, TaskMapError } from '../../../src/client/taskJournal.js';
+import { TaskStore } from '../../../src/client/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
 
 describe('TaskStore', () => {
@@ -18,7 +19,7 @@ describe('TaskStore', () => {
       const store = await TaskStore.open(file);
       await store.markIncomplete('a.bin', { size: 10, version: 'v1', sha256: null });
       await store.markComplete('b.bin', { size: 3, version: 'v2', sha256: 'f'.repeat(64) });
-      const onDisk = JSON.parse(await readFile(file, 'utf8'));
+      const onDisk = { tasks: (await readTaskMapFile(file))!.records };
       expect(onDisk.tasks['a.bin']).to.include({ status: 'incomplete', size: 10, version: 'v1', sha256: null });
       expect(onDisk.tasks['b.bin']).to.include({ status: 'complete', size: 3, version: 'v2' });
       const reopened = await TaskStore.open(file);
@@ -46,8 +47,7 @@ describe('TaskStore', () => {
     const [a, b] = await Promise.all([TaskStore.open(file), TaskStore.open(file)]);
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).markComplete(`f${i}`, { size: i, version: 'v', sha256: 'e'.repeat(64) })));
     await Promise.all([a.flushed(), b.flushed()]);
-    const onDisk = JSON.parse(await readFile(file, 'utf8'));
-    expect(Object.keys(onDisk.tasks)).to.have.length(20);
+    expect(Object.keys((await readTaskMapFile(file))!.records)).to.have.length(20);
     await a.reload();
     expect(a.get('f2')).to.include({ status: 'complete', size: 2 });
   });

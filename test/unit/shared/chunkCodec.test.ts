@@ -50,7 +50,7 @@ describe('chunk codec', () => {
         const data = randomBytes(length);
         const wire = sealChunk(framed(data), offset, length);
         const decoded = decodeDataChunk(wire.bytes);
-        expect(decoded, `offset ${offset}, length ${length}`).to.deep.equal({ data, offset: String(offset), info: null, sha256: '' });
+        expect(decoded, `offset ${offset}, length ${length}`).to.deep.equal({ data, offset: String(offset), info: null, sha256: '', error: null });
         if (length > 0) expect(decoded!.data.buffer).to.equal(wire.bytes.buffer);
       }
     }
@@ -62,7 +62,7 @@ describe('chunk codec', () => {
         const data = randomBytes(length);
         const bytes = reference.responseSerialize({ offset: String(offset), data });
         const decoded = decodeDataChunk(bytes);
-        expect(decoded, `offset ${offset}, length ${length}`).to.deep.equal({ data, offset: String(offset), info: null, sha256: '' });
+        expect(decoded, `offset ${offset}, length ${length}`).to.deep.equal({ data, offset: String(offset), info: null, sha256: '', error: null });
         if (length > 0) expect(decoded!.data.buffer).to.equal(bytes.buffer);
       }
     }

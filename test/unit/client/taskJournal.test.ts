@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { appendFile, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  applyChanges,
+  headerLine,
+  journalLine,
+  journalOf,
+  parseJournal,
+  readTaskMapFile,
+  snapshotChunks,
+  type TaskChange,
+} from '../../../src/client/taskJournal.js';
+import type { TaskRecord } from '../../../src/client/taskStore.js';
+import { TaskStore } from '../../../src/client/taskStore.js';
+import { tempDir } from '../../helpers/files.js';
+
+const record = (name: string, size = 3): TaskRecord => ({
+  name,
+  status: 'complete',
+  size,
+  version: 'v',
+  sha256: 'e'.repeat(64),
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  completedAt: '2026-01-01T00:00:00.000Z',
+});
+
+const tasksOf = (...records: TaskRecord[]) => Object.fromEntries(records.map((r) => [r.name, r])) as Record<string, TaskRecord>;
+
+describe('task map journal', () => {
+  describe('parseJournal', () => {
+    it('reads complete lines and leaves a torn final line for later, counting only the bytes it read', () => {
+      const lines = journalLine(['a.bin', record('a.bin')]) + journalLine(['b.bin', null]);
+      const torn = journalLine(['c.bin', record('c.bin')]).slice(0, 30);
+      const parsed = parseJournal(Buffer.from(lines + torn), 2);
+      expect(parsed.changes).to.deep.equal([
+        ['a.bin', record('a.bin')],
+        ['b.bin', null],
+      ]);
+      expect(parsed).to.include({ consumed: Buffer.byteLength(lines), lines: 2 });
+      expect(parsed.problems).to.deep.equal([]);
+    });
+
+    it('leaves out a complete line that is not a valid change, keeping the lines around it', () => {
+      const text = [
+        journalLine(['a.bin', record('a.bin')]),
+        '{"name":"a.bin","status":"compl\n',
+        JSON.stringify({ ...record('neg.bin'), size: -1 }) + '\n',
+        '{"forget":5}\n',
+        journalLine(['b.bin', record('b.bin')]),
+      ].join('');
+      const parsed = parseJournal(Buffer.from(text), 2);
+      expect(parsed.changes.map(([name]) => name)).to.deep.equal(['a.bin', 'b.bin']);
+      expect(parsed.problems).to.deep.equal([
+        'line 3 of its journal: not JSON',
+        'line 4 of its journal: record "neg.bin" has size -1, not a whole number of bytes',
+        'line 5 of its journal: forgets no name',
+      ]);
+    });
+  });
+
+  it('replays a journal over a snapshot that already holds it without changing anything (a compaction killed between its renames)', () => {
+    const snapshot = tasksOf(record('a.bin'), record('b.bin'), record('c.bin'));
+    const journal: TaskChange[] = [
+      ['a.bin', record('a.bin', 7)],
+      ['b.bin', null],
+      ['d.bin', record('d.bin')],
+      ['a.bin', record('a.bin', 8)],
+    ];
+    const once = { ...snapshot };
+    applyChanges(once, journal);
+    const compacted = JSON.parse([...snapshotChunks('id', once)].join('')).tasks;
+    const twice = { ...compacted };
+    applyChanges(twice, journal);
+    expect(twice)
+      .to.deep.equal(compacted)
+      .and.to.deep.equal(tasksOf(record('a.bin', 8), record('c.bin'), record('d.bin')));
+  });
+
+  describe('on disk', () => {
+    let dir: string;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+    afterEach(() => cleanup());
+
+    it('reads a map written by the lowdb JSON file of earlier versions, and appends to it after one rewrite', async () => {
+      const file = path.join(dir, 'tasks.json');
+      // Exactly what lowdb's JSONFile wrote.
+      await writeFile(file, JSON.stringify({ tasks: tasksOf(record('old.bin'), record('older.bin')) }, null, 2));
+      expect(Object.keys((await readTaskMapFile(file))!.records).sort()).to.deep.equal(['old.bin', 'older.bin']);
+      const store = await TaskStore.open(file);
+      expect(store.get('old.bin')).to.deep.equal(record('old.bin'));
+      await store.markComplete('new.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.markComplete('newer.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      const snapshot = JSON.parse(await readFile(file, 'utf8'));
+      expect(Object.keys(snapshot.tasks).sort(), 'the first write gives the snapshot its journal').to.deep.equal(['new.bin', 'old.bin', 'older.bin']);
+      expect(
+        (await readFile(journalOf(file), 'utf8'))
+          .split('\n')
+          .slice(1, -1)
+          .map((line) => JSON.parse(line).name),
+      ).to.deep.equal(['newer.bin']);
+      expect(Object.keys((await readTaskMapFile(file))!.records).sort()).to.deep.equal(['new.bin', 'newer.bin', 'old.bin', 'older.bin']);
+    });
+
+    it('keeps every line before a torn one, and cuts the torn one off before appending', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('a.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.markComplete('b.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      // What a writer killed mid-append leaves.
+      await appendFile(journalOf(file), journalLine(['c.bin', record('c.bin')]).slice(0, 40));
+      const told: string[] = [];
+      const other = await TaskStore.open(file, { onProblem: (message) => told.push(message) });
+      expect(other.all().map((r) => r.name)).to.deep.equal(['a.bin', 'b.bin']);
+      await other.markComplete('d.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.reload();
+      expect(store.all().map((r) => r.name)).to.deep.equal(['a.bin', 'b.bin', 'd.bin']);
+      expect(Object.keys((await readTaskMapFile(file))!.records).sort()).to.deep.equal(['a.bin', 'b.bin', 'd.bin']);
+      expect(told, 'a torn line is not a problem').to.deep.equal([]);
+    });
+
+    it('tells about an invalid journal line once, and writes it away with the next change', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('a.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await appendFile(journalOf(file), `${JSON.stringify({ ...record('bad.bin'), status: 'done' })}\n`);
+      const told: string[] = [];
+      const other = await TaskStore.open(file, { onProblem: (message) => told.push(message) });
+      await store.markComplete('b.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await other.reload();
+      expect(other.all().map((r) => r.name)).to.deep.equal(['a.bin', 'b.bin']);
+      expect(told).to.deep.equal([
+        `the task map ${file}: line 2 of its journal: record "bad.bin" has status "done", not "incomplete" or "complete"; left out: its partial resumes and its file is checked by digest`,
+      ]);
+      // The store that wrote b.bin read the bad line first, and compacted.
+      expect(await readFile(journalOf(file), 'utf8')).not.to.include('bad.bin');
+      expect(Object.keys(JSON.parse(await readFile(file, 'utf8')).tasks).sort()).to.deep.equal(['a.bin', 'b.bin']);
+      await other.markComplete('c.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await other.reload();
+      expect(told).to.have.length(1);
+    });
+
+    it('forgets a record with a line of its own', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('a.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.markComplete('b.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.forget('a.bin');
+      expect(store.get('a.bin')).to.equal(undefined);
+      expect((await readFile(journalOf(file), 'utf8')).trimEnd().split('\n').at(-1)).to.equal('{"forget":"a.bin"}');
+      expect(Object.keys((await readTaskMapFile(file))!.records)).to.deep.equal(['b.bin']);
+      expect((await TaskStore.open(file)).get('a.bin')).to.equal(undefined);
+    });
+
+    it('leaves out a journal that belongs to another snapshot: one replaced by hand or by an earlier version', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('a.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.markComplete('b.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await writeFile(file, JSON.stringify({ tasks: tasksOf(record('a.bin', 9)) }, null, 2));
+      expect((await readTaskMapFile(file))!.records).to.deep.equal(tasksOf(record('a.bin', 9)));
+      await store.reload();
+      expect(store.all()).to.deep.equal([record('a.bin', 9)]);
+    });
+
+    it('catches up with a journal started after it read the snapshot of a compaction under way', async () => {
+      const file = path.join(dir, 'tasks.json');
+      // Between a compaction's renames: the new snapshot, the old journal.
+      await writeFile(file, [...snapshotChunks('new', tasksOf(record('a.bin'), record('b.bin')))].join(''));
+      await writeFile(journalOf(file), headerLine('old') + journalLine(['b.bin', record('b.bin')]));
+      const store = await TaskStore.open(file);
+      expect(store.all().map((r) => r.name)).to.deep.equal(['a.bin', 'b.bin']);
+      await writeFile(`${journalOf(file)}.next`, headerLine('new') + journalLine(['c.bin', record('c.bin')]));
+      await rename(`${journalOf(file)}.next`, journalOf(file));
+      await store.reload();
+      expect(store.all().map((r) => r.name)).to.deep.equal(['a.bin', 'b.bin', 'c.bin']);
+    });
+
+    it('saves one record into a map of 100,000 by appending one line, not by rewriting the map', async function () {
+      this.timeout(20_000);
+      const file = path.join(dir, 'tasks.json');
+      // By template: JSON.stringify of 100,000 records would double the test's time.
+      const line = (name: string, size: number) => `${JSON.stringify(name)}:${JSON.stringify(record(name, size))}`;
+      const sample = line('NAME', 12345);
+      const lines = Array.from({ length: 100_000 }, (_, i) => sample.replaceAll('NAME', `d${i % 100}/f${i}.bin`).replace('12345', String(i)));
+      await writeFile(file, `{"journal":"the-id","tasks":{\n${lines.join(',\n')}\n}}\n`);
+      await writeFile(journalOf(file), headerLine('the-id'));
+      const snapshot = await stat(file);
+      const store = await TaskStore.open(file);
+      expect(store.get('d99/f99999.bin')).to.deep.equal(record('d99/f99999.bin', 99_999));
+
+      const saved = await store.markComplete('one.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      expect((await stat(file)).ino, 'the snapshot is the same file').to.equal(snapshot.ino);
+      expect((await stat(file)).size).to.equal(snapshot.size);
+      expect((await stat(journalOf(file))).size).to.equal(Buffer.byteLength(headerLine('the-id') + journalLine(['one.bin', saved])));
+      await store.forget('d7/f7.bin');
+      expect((await stat(journalOf(file))).size).to.equal(
+        Buffer.byteLength(headerLine('the-id') + journalLine(['one.bin', saved]) + '{"forget":"d7/f7.bin"}\n'),
+      );
+    });
+
+    it('two stores writing one map at once lose nothing, also across the compactions of either', async function () {
+      this.timeout(20_000);
+      const file = path.join(dir, 'tasks.json');
+      const [a, b] = await Promise.all([TaskStore.open(file), TaskStore.open(file)]);
+      const names: string[] = [];
+      const ids = new Set<string>();
+      for (let round = 0; round < 12; round += 1) {
+        const saves = Array.from({ length: 800 }, (_, i) => {
+          const name = `r${round}/f${i}-with-a-name-long-enough-to-fill-the-journal-sooner.bin`;
+          names.push(name);
+          return (i % 2 ? a : b).markComplete(name, { size: i, version: `v${round}`, sha256: 'e'.repeat(64) });
+        });
+        await Promise.all(saves);
+        ids.add(JSON.parse(await readFile(file, 'utf8')).journal);
+      }
+      await Promise.all([a.flushed(), b.flushed()]);
+      expect(ids.size, 'the map was compacted while both wrote').to.be.greaterThan(2);
+      expect(Object.keys((await readTaskMapFile(file))!.records).sort()).to.deep.equal([...names].sort());
+      await Promise.all([a.reload(), b.reload()]);
+      expect(a.all()).to.deep.equal(b.all());
+      expect(a.all()).to.have.length(names.length);
+    });
+  });
+});
