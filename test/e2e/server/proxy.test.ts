@@ -31,10 +31,11 @@ describe('deploy/nginx.conf: the real nginx in front of two replicas', function 
   });
 
   it('finishes a download through nginx, resumed on the other replica, after kill -9 of the one serving it', async () => {
-    // Between the replica and nginx ~15 MiB are in flight at this rate (the
+    // Between the replica and the client 6-15 MiB are in flight (the
     // replica's stream buffer, both TCP buffers; nginx's upstream window is
-    // unbounded): the file must be larger for the kill to cut it mid-file.
-    const size = 24 * MiB;
+    // unbounded), and reach the client after the kill: the file must be
+    // larger for the kill to cut the replica's stream mid-file.
+    const size = 32 * MiB;
     const content = await makeRandomFile(path.join(dir, 'source.bin'), size);
     // Separate copies, as replicas have: other inodes, other mtimes.
     for (const [i, host] of ['127.0.0.2', '127.0.0.3'].entries()) {
@@ -51,7 +52,7 @@ describe('deploy/nginx.conf: the real nginx in front of two replicas', function 
       proxyDir,
     );
     const out = path.join(dir, 'out');
-    const client = spawnClient(['get', 'big.bin', '--server', nginx.address, '--out', out, '--limit-rate', '6M', '--retry-for', '20s']);
+    const client = spawnClient(['get', 'big.bin', '--server', nginx.address, '--out', out, '--limit-rate', '16M', '--retry-for', '20s']);
     const watched = [client, nginx, ...replicas.map((r) => r.server)];
 
     const serving = await pollUntil(
