@@ -11,7 +11,7 @@ import { bounded, type Watched } from './processes.js';
 const DEPLOY_CONF = fileURLToPath(new URL('../../deploy/nginx.conf', import.meta.url));
 
 /** What a test changes in deploy/nginx.conf: where it listens, the replicas, and where nginx may write. */
-export interface NginxSite {
+interface NginxSite {
   listen: string;
   upstreams: string[];
   workDir: string;
@@ -23,7 +23,7 @@ export interface NginxSite {
  * shipped. A line it cannot find means the shipped file changed shape: it
  * says which, rather than testing some other config.
  */
-export function renderNginxConf(template: string, site: NginxSite): string {
+function renderNginxConf(template: string, site: NginxSite): string {
   const replaceOnce = (text: string, pattern: RegExp, replacement: string, what: string) => {
     const found = text.match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`))?.length ?? 0;
     if (found !== 1) throw new Error(`deploy/nginx.conf should have exactly one ${what}, found ${found}`);
