@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { tempDir } from '../helpers/files.js';
+import { sha256File, tempDir } from '../helpers/files.js';
 import { runClient, startServerProcess } from '../helpers/processes.js';
 
 const PROBE = fileURLToPath(new URL('../helpers/loadedModules.cjs', import.meta.url));
@@ -57,16 +58,44 @@ describe('start-up of the CLIs', function () {
       promisify(execFile)(process.execPath, [SERVER_BIN, '--help'], { env: { ...process.env, ...env }, timeout: 20_000 }),
     );
     expect(help).to.deep.equal([]);
+    // A port in use ends the server by itself once it has loaded all it
+    // starts with, so the probe's list is written on a plain exit; a signal
+    // right after the readiness line can arrive before its handlers.
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const { dir, cleanup } = await tempDir('gft-startup-root-');
     try {
+      const port = String((busy.address() as AddressInfo).port);
       const served = await heavyModulesOf(async (env) => {
-        const server = await startServerProcess(dir, { env });
-        // SIGTERM, not -9: the probe writes its list on a normal exit.
-        await server.kill('SIGTERM');
+        const failed = await promisify(execFile)(process.execPath, [SERVER_BIN, '--root', dir, '--port', port], {
+          env: { ...process.env, ...env },
+          timeout: 20_000,
+        }).then(
+          () => undefined,
+          (err: { code?: number; stderr?: string }) => err,
+        );
+        expect(failed?.code, 'the server must fail on the busy port').to.equal(1);
+        expect(failed?.stderr).to.match(/port \d+ is in use/);
       });
       expect(served.some((file) => file.includes('@grpc/grpc-js/build/src/index.js'))).to.equal(true);
       expect(served.filter((file) => file.includes('prom-client/'))).to.deep.equal([]);
     } finally {
+      busy.close();
+      await cleanup();
+    }
+  });
+
+  it('grpc-client get without a terminal loads no progress bars', async () => {
+    const { dir, cleanup } = await tempDir('gft-startup-get-');
+    const server = await startServerProcess(dir);
+    try {
+      await writeFile(path.join(dir, 'a.txt'), 'start-up\n');
+      const heavy = await heavyModulesOf(client(['get', 'a.txt', '-s', server.address, '-o', path.join(dir, 'out')]));
+      expect(await sha256File(path.join(dir, 'out', 'a.txt'))).to.equal(await sha256File(path.join(dir, 'a.txt')));
+      expect(heavy.some((file) => file.includes('@grpc/grpc-js/build/src/index.js'))).to.equal(true);
+      expect(heavy.filter((file) => file.includes('cli-progress/'))).to.deep.equal([]);
+    } finally {
+      await server.kill();
       await cleanup();
     }
   });

@@ -256,7 +256,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     await client.close();
     return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
   }
-  const reporter = reporterFor(options, items.length);
+  const reporter = await reporterFor(options, items.length);
   const ledger = batchLedger(items.map((item) => item.name));
 
   // process.on, not once: proper-lockfile's exit hook kills the process on a
