@@ -12,11 +12,19 @@ import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
 import { DigestCache } from './digestCache.js';
-import { ServerMetrics } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
 import { authInterceptor, type TokenSet } from './tokenAuth.js';
 import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, DescriptorBudget, defaultLimits, openFileLimit } from './limits.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUED_HASHES,
+  DescriptorBudget,
+  defaultLimits,
+  MAX_CHUNK_SIZE,
+  openFileLimit,
+} from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { streamMany, type ManyOutcome } from './downloadMany.js';
 import { fileInfoOf } from './fileInfo.js';
@@ -84,10 +92,6 @@ const HEALTH_SERVICES = ['', 'filetransfer.v1.FileService'];
 const OPEN_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
 const isOpenService = (path: string) => OPEN_SERVICES.some((service) => path.startsWith(`/${service}/`));
 
-export const DEFAULT_CHUNK_SIZE = 256 * 1024;
-// A message must stay under grpc-js's default 4 MiB receive limit with its
-// framing, or every client fails with RESOURCE_EXHAUSTED.
-export const MAX_CHUNK_SIZE = 1024 * 1024;
 /** Read buffers kept for reuse once streams end. */
 const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Chunks waiting in grpc-js, over all streams (see StreamBudget). */
@@ -111,7 +115,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
-  const metrics = options.metricsPort === undefined ? undefined : new ServerMetrics();
+  // prom-client (and the OpenTelemetry API it loads) add ~60 ms to every
+  // start; only a server asked for metrics pays for them.
+  const metrics = options.metricsPort === undefined ? undefined : new (await import('./metrics.js')).ServerMetrics();
   const maxQueuedHashes = options.maxQueuedHashes ?? DEFAULT_MAX_QUEUED_HASHES;
   const derived = defaultLimits(await openFileLimit(), maxQueuedHashes);
   const limits: ServerLimits = {
