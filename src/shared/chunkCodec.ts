@@ -72,6 +72,62 @@ export function decodeDataChunk(bytes: Buffer): Chunk__Output | undefined {
 
 const EMPTY = Buffer.alloc(0);
 
+/** What a whole-file or error message of DownloadMany carries, int64s as bigints. */
+export interface ChunkFields {
+  data?: Buffer;
+  offset?: bigint;
+  info?: { name: string; size?: bigint; version?: string; mtimeMs?: bigint };
+  sha256?: string;
+  error?: { code: number; message: string };
+}
+
+/**
+ * Encodes a whole Chunk in one buffer with a single copy of `data`, where
+ * protobufjs would build it field by field through a writer: DownloadMany
+ * sends one such message per small file. Fields at their default are left
+ * out, as protobufjs leaves them.
+ */
+export function encodeChunk(fields: ChunkFields): Buffer {
+  const info = fields.info && [
+    ...stringField(1, fields.info.name),
+    int64Field(2, fields.info.size),
+    ...stringField(3, fields.info.version),
+    int64Field(5, fields.info.mtimeMs),
+  ];
+  const error = fields.error && [int64Field(1, BigInt(fields.error.code)), ...stringField(2, fields.error.message)];
+  return Buffer.concat([
+    int64Field(2, fields.offset),
+    ...(info ? lengthDelimited(3, Buffer.concat(info)) : []),
+    ...stringField(4, fields.sha256),
+    ...(error ? lengthDelimited(5, Buffer.concat(error)) : []),
+    ...(fields.data && fields.data.length > 0 ? lengthDelimited(1, fields.data) : []),
+  ]);
+}
+
+function stringField(field: number, value: string | undefined): Buffer[] {
+  return value ? lengthDelimited(field, Buffer.from(value, 'utf8')) : [];
+}
+
+/** A field's tag and length, and its value, as parts for one final concat. */
+function lengthDelimited(field: number, value: Buffer): Buffer[] {
+  const header = Buffer.allocUnsafe(1 + 5);
+  header[0] = (field << 3) | 2;
+  return [header.subarray(0, writeVarint(header, 1, value.length)), value];
+}
+
+/** Negative values take ten bytes, two's complement, as protobuf's int64 does. */
+function int64Field(field: number, value: bigint | undefined): Buffer {
+  if (!value) return EMPTY;
+  const bytes = [(field << 3) | 0];
+  let rest = BigInt.asUintN(64, value);
+  while (rest > 0x7fn) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  bytes.push(Number(rest));
+  return Buffer.from(bytes);
+}
+
 function writeVarint(target: Buffer, at: number, value: number): number {
   // Division, not bit shifts: offsets go past 2^32.
   while (value > 0x7f) {
