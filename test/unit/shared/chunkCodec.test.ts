@@ -1,7 +1,7 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_ROOM, decodeDataChunk, encodeChunk, sealChunk, WireChunk } from '../../../src/shared/chunkCodec.js';
+import { CHUNK_HEADER_ROOM, decodeChunk, decodeDataChunk, encodeChunk, sealChunk, WireChunk } from '../../../src/shared/chunkCodec.js';
 import { fileTransferDefinition, PROTO_PATH } from '../../../src/shared/proto.js';
 
 // protobufjs, as proto-loader sets it up without our codec: the reference
@@ -117,6 +117,10 @@ describe('chunk codec', () => {
       expect(referenceMany.responseDeserialize(encoded), fields.info?.name).to.deep.equal(referenceMany.responseDeserialize(reference));
       expect(encoded.length, fields.info?.name).to.be.at.most(reference.length);
       expect(oursMany.responseDeserialize(encoded), 'our client decodes it as protobufjs does').to.deep.equal(referenceMany.responseDeserialize(reference));
+      const fast = decodeChunk(encoded);
+      // A negative mtime takes a 10-byte varint, left to protobufjs.
+      expect(fast === undefined, fields.info?.name).to.equal((fields.info?.mtimeMs ?? 0n) < 0n);
+      if (fast && fields.data) expect(fast.data.buffer, 'data is a view').to.equal(encoded.buffer);
     }
   });
 });
