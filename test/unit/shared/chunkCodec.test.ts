@@ -1,7 +1,7 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_ROOM, decodeChunk, decodeDataChunk, encodeChunk, sealChunk, WireChunk } from '../../../src/shared/chunkCodec.js';
+import { CHUNK_HEADER_ROOM, decodeChunk, decodeDataChunk, encodeChunk, sealChunk, WireChunk, type ChunkFields } from '../../../src/shared/chunkCodec.js';
 import { fileTransferDefinition, PROTO_PATH } from '../../../src/shared/proto.js';
 
 // protobufjs, as proto-loader sets it up without our codec: the reference
@@ -101,7 +101,7 @@ describe('chunk codec', () => {
 
   it("encodes whole-file and error messages of DownloadMany that decode as protobufjs's own do, and are no longer", () => {
     const info = { name: 'dir/ünï cödé ✓.txt', size: 300n, version: 'abcdef0123456789abcdef01', mtimeMs: 1_796_069_469_581n };
-    const cases = [
+    const cases: ChunkFields[] = [
       { info, data: randomBytes(300), sha256: 'ab'.repeat(32) },
       { info: { ...info, size: 0n, mtimeMs: -1500n }, sha256: 'cd'.repeat(32) },
       { info: { name: 'missing.txt' }, error: { code: 5, message: 'not found: missing.txt' } },
