@@ -29,7 +29,8 @@ import { streamDownload, type DownloadOutcome } from './download.js';
 import { streamMany, type ManyOutcome } from './downloadMany.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
-import { assertProcWorks, openServedFile, versionOf, type ServedFile } from './servedFile.js';
+import { FsThread } from './fsThread.js';
+import { assertProcWorks, openServedFile, type ServedFile } from './servedFile.js';
 
 export interface ServerOptions {
   /** Folder whose files are served; nothing outside it ever is. */
@@ -144,7 +145,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
   const files = new DescriptorBudget(limits.maxOpenFiles);
   const digests = new DigestCache(undefined, undefined, limits.maxQueuedHashes);
-  const context: ServiceContext = { root, pool, budget, files, digests, callLog, metrics };
+  const fsThread = new FsThread();
+  const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -196,11 +198,12 @@ interface ServiceContext {
   budget: StreamBudget;
   files: DescriptorBudget;
   digests: DigestCache;
+  fsThread: FsThread;
   callLog: CallLog;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, pool, budget, files, digests, callLog, metrics }: ServiceContext): FileServiceHandlers {
+function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
    * the call's deadline passes, then ends the call or sends its error.
@@ -281,7 +284,7 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
       void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
-          await streamMany(call, { root, digests, pool, budget, files }, signal, outcome);
+          await streamMany(call, { root, digests, pool, budget, files, fsThread }, signal, outcome);
         } finally {
           metrics?.streamEnded(outcome.bytesSent);
         }
@@ -296,8 +299,8 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
         const release = files.take();
         try {
           const writer = new BoundedWriter(call, signal, 64);
-          for await (const file of listFiles(root, prefix, signal, fields)) {
-            await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
+          for await (const file of listFiles(root, fsThread, prefix, signal, fields)) {
+            await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: file.stat.version }, ''));
             fields.count += 1;
           }
         } finally {
