@@ -1,4 +1,5 @@
-export { FileClient, readTasks, verifyFolder, type FileClientOptions } from './client/fileClient.js';
+export { FileClient, type FileClientOptions } from './client/fileClient.js';
+export { readTasks, verifyFolder } from './client/localTasks.js';
 export type { LocalVerdict, VerifyResult } from './client/download/verifyLocal.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart } from './client/download/downloadFile.js';
 export type { RetryNotice } from './client/download/retryLoop.js';

@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { queuePriority, type BatchItem, type Order } from './schedule.js';
+import { DEFAULT_CONCURRENCY, queuePriority, type BatchItem, type Order } from './schedule.js';
 import { abortedError } from './download/retryLoop.js';
 import type { DownloadOptions, DownloadResult } from './download/downloadFile.js';
 import { toClientError, type ClientError } from './errors.js';
@@ -15,8 +15,6 @@ export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
 }
 
 export type BatchResult = { name: string; ok: true; result: DownloadResult } | { name: string; ok: false; error: ClientError };
-
-export const DEFAULT_CONCURRENCY = 5;
 
 /**
  * Runs `download` for every item, at most `concurrency` at once, in the

@@ -1,4 +1,5 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { status } from '../shared/grpcStatus.js';
 import { grpcCodeOf, StatusError } from '../shared/statusError.js';
 
 /**

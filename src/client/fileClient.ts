@@ -10,8 +10,9 @@ import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
+import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { journalOf, readTaskMapFile, tempOf } from './taskJournal.js';
+import { journalOf, tempOf } from './taskJournal.js';
 import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
@@ -19,7 +20,8 @@ import { FOLDER_LOCK_NAME, FolderLease } from './folderLease.js';
 import { statRemote } from './download/statRemote.js';
 import { mirrorTree, type MirrorOptions, type MirrorResult } from './download/mirror.js';
 import { abortedError } from './download/retryLoop.js';
-import { verifyRecords, type VerifyResult } from './download/verifyLocal.js';
+import type { VerifyResult } from './download/verifyLocal.js';
+import { verifyStore } from './localTasks.js';
 import { toClientError } from './errors.js';
 
 export interface FileClientOptions {
@@ -63,9 +65,6 @@ export interface FileClientOptions {
    */
   onTaskMapProblem?: (message: string) => void;
 }
-
-export const DEFAULT_RETRY_FOR_MS = 60_000;
-export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 /** The client as a library: what the CLI does, for programs that embed it. */
 export class FileClient {
@@ -233,61 +232,4 @@ function onceReady(channel: ReturnType<grpc.Client['getChannel']>, ready: () => 
     else if (state !== grpc.connectivityState.SHUTDOWN) channel.watchConnectivityState(state, Infinity, () => watch(channel.getConnectivityState(false)));
   };
   watch(channel.getConnectivityState(false));
-}
-
-/**
- * Reads the task map without connecting to a server, creating nothing and
- * taking no lock: its valid records by name, and a line for each invalid
- * one left out. Throws a TaskMapError for a file that is not a task map.
- */
-export async function readTasks(out: string, db?: string): Promise<{ file: string; tasks: TaskRecord[]; problems: string[] }> {
-  const file = taskMapFileOf(out, db);
-  const read = await readTaskMapFile(file);
-  const tasks = Object.values(read?.records ?? {}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { file, tasks, problems: read?.problems ?? [] };
-}
-
-/**
- * FileClient.verify without a server: reads the task map of `out` and
- * re-hashes its files. With no task map there is nothing to verify, and
- * nothing is created.
- */
-export async function verifyFolder(out: string, db?: string, names?: string[]): Promise<{ file: string; results: VerifyResult[]; problems: string[] }> {
-  const file = taskMapFileOf(out, db);
-  const read = await readTaskMapFile(file);
-  if (read === undefined) {
-    return {
-      file,
-      results: await verifyRecords(
-        out,
-        () => undefined,
-        names ?? [],
-        () => Promise.resolve(),
-      ),
-      problems: [],
-    };
-  }
-  const store = await TaskStore.open(file);
-  return { file, results: await verifyStore(out, store, names), problems: read.problems };
-}
-
-async function verifyStore(out: string, store: TaskStore, names: string[] | undefined): Promise<VerifyResult[]> {
-  const wanted =
-    names ??
-    store
-      .all()
-      .filter((task) => task.status === 'complete')
-      .map((task) => task.name);
-  // Marked incomplete, not deleted: the next get finds a final file that
-  // the map does not vouch for, checks it against the server's digest and
-  // fetches it again; a record deleted would do the same but lose what
-  // status shows about it meanwhile.
-  const results = await verifyRecords(
-    out,
-    (name) => store.get(name),
-    wanted,
-    (record) => store.markIncomplete(record.name, { size: record.size, version: record.version, sha256: record.sha256 }),
-  );
-  await store.flushed();
-  return results;
 }

@@ -1,5 +1,8 @@
-import { status } from '@grpc/grpc-js';
+import { status } from '../shared/grpcStatus.js';
 import type { ErrorKind } from './errors.js';
+
+export const DEFAULT_RETRY_FOR_MS = 60_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 export interface RetryPolicyOptions {
   /** Give up after this long without a byte of progress. */

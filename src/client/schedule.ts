@@ -1,5 +1,6 @@
 export type Order = 'fifo' | 'lifo' | 'priority';
 export const ORDERS: readonly Order[] = ['fifo', 'lifo', 'priority'];
+export const DEFAULT_CONCURRENCY = 5;
 
 export interface BatchItem {
   name: string;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, type BigIntStats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import PQueue from 'p-queue';
@@ -184,7 +184,13 @@ async function hashReopened(file: ServedFile, fd: number): Promise<string> {
  * while the link count is unchanged.
  */
 export async function assertUnchanged(file: ServedFile): Promise<void> {
-  const now = await file.handle.stat({ bigint: true });
-  const ctimeMoved = now.ctimeNs !== file.stat.ctimeNs && now.nlink === file.stat.nlink;
-  if (now.size !== file.stat.size || now.mtimeNs !== file.stat.mtimeNs || ctimeMoved) throw changedWhileReading();
+  if (changedSince(file.stat, await file.handle.stat({ bigint: true }))) throw changedWhileReading();
+}
+
+type Looks = Pick<BigIntStats, 'size' | 'mtimeNs' | 'ctimeNs' | 'nlink'>;
+
+/** Whether a file that looked like `before` when opened was written to by the time it looks like `now`. */
+export function changedSince(before: Looks, now: Looks): boolean {
+  const ctimeMoved = now.ctimeNs !== before.ctimeNs && now.nlink === before.nlink;
+  return now.size !== before.size || now.mtimeNs !== before.mtimeNs || ctimeMoved;
 }

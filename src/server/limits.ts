@@ -1,7 +1,11 @@
-import { status } from '@grpc/grpc-js';
+import { status } from '../shared/grpcStatus.js';
 import { readFile } from 'node:fs/promises';
 import { StatusError } from '../shared/statusError.js';
 
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
+// A message must stay under grpc-js's default 4 MiB receive limit with its
+// framing, or every client fails with RESOURCE_EXHAUSTED.
+export const MAX_CHUNK_SIZE = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_OPEN_FILES = 256;
 export const DEFAULT_MAX_QUEUED_HASHES = 64;

@@ -27,9 +27,20 @@ export function versionOf(stat: BigIntStats): string {
 // O_NONBLOCK so that opening a FIFO returns at once instead of parking a
 // libuv threadpool thread until a writer appears; it has no effect on
 // regular files, which are all we go on to read.
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+export const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
-const notFound = (name: string) => new StatusError(status.NOT_FOUND, `not found: ${name}`);
+export const notFound = (name: string) => new StatusError(status.NOT_FOUND, `not found: ${name}`);
+
+/**
+ * What a failed open of `name` tells the client: NOT_FOUND for every cause,
+ * so the answer never tells whether a file outside the root exists.
+ */
+export function openFailure(name: string, err: unknown): StatusError {
+  if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+    return new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: too long for the file system`);
+  }
+  return notFound(name);
+}
 
 /**
  * Opens `name` under `root` (a real path) for reading, or throws a
@@ -44,10 +55,7 @@ export async function openServedFile(root: string, name: string): Promise<Served
   try {
     handle = await open(candidate, OPEN_FLAGS);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
-      throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: too long for the file system`);
-    }
-    throw notFound(name);
+    throw openFailure(name, err);
   }
   try {
     const stat = await handle.stat({ bigint: true });

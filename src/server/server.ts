@@ -12,16 +12,25 @@ import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
 import { DigestCache } from './digestCache.js';
-import { ServerMetrics } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
 import { authInterceptor, type TokenSet } from './tokenAuth.js';
 import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, DescriptorBudget, defaultLimits, openFileLimit } from './limits.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUED_HASHES,
+  DescriptorBudget,
+  defaultLimits,
+  MAX_CHUNK_SIZE,
+  openFileLimit,
+} from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { streamMany, type ManyOutcome } from './downloadMany.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
-import { assertProcWorks, openServedFile, versionOf, type ServedFile } from './servedFile.js';
+import { FsThread } from './fsThread.js';
+import { assertProcWorks, openServedFile, type ServedFile } from './servedFile.js';
 
 export interface ServerOptions {
   /** Folder whose files are served; nothing outside it ever is. */
@@ -84,10 +93,6 @@ const HEALTH_SERVICES = ['', 'filetransfer.v1.FileService'];
 const OPEN_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
 const isOpenService = (path: string) => OPEN_SERVICES.some((service) => path.startsWith(`/${service}/`));
 
-export const DEFAULT_CHUNK_SIZE = 256 * 1024;
-// A message must stay under grpc-js's default 4 MiB receive limit with its
-// framing, or every client fails with RESOURCE_EXHAUSTED.
-export const MAX_CHUNK_SIZE = 1024 * 1024;
 /** Read buffers kept for reuse once streams end. */
 const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Chunks waiting in grpc-js, over all streams (see StreamBudget). */
@@ -111,7 +116,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
-  const metrics = options.metricsPort === undefined ? undefined : new ServerMetrics();
+  // prom-client (and the OpenTelemetry API it loads) add ~60 ms to every
+  // start; only a server asked for metrics pays for them.
+  const metrics = options.metricsPort === undefined ? undefined : new (await import('./metrics.js')).ServerMetrics();
   const maxQueuedHashes = options.maxQueuedHashes ?? DEFAULT_MAX_QUEUED_HASHES;
   const derived = defaultLimits(await openFileLimit(), maxQueuedHashes);
   const limits: ServerLimits = {
@@ -138,7 +145,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
   const files = new DescriptorBudget(limits.maxOpenFiles);
   const digests = new DigestCache(undefined, undefined, limits.maxQueuedHashes);
-  const context: ServiceContext = { root, pool, budget, files, digests, callLog, metrics };
+  const fsThread = new FsThread();
+  const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -190,11 +198,12 @@ interface ServiceContext {
   budget: StreamBudget;
   files: DescriptorBudget;
   digests: DigestCache;
+  fsThread: FsThread;
   callLog: CallLog;
   metrics: ServerMetrics | undefined;
 }
 
-function handlers({ root, pool, budget, files, digests, callLog, metrics }: ServiceContext): FileServiceHandlers {
+function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
    * the call's deadline passes, then ends the call or sends its error.
@@ -275,7 +284,7 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
       void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
-          await streamMany(call, { root, digests, pool, budget, files }, signal, outcome);
+          await streamMany(call, { root, digests, pool, budget, files, fsThread }, signal, outcome);
         } finally {
           metrics?.streamEnded(outcome.bytesSent);
         }
@@ -290,8 +299,8 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
         const release = files.take();
         try {
           const writer = new BoundedWriter(call, signal, 64);
-          for await (const file of listFiles(root, prefix, signal, fields)) {
-            await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: versionOf(file.stat) }, ''));
+          for await (const file of listFiles(root, fsThread, prefix, signal, fields)) {
+            await writer.write(fileInfoOf({ name: file.name, stat: file.stat, version: file.stat.version }, ''));
             fields.count += 1;
           }
         } finally {

@@ -47,30 +47,144 @@ export function sealChunk(frame: Buffer, offset: number, length: number): WireCh
  * unknown fields, malformed input), which the caller hands to protobufjs.
  */
 export function decodeDataChunk(bytes: Buffer): Chunk__Output | undefined {
-  let data: Buffer = EMPTY;
-  let offset = 0;
-  let at = 0;
-  while (at < bytes.length) {
-    const tag = bytes[at++];
-    if (tag === OFFSET_TAG) {
-      const read = readVarint(bytes, at);
-      if (read === undefined) return undefined;
-      [offset, at] = read;
-    } else if (tag === DATA_TAG) {
-      const read = readVarint(bytes, at);
-      if (read === undefined) return undefined;
-      const [length, start] = read;
-      if (start + length > bytes.length) return undefined;
-      data = bytes.subarray(start, start + length);
-      at = start + length;
+  const chunk = decodeChunk(bytes);
+  return chunk && chunk.info === null && chunk.sha256 === '' && chunk.error === null ? chunk : undefined;
+}
+
+/**
+ * Decodes any Chunk as protobufjs would (defaults filled, int64s as decimal
+ * strings, `data` a view into `bytes`), for DownloadMany, where most
+ * messages carry a whole small file with its info and digest: measured,
+ * protobufjs took about 17 µs a message. Returns undefined for what it
+ * leaves to protobufjs: unknown or repeated fields, varints past 7 bytes
+ * (negative numbers, offsets past 512 TiB), malformed input.
+ */
+export function decodeChunk(bytes: Buffer): Chunk__Output | undefined {
+  const chunk: Chunk__Output = { data: EMPTY, offset: '0', info: null, sha256: '', error: null };
+  const ok = readFields(bytes, 0, bytes.length, (field, value, start, end) => {
+    if (field === 1 && typeof value !== 'number') chunk.data = bytes.subarray(start, end);
+    else if (field === 2 && typeof value === 'number') chunk.offset = String(value);
+    else if (field === 3 && typeof value !== 'number' && chunk.info === null) chunk.info = decodeInfo(bytes, start, end);
+    else if (field === 4 && typeof value !== 'number') chunk.sha256 = bytes.toString('utf8', start, end);
+    else if (field === 5 && typeof value !== 'number' && chunk.error === null) chunk.error = decodeError(bytes, start, end);
+    else return false;
+    return !(field === 3 && chunk.info === null) && !(field === 5 && chunk.error === null);
+  });
+  return ok ? chunk : undefined;
+}
+
+type FileInfoOutput = NonNullable<Chunk__Output['info']>;
+
+function decodeInfo(bytes: Buffer, from: number, to: number): FileInfoOutput | null {
+  const info: FileInfoOutput = { name: '', size: '0', version: '', sha256: '', mtimeMs: '0' };
+  const ok = readFields(bytes, from, to, (field, value, start, end) => {
+    const text = typeof value === 'number' ? undefined : bytes.toString('utf8', start, end);
+    if (field === 1 && text !== undefined) info.name = text;
+    else if (field === 2 && text === undefined) info.size = String(value);
+    else if (field === 3 && text !== undefined) info.version = text;
+    else if (field === 4 && text !== undefined) info.sha256 = text;
+    else if (field === 5 && text === undefined) info.mtimeMs = String(value);
+    else return false;
+    return true;
+  });
+  return ok ? info : null;
+}
+
+function decodeError(bytes: Buffer, from: number, to: number): Chunk__Output['error'] {
+  const error = { code: 0, message: '' };
+  const ok = readFields(bytes, from, to, (field, value, start, end) => {
+    if (field === 1 && typeof value === 'number') error.code = value;
+    else if (field === 2 && typeof value !== 'number') error.message = bytes.toString('utf8', start, end);
+    else return false;
+    return true;
+  });
+  return ok ? error : null;
+}
+
+/**
+ * Walks the fields in bytes[from, to): varints (wire type 0) as numbers,
+ * length-delimited ones (2) as their range. False when `take` refuses a
+ * field or the input is not what we decode.
+ */
+function readFields(bytes: Buffer, from: number, to: number, take: (field: number, value: number | 'bytes', start: number, end: number) => boolean): boolean {
+  let at = from;
+  while (at < to) {
+    const tag = bytes[at++]!;
+    // One-byte tags only: every field here is numbered below 16.
+    if (tag >= 0x80) return false;
+    const read = readVarint(bytes, at);
+    if (read === undefined || read[1] > to) return false;
+    const [value, next] = read;
+    if ((tag & 7) === 0) {
+      if (!take(tag >> 3, value, at, next)) return false;
+      at = next;
+    } else if ((tag & 7) === 2) {
+      if (next + value > to || !take(tag >> 3, 'bytes', next, next + value)) return false;
+      at = next + value;
     } else {
-      return undefined;
+      return false;
     }
   }
-  return { data, offset: String(offset), info: null, sha256: '', error: null };
+  return true;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** What a whole-file or error message of DownloadMany carries, int64s as bigints. */
+export interface ChunkFields {
+  data?: Buffer;
+  offset?: bigint;
+  info?: { name: string; size?: bigint; version?: string; mtimeMs?: bigint };
+  sha256?: string;
+  error?: { code: number; message: string };
+}
+
+/**
+ * Encodes a whole Chunk in one buffer with a single copy of `data`, where
+ * protobufjs would build it field by field through a writer: DownloadMany
+ * sends one such message per small file. Fields at their default are left
+ * out, as protobufjs leaves them.
+ */
+export function encodeChunk(fields: ChunkFields): Buffer {
+  const info = fields.info && [
+    ...stringField(1, fields.info.name),
+    int64Field(2, fields.info.size),
+    ...stringField(3, fields.info.version),
+    int64Field(5, fields.info.mtimeMs),
+  ];
+  const error = fields.error && [int64Field(1, BigInt(fields.error.code)), ...stringField(2, fields.error.message)];
+  return Buffer.concat([
+    int64Field(2, fields.offset),
+    ...(info ? lengthDelimited(3, Buffer.concat(info)) : []),
+    ...stringField(4, fields.sha256),
+    ...(error ? lengthDelimited(5, Buffer.concat(error)) : []),
+    ...(fields.data && fields.data.length > 0 ? lengthDelimited(1, fields.data) : []),
+  ]);
+}
+
+function stringField(field: number, value: string | undefined): Buffer[] {
+  return value ? lengthDelimited(field, Buffer.from(value, 'utf8')) : [];
+}
+
+/** A field's tag and length, and its value, as parts for one final concat. */
+function lengthDelimited(field: number, value: Buffer): Buffer[] {
+  const header = Buffer.allocUnsafe(1 + 5);
+  header[0] = (field << 3) | 2;
+  return [header.subarray(0, writeVarint(header, 1, value.length)), value];
+}
+
+/** Negative values take ten bytes, two's complement, as protobuf's int64 does. */
+function int64Field(field: number, value: bigint | undefined): Buffer {
+  if (!value) return EMPTY;
+  const bytes = [(field << 3) | 0];
+  let rest = BigInt.asUintN(64, value);
+  while (rest > 0x7fn) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  bytes.push(Number(rest));
+  return Buffer.from(bytes);
+}
 
 function writeVarint(target: Buffer, at: number, value: number): number {
   // Division, not bit shifts: offsets go past 2^32.

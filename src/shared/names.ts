@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status } from './grpcStatus.js';
 import path from 'node:path';
 import { StatusError } from './statusError.js';
 

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from '../generated/filetransfer.js';
-import { decodeDataChunk, WireChunk } from './chunkCodec.js';
+import { decodeChunk, decodeDataChunk, WireChunk } from './chunkCodec.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/filetransfer.proto', import.meta.url));
 
@@ -28,25 +28,32 @@ export function fileTransferDefinition(): protoLoader.PackageDefinition {
 }
 
 /**
- * The data chunks of Download and DownloadMany go through our own codec
- * (see chunkCodec.ts); every other message, and any chunk it does not
- * recognise, through protobufjs as before.
+ * Download's data chunks and every DownloadMany message go through our own
+ * codec (see chunkCodec.ts); every other message, and any chunk it does
+ * not recognise, through protobufjs as before.
  */
 function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.PackageDefinition {
   const service = loaded['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition;
-  const fast = (method: protoLoader.MethodDefinition<object, object>): protoLoader.MethodDefinition<object, object> => {
+  const fast = (
+    method: protoLoader.MethodDefinition<object, object>,
+    decode: (bytes: Buffer) => object | undefined,
+  ): protoLoader.MethodDefinition<object, object> => {
     const { responseSerialize, responseDeserialize } = method;
     return {
       ...method,
       responseSerialize: (value: object) => (value instanceof WireChunk ? value.bytes : responseSerialize(value)),
-      responseDeserialize: (bytes: Buffer) => decodeDataChunk(bytes) ?? responseDeserialize(bytes),
+      responseDeserialize: (bytes: Buffer) => decode(bytes) ?? responseDeserialize(bytes),
     };
   };
   // proto-loader lists each method under its proto name only; the client
   // constructor derives the camelCase alias from originalName.
   return {
     ...loaded,
-    'filetransfer.v1.FileService': { ...service, Download: fast(service['Download']!), DownloadMany: fast(service['DownloadMany']!) },
+    'filetransfer.v1.FileService': {
+      ...service,
+      Download: fast(service['Download']!, decodeDataChunk),
+      DownloadMany: fast(service['DownloadMany']!, decodeChunk),
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status } from './grpcStatus.js';
 
 /**
  * An error that already knows its gRPC status. The server emits it as is

@@ -79,9 +79,10 @@ export interface ServerProcess extends Watched {
  * Starts the real grpc-server and resolves on its readiness line, the only
  * signal we wait on: no sleeps.
  */
-export async function startServerProcess(root: string, options: { port?: number; args?: string[] } = {}): Promise<ServerProcess> {
+export async function startServerProcess(root: string, options: { port?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', String(options.port ?? 0), ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   const logs: CallLog[] = [];
   const entries: { msg: string; method?: string }[] = [];

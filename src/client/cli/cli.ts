@@ -17,20 +17,19 @@ import { ClientError } from '../errors.js';
 import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlags } from './connectionFlags.js';
 import { batchExitCode, EXIT, EXIT_CODE_TABLE, exitCodeOf } from './exitCodes.js';
 import { describeFailure } from './describeFailure.js';
-import { DEFAULT_CONCURRENCY } from '../batch.js';
-import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS, FileClient, readTasks, verifyFolder } from '../fileClient.js';
-import { outputPathsOf } from '../outputPaths.js';
-import { taskMapFileOf, type TaskRecord } from '../taskStore.js';
-import { findFile } from '../localFile.js';
-import { statusRowOf } from './statusRows.js';
+import type { FileClient } from '../fileClient.js';
+import type { TaskRecord } from '../taskStore.js';
+import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from '../retryPolicy.js';
 import { formatBytes, parseDuration } from './parseUnits.js';
 import { parseByteSize } from '../../shared/byteSize.js';
-import { reporterFor } from './reporters.js';
-import { batchLedger } from './batchLedger.js';
-import { mirrorFolders } from './mirrorFolders.js';
 import type { BatchSummary } from './reportText.js';
-import { listLineOf, ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
+import { DEFAULT_CONCURRENCY, listLineOf, ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
 import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
+
+// Start-up is part of every command's cost (a script may run thousands):
+// the modules above are what parsing the command line needs. The rest load
+// in the commands that use them, so --help, status and verify never load
+// grpc-js, the contract, lowdb or the progress bars.
 
 // grpc-js names the TLS server by its address, and Node warns about IP
 // addresses there on every connection: noise for a person at a terminal.
@@ -239,6 +238,11 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     () => 'none',
   );
   if (outType === 'file') return usageError(getCommand, `--out ${options.out} is a file, not a folder`);
+  const [{ FileClient }, { reporterFor }, { batchLedger }] = await Promise.all([
+    import('../fileClient.js'),
+    import('./reporters.js'),
+    import('./batchLedger.js'),
+  ]);
   let connection;
   try {
     connection = await resolveConnection(options);
@@ -267,8 +271,11 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     await client.close();
     return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
   }
-  if (options.recursive) return withInterrupts(client, (signal) => mirrorFolders(client, names, options, signal, connection.credentials?._isSecure() ?? false));
-  const reporter = reporterFor(options, items.length);
+  if (options.recursive) {
+    const { mirrorFolders } = await import('./mirrorFolders.js');
+    return withInterrupts(client, (signal) => mirrorFolders(client, names, options, signal, connection.credentials?._isSecure() ?? false));
+  }
+  const reporter = await reporterFor(options, items.length);
   const ledger = batchLedger(items.map((item) => item.name));
 
   // process.on, not once: proper-lockfile's exit hook kills the process on a
@@ -392,6 +399,18 @@ async function withInterrupts(client: FileClient, work: (signal: AbortSignal) =>
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {
+  const [{ readTasks }, { taskMapFileOf }, { outputPathsOf }, { findFile }, { statusRowOf }] = await Promise.all([
+    import('../localTasks.js'),
+    import('../taskStore.js'),
+    import('../outputPaths.js'),
+    import('../localFile.js'),
+    import('./statusRows.js'),
+  ]);
+  /** Checks a record against the files under `out`, without asking the server. */
+  const lookAtDisk = async (out: string, task: TaskRecord) => {
+    const { finalPath, partPath } = outputPathsOf(out, task.name);
+    return task.status === 'complete' ? statusRowOf(task, await findFile(finalPath), 'missing') : statusRowOf(task, 'missing', await findFile(partPath));
+  };
   let map: Awaited<ReturnType<typeof readTasks>>;
   try {
     map = await readTasks(options.out, options.db);
@@ -425,13 +444,8 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
   return 0;
 }
 
-/** Checks a record against the files under `out`, without asking the server. */
-async function lookAtDisk(out: string, task: TaskRecord) {
-  const { finalPath, partPath } = outputPathsOf(out, task.name);
-  return task.status === 'complete' ? statusRowOf(task, await findFile(finalPath), 'missing') : statusRowOf(task, 'missing', await findFile(partPath));
-}
-
 async function verifyLocal(names: string[], options: { out: string; db?: string; json?: boolean }): Promise<number> {
+  const { verifyFolder } = await import('../localTasks.js');
   let verified: Awaited<ReturnType<typeof verifyFolder>>;
   try {
     verified = await verifyFolder(options.out, options.db, names.length > 0 ? names : undefined);
@@ -470,6 +484,7 @@ async function verifyLocal(names: string[], options: { out: string; db?: string;
 }
 
 async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean; namesOnly?: boolean }): Promise<number> {
+  const { FileClient } = await import('../fileClient.js');
   let client: FileClient;
   try {
     client = new FileClient({ ...(await resolveConnection(options)), server: options.server, out: '.' });

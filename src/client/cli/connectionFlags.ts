@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 
@@ -100,7 +100,9 @@ export async function resolveConnection(flags: ConnectionFlags): Promise<{ crede
   let credentials: grpc.ChannelCredentials | undefined;
   if (flags.tlsCa || flags.tlsCert || flags.tlsKey) {
     if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
-    credentials = grpc.credentials.createSsl(
+    // Loaded here, not at the top: --help and the offline commands never dial.
+    const { credentials: make } = await import('@grpc/grpc-js');
+    credentials = make.createSsl(
       flags.tlsCa ? await read(flags.tlsCa) : null,
       flags.tlsKey ? await read(flags.tlsKey) : null,
       flags.tlsCert ? await read(flags.tlsCert) : null,

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status } from '../../shared/grpcStatus.js';
 import { isTlsRefusal, type ClientError } from '../errors.js';
 
 /**

@@ -19,7 +19,7 @@ export interface MirrorFlags {
  * file-not-folder argument fails that folder and goes on with the next.
  */
 export async function mirrorFolders(client: FileClient, folders: string[], flags: MirrorFlags, signal: AbortSignal, secure: boolean): Promise<number> {
-  const reporter = treeReporterFor(flags);
+  const reporter = await treeReporterFor(flags);
   const codes: number[] = [];
   for (const folder of folders) {
     const started = Date.now();

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { isAlive } from '../fileLock.js';
 import { formatBytes } from './parseUnits.js';
 import { describeResult, describeResume, describeSummary, fitToWidth, type BatchSummary, type ResultView } from './reportText.js';
@@ -67,7 +67,7 @@ export function displayFor(options: { json: boolean; quiet: boolean; stderrIsTer
   return !options.quiet && options.stderrIsTerminal && !options.stdoutIsPipe ? 'bars' : 'lines';
 }
 
-export function reporterFor(options: { json?: boolean; quiet?: boolean }, totalFiles: number): Reporter {
+export async function reporterFor(options: { json?: boolean; quiet?: boolean }, totalFiles: number): Promise<Reporter> {
   const display = displayFor({
     json: Boolean(options.json),
     quiet: Boolean(options.quiet),
@@ -75,7 +75,8 @@ export function reporterFor(options: { json?: boolean; quiet?: boolean }, totalF
     stdoutIsPipe: !process.stdout.isTTY && isPipe(1),
   });
   if (display === 'json') return jsonReporter();
-  return display === 'bars' ? barReporter(totalFiles) : lineReporter(Boolean(options.quiet));
+  // cli-progress only for a terminal: scripts and pipes skip loading it.
+  return display === 'bars' ? barReporter(totalFiles, (await import('cli-progress')).default) : lineReporter(Boolean(options.quiet));
 }
 
 const PROGRESS_EVERY_MS = 500;
@@ -111,7 +112,7 @@ function jsonReporter(out: Sink = stdout): Reporter {
  * width so no frame draws over them; results that go to a file instead
  * keep their full values.
  */
-function barReporter(totalFiles: number): Reporter {
+function barReporter(totalFiles: number, progress: typeof cliProgress): Reporter {
   const columns = () => process.stderr.columns || 80;
   // Each logged line may land on a line a bar used: erase the rest of it.
   const above: Sink = (text) => {
@@ -123,7 +124,7 @@ function barReporter(totalFiles: number): Reporter {
       );
   };
   const lines = lineReporter(false, process.stdout.isTTY ? above : stdout, above);
-  const multibar = new cliProgress.MultiBar(
+  const multibar = new progress.MultiBar(
     {
       format: '{label} |{bar}| {percentage}% {done}/{size} {rate} ETA {eta_formatted}',
       barsize: 20,
@@ -133,7 +134,7 @@ function barReporter(totalFiles: number): Reporter {
       etaBuffer: 50,
       fps: 10,
     },
-    cliProgress.Presets.shades_classic,
+    progress.Presets.shades_classic,
   );
   const bars = new Map<string, cliProgress.SingleBar>();
   const firstSeen = new Map<string, { at: number; received: number }>();

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { MirrorFileEvent, MirrorResult, TreeProgress } from '../download/mirror.js';
 import type { RetryNotice } from '../download/retryLoop.js';
 import { formatBytes } from './parseUnits.js';
@@ -36,7 +36,7 @@ export function describeTree(result: MirrorResult, elapsedMs: number): string {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-export function treeReporterFor(options: { json?: boolean; quiet?: boolean }): TreeReporter {
+export async function treeReporterFor(options: { json?: boolean; quiet?: boolean }): Promise<TreeReporter> {
   const display = displayFor({
     json: Boolean(options.json),
     quiet: Boolean(options.quiet),
@@ -44,7 +44,8 @@ export function treeReporterFor(options: { json?: boolean; quiet?: boolean }): T
     stdoutIsPipe: !process.stdout.isTTY && isPipe(1),
   });
   if (display === 'json') return jsonTreeReporter();
-  return display === 'bars' ? barTreeReporter() : lineTreeReporter(Boolean(options.quiet));
+  // cli-progress only for a terminal, as for single files.
+  return display === 'bars' ? barTreeReporter((await import('cli-progress')).default) : lineTreeReporter(Boolean(options.quiet));
 }
 
 const retryLine = (notice: RetryNotice) =>
@@ -89,8 +90,8 @@ function jsonTreeReporter(): TreeReporter {
 }
 
 /** One bar for the whole tree on stderr (a terminal): files and bytes of what this run fetches, rate and ETA. */
-function barTreeReporter(): TreeReporter {
-  const bar = new cliProgress.SingleBar(
+function barTreeReporter(progressBars: typeof cliProgress): TreeReporter {
+  const bar = new progressBars.SingleBar(
     {
       format: '|{bar}| {filesDone}/{files} files  {done}/{size}  {rate}  ETA {eta_formatted}',
       barsize: 20,
@@ -100,7 +101,7 @@ function barTreeReporter(): TreeReporter {
       etaBuffer: 50,
       fps: 10,
     },
-    cliProgress.Presets.shades_classic,
+    progressBars.Presets.shades_classic,
   );
   const started = Date.now();
   let running = false;

@@ -1,13 +1,15 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_ROOM, decodeDataChunk, sealChunk, WireChunk } from '../../../src/shared/chunkCodec.js';
+import { CHUNK_HEADER_ROOM, decodeChunk, decodeDataChunk, encodeChunk, sealChunk, WireChunk, type ChunkFields } from '../../../src/shared/chunkCodec.js';
 import { fileTransferDefinition, PROTO_PATH } from '../../../src/shared/proto.js';
 
 // protobufjs, as proto-loader sets it up without our codec: the reference
 // both directions are checked against.
 const pristine = protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String, defaults: true, oneofs: true });
 const reference = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
+const referenceMany = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadMany']!;
+const oursMany = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadMany']!;
 const ours = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
 
 function framed(data: Buffer): Buffer {
@@ -95,5 +97,30 @@ describe('chunk codec', () => {
     const wire = sealChunk(framed(data), 4096, data.length);
     expect(wire).to.be.instanceOf(WireChunk);
     expect(ours.responseDeserialize(ours.responseSerialize(wire))).to.deep.equal(reference.responseDeserialize(reference.responseSerialize(messages[3]!)));
+  });
+
+  it("encodes whole-file and error messages of DownloadMany that decode as protobufjs's own do, and are no longer", () => {
+    const info = { name: 'dir/ünï cödé ✓.txt', size: 300n, version: 'abcdef0123456789abcdef01', mtimeMs: 1_796_069_469_581n };
+    const cases: ChunkFields[] = [
+      { info, data: randomBytes(300), sha256: 'ab'.repeat(32) },
+      { info: { ...info, size: 0n, mtimeMs: -1500n }, sha256: 'cd'.repeat(32) },
+      { info: { name: 'missing.txt' }, error: { code: 5, message: 'not found: missing.txt' } },
+      { offset: 2n ** 40n, data: randomBytes(3) },
+    ];
+    for (const fields of cases) {
+      const reference = referenceMany.responseSerialize({
+        ...fields,
+        offset: String(fields.offset ?? 0n),
+        info: fields.info && { ...fields.info, size: String(fields.info.size ?? 0n), mtimeMs: String(fields.info.mtimeMs ?? 0n) },
+      });
+      const encoded = encodeChunk(fields);
+      expect(referenceMany.responseDeserialize(encoded), fields.info?.name).to.deep.equal(referenceMany.responseDeserialize(reference));
+      expect(encoded.length, fields.info?.name).to.be.at.most(reference.length);
+      expect(oursMany.responseDeserialize(encoded), 'our client decodes it as protobufjs does').to.deep.equal(referenceMany.responseDeserialize(reference));
+      const fast = decodeChunk(encoded);
+      // A negative mtime takes a 10-byte varint, left to protobufjs.
+      expect(fast === undefined, fields.info?.name).to.equal((fields.info?.mtimeMs ?? 0n) < 0n);
+      if (fast && fields.data) expect(fast.data.buffer, 'data is a view').to.equal(encoded.buffer);
+    }
   });
 });

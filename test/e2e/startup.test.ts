@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { sha256File, tempDir } from '../helpers/files.js';
+import { runClient, startServerProcess } from '../helpers/processes.js';
+
+const PROBE = fileURLToPath(new URL('../helpers/loadedModules.cjs', import.meta.url));
+const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
+
+/** What loading the gRPC stack looks like: grpc-js's index, the contract's parser, progress bars, metrics. */
+const HEAVY = /node_modules\/(@grpc\/grpc-js\/build\/src\/index\.js|protobufjs\/|@grpc\/proto-loader\/|cli-progress\/|prom-client\/)/;
+
+/** The heavy modules a process loaded, run with the probe preloaded through the environment it is given. */
+async function heavyModulesOf(run: (env: NodeJS.ProcessEnv) => Promise<unknown>): Promise<string[]> {
+  const { dir, cleanup } = await tempDir('gft-startup-');
+  try {
+    const list = path.join(dir, 'loaded.txt');
+    await run({ NODE_OPTIONS: `--require ${JSON.stringify(PROBE)}`, LOADED_MODULES_FILE: list });
+    return (await readFile(list, 'utf8')).split('\n').filter((file) => HEAVY.test(file));
+  } finally {
+    await cleanup();
+  }
+}
+
+const client = (args: string[]) => async (env: NodeJS.ProcessEnv) => {
+  const run = await runClient(args, env);
+  expect(run.stderr, 'the probe must not disturb the CLI').not.to.match(/loadedModules|Error:/);
+};
+
+// Every run of a CLI pays its start-up (measured: loading grpc-js,
+// protobufjs and the contract was ~200 ms of a ~350 ms --help).
+describe('start-up of the CLIs', function () {
+  this.timeout(30_000);
+
+  it('grpc-client --help, status and verify load no part of the gRPC stack', async () => {
+    const { dir, cleanup } = await tempDir('gft-startup-out-');
+    try {
+      for (const args of [['--help'], ['get', '--help'], ['status', '--out', dir], ['verify', '--out', dir]]) {
+        expect(await heavyModulesOf(client(args)), args.join(' ')).to.deep.equal([]);
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a command that dials loads it, so the probe sees what the other tests rule out', async () => {
+    const heavy = await heavyModulesOf(client(['ls', '-s', '127.0.0.1:1']));
+    expect(heavy.some((file) => file.includes('@grpc/grpc-js/build/src/index.js'))).to.equal(true);
+    expect(heavy.some((file) => file.includes('protobufjs/'))).to.equal(true);
+  });
+
+  it('grpc-server --help loads none of it, and a server without --metrics-port no prom-client', async () => {
+    const help = await heavyModulesOf((env) =>
+      promisify(execFile)(process.execPath, [SERVER_BIN, '--help'], { env: { ...process.env, ...env }, timeout: 20_000 }),
+    );
+    expect(help).to.deep.equal([]);
+    // A port in use ends the server by itself once it has loaded all it
+    // starts with, so the probe's list is written on a plain exit; a signal
+    // right after the readiness line can arrive before its handlers.
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { dir, cleanup } = await tempDir('gft-startup-root-');
+    try {
+      const port = String((busy.address() as AddressInfo).port);
+      const served = await heavyModulesOf(async (env) => {
+        const failed = await promisify(execFile)(process.execPath, [SERVER_BIN, '--root', dir, '--port', port], {
+          env: { ...process.env, ...env },
+          timeout: 20_000,
+        }).then(
+          () => undefined,
+          (err: { code?: number; stderr?: string }) => err,
+        );
+        expect(failed?.code, 'the server must fail on the busy port').to.equal(1);
+        expect(failed?.stderr).to.match(/port \d+ is in use/);
+      });
+      expect(served.some((file) => file.includes('@grpc/grpc-js/build/src/index.js'))).to.equal(true);
+      expect(served.filter((file) => file.includes('prom-client/'))).to.deep.equal([]);
+    } finally {
+      busy.close();
+      await cleanup();
+    }
+  });
+
+  it('grpc-client get without a terminal loads no progress bars', async () => {
+    const { dir, cleanup } = await tempDir('gft-startup-get-');
+    const server = await startServerProcess(dir);
+    try {
+      await writeFile(path.join(dir, 'a.txt'), 'start-up\n');
+      const heavy = await heavyModulesOf(client(['get', 'a.txt', '-s', server.address, '-o', path.join(dir, 'out')]));
+      expect(await sha256File(path.join(dir, 'out', 'a.txt'))).to.equal(await sha256File(path.join(dir, 'a.txt')));
+      expect(heavy.some((file) => file.includes('@grpc/grpc-js/build/src/index.js'))).to.equal(true);
+      expect(heavy.filter((file) => file.includes('cli-progress/'))).to.deep.equal([]);
+    } finally {
+      await server.kill();
+      await cleanup();
+    }
+  });
+});
