@@ -2,6 +2,7 @@ export { FileClient, readTasks, verifyFolder, type FileClientOptions } from './c
 export type { LocalVerdict, VerifyResult } from './client/download/verifyLocal.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart } from './client/download/downloadFile.js';
 export type { RetryNotice } from './client/download/retryLoop.js';
+export type { MirrorFileEvent, MirrorOptions, MirrorResult, TreeProgress } from './client/download/mirror.js';
 export type { BatchOptions, BatchResult } from './client/batch.js';
 export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';

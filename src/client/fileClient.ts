@@ -14,7 +14,10 @@ import { remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { readTaskMapFile, TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
+import { FOLDER_LOCK_NAME, FolderLease } from './folderLease.js';
 import { statRemote } from './download/statRemote.js';
+import { mirrorTree, type MirrorOptions, type MirrorResult } from './download/mirror.js';
+import { abortedError } from './download/retryLoop.js';
 import { verifyRecords, type VerifyResult } from './download/verifyLocal.js';
 import { toClientError } from './errors.js';
 
@@ -68,7 +71,7 @@ export class FileClient {
   private readonly client: FileServiceClient;
   /** Whether the channel uses TLS. */
   readonly secure: boolean;
-  private context: Promise<DownloadContext & { store: TaskStore }> | undefined;
+  private context: Promise<ClientContext> | undefined;
   /** Set once the channel has connected: the server exists and speaks gRPC. */
   private reached = false;
 
@@ -87,7 +90,11 @@ export class FileClient {
 
   /** Downloads `name` into the output folder, resuming whatever is there. */
   async download(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    return downloadFile(await this.open(), name, options);
+    const context = await this.open();
+    return context.lease.hold(name, (signal) => downloadFile(context, name, { ...options, signal }), {
+      signal: options.signal,
+      onWait: (holderPid) => options.onWait?.({ name, holderPid }),
+    });
   }
 
   /**
@@ -103,15 +110,51 @@ export class FileClient {
     return statRemote(this.client, name, signal, { secure: this.secure });
   }
 
+  /**
+   * Mirrors the server folder `folder` (`data` or `data/`; `.` for the
+   * whole root) into the output folder, keeping the server's names: fetches
+   * what is new or changed since the last mirror, and with `delete` removes
+   * what this client fetched before and the server no longer has. Throws
+   * when the folder is empty, missing or a file; a file that fails is in
+   * the result and does not stop the others.
+   */
+  async mirror(folder: string, options: MirrorOptions & { onWait?: (holderPid: number | undefined) => void } = {}): Promise<MirrorResult> {
+    const context = await this.open();
+    const { store } = context;
+    return context.lease.hold(
+      folder,
+      (signal) =>
+        mirrorTree(
+          {
+            ...context,
+            list: (prefix, listSignal) => this.list(prefix, listSignal),
+            stat: (name, statSignal) => this.stat(name, statSignal),
+            forget: (name) => store.forget(name),
+            all: () => store.all(),
+          },
+          folder,
+          { ...options, signal },
+        ),
+      { signal: options.signal, onWait: options.onWait },
+    );
+  }
+
   /** Files on the server whose names start with `prefix`; sha256 is left empty. */
-  async list(prefix = ''): Promise<RemoteFile[]> {
+  async list(prefix = '', signal?: AbortSignal): Promise<RemoteFile[]> {
     parsePrefix(prefix);
     const files: RemoteFile[] = [];
+    const call = this.client.list({ prefix });
+    const onAbort = () => call.cancel();
+    if (signal?.aborted) call.cancel();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const info of this.client.list({ prefix }) as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
+      for await (const info of call as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
     } catch (err) {
+      if (signal?.aborted) throw abortedError(prefix, signal, err);
       const error = toClientError(err, { secure: this.secure });
       throw error.kind === 'remote-status' && error.code === grpc.status.UNAVAILABLE && !this.serverReached() ? new ServerUnreachableError(error) : error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return files;
   }
@@ -149,7 +192,7 @@ export class FileClient {
     return this.reached || Boolean(this.options.retryConnRefused);
   }
 
-  private open(): Promise<DownloadContext & { store: TaskStore }> {
+  private open(): Promise<ClientContext> {
     this.context ??= (async () => {
       await locally('create folder', this.options.out, () => createFolder(this.options.out, { recursive: true }));
       const out = await realpath(this.options.out);
@@ -159,8 +202,15 @@ export class FileClient {
         secure: this.secure,
         store: await TaskStore.open(dbFile, { onProblem: this.options.onTaskMapProblem }),
         out,
-        // The map, its lock and lowdb's temporary file beside it.
-        reserved: [dbFile, `${dbFile}.lock`, path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`)],
+        lease: new FolderLease(out),
+        // The map, its lock and lowdb's temporary file beside it; the folder's lock.
+        reserved: [
+          dbFile,
+          `${dbFile}.lock`,
+          path.join(path.dirname(dbFile), `.${path.basename(dbFile)}.tmp`),
+          path.join(out, FOLDER_LOCK_NAME),
+          path.join(out, `${FOLDER_LOCK_NAME}.pid`),
+        ],
         checkedFolders: new Set<string>(),
         folderSyncer: new FolderSyncer(),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
@@ -173,6 +223,8 @@ export class FileClient {
     return this.context;
   }
 }
+
+type ClientContext = DownloadContext & { store: TaskStore; lease: FolderLease };
 
 /**
  * Calls `ready` when the channel first becomes READY, which grpc-js reports

@@ -30,13 +30,10 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
   if (reserved.includes(paths.finalPath) || reserved.includes(paths.partPath)) {
     throw new InvalidNameError(`invalid name ${JSON.stringify(name)}: it would overwrite the task map or its lock`);
   }
-  // Another name's partial, lock or lock owner: downloading both into one
-  // folder would let one overwrite the other's bytes.
-  const clash = /\.part(\.lock(\.pid)?)?$/.exec(name);
-  if (clash) {
-    throw new InvalidNameError(
-      `invalid name ${JSON.stringify(name)}: names ending in ${clash[0]} are kept for the partials and locks of other downloads in --out`,
-    );
+  // Another name's partial: downloading both into one folder would let one
+  // overwrite the other's bytes.
+  if (name.endsWith(PART_SUFFIX)) {
+    throw new InvalidNameError(`invalid name ${JSON.stringify(name)}: names ending in ${PART_SUFFIX} are kept for the partials of other downloads in --out`);
   }
   const folders = parseName(name).slice(0, -1);
   let dir = out;

@@ -98,7 +98,8 @@ const FLUSH_INTERVAL_MS = 100;
  * while a write is under way are batched into the next one.
  */
 export class TaskStore implements TaskRecords {
-  private readonly pending = new Map<string, TaskRecord>();
+  /** Changes not yet on disk; null forgets a record. */
+  private readonly pending = new Map<string, TaskRecord | null>();
   private seen: { ino: number; size: number; mtimeMs: number } | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
   private lastWriteAt = 0;
@@ -168,6 +169,13 @@ export class TaskStore implements TaskRecords {
       updatedAt: now,
       completedAt: now,
     });
+  }
+
+  /** Drops the record of `name`, whose file is gone; resolves once that is on disk. */
+  async forget(name: string): Promise<void> {
+    this.pending.set(name, null);
+    delete this.db.data.tasks[name];
+    await this.scheduleWrite();
   }
 
   /** Picks up what other processes wrote since we last read or wrote. */
@@ -285,7 +293,7 @@ export class TaskStore implements TaskRecords {
     try {
       const batch = new Map(this.pending);
       await this.refresh();
-      for (const [name, record] of batch) this.db.data.tasks[name] = record;
+      this.apply(batch);
       if (compromised) throw compromised;
       await this.db.write();
       this.lastWriteAt = Date.now();
@@ -299,6 +307,13 @@ export class TaskStore implements TaskRecords {
 
   /** Keeps our own unwritten changes visible after a re-read. */
   private applyPending(): void {
-    for (const [name, record] of this.pending) this.db.data.tasks[name] = record;
+    this.apply(this.pending);
+  }
+
+  private apply(changes: Map<string, TaskRecord | null>): void {
+    for (const [name, record] of changes) {
+      if (record) this.db.data.tasks[name] = record;
+      else delete this.db.data.tasks[name];
+    }
   }
 }

@@ -13,6 +13,8 @@ interface CallLog {
   name?: string;
   offset?: string;
   bytesSent?: number;
+  /** DownloadMany: files sent whole. */
+  files?: number;
   code: string;
 }
 
@@ -171,8 +173,12 @@ export interface ClientProcess extends Watched {
 }
 
 /** Starts the real grpc-client CLI. */
-export function spawnClient(args: string[], env: NodeJS.ProcessEnv = {}): ClientProcess {
-  const child = spawn(process.execPath, [CLIENT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function spawnClient(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): ClientProcess {
+  const child = spawn(process.execPath, [CLIENT_BIN, ...args], {
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  if (input !== undefined) child.stdin!.end(input);
   const output = { stdout: '', stderr: '' };
   const waiters: { stream: keyof typeof output; pattern: RegExp; resolve: (line: string) => void }[] = [];
   // Whole lines only: a chunk may end mid-line.
@@ -213,8 +219,9 @@ export function spawnClient(args: string[], env: NodeJS.ProcessEnv = {}): Client
   return client;
 }
 
-export function runClient(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ClientRun> {
-  return spawnClient(args, env).done;
+/** Runs the real grpc-client CLI to its end; `input`, if given, is its stdin. */
+export function runClient(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<ClientRun> {
+  return spawnClient(args, env, input).done;
 }
 
 /**

@@ -27,8 +27,9 @@ import { formatBytes, parseDuration } from './parseUnits.js';
 import { parseByteSize } from '../../shared/byteSize.js';
 import { reporterFor } from './reporters.js';
 import { batchLedger } from './batchLedger.js';
+import { mirrorFolders } from './mirrorFolders.js';
 import type { BatchSummary } from './reportText.js';
-import { ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
+import { listLineOf, ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
 import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
 
 // grpc-js names the TLS server by its address, and Node warns about IP
@@ -102,11 +103,14 @@ addConnectionFlags(
     'grpc-client get data/big.bin                     # into ./downloads',
     'grpc-client get a.bin b.bin -s files.example:50051 -o ~/incoming',
     'grpc-client get --from list.txt -j 8 --limit-rate 10M',
+    'grpc-client get -r models/ -o /srv/models           # a whole folder; run again to update',
     'grpc-client get big.iso --retry-for 10m          # wait out longer outages',
   ]),
 )
   .description('download files into --out; run again after an interruption to resume')
-  .argument('[name...]', "file names relative to the server's root, e.g. data/big.bin")
+  .argument('[name...]', "file names relative to the server's root, e.g. data/big.bin; folders with -r")
+  .option('-r, --recursive', 'mirror every file under the named server folders, keeping their paths; a second run fetches only what is new or changed')
+  .option('--delete', 'with -r: also remove local files this client fetched that the server no longer has')
   .addOption(outOption())
   .addOption(dbOption())
   .option('--from <file>', "read names from a file, one a line, each optionally followed by a priority ('-' for stdin)")
@@ -151,11 +155,18 @@ commandLine(program.command('verify'), ['grpc-client verify', 'grpc-client verif
   });
 
 const lsCommand = program.command('ls');
-addConnectionFlags(commandLine(lsCommand, ['grpc-client ls', 'grpc-client ls logs/ --json -s files.example:50051']))
+addConnectionFlags(
+  commandLine(lsCommand, [
+    'grpc-client ls',
+    'grpc-client ls logs/ --json -s files.example:50051',
+    'grpc-client ls -1 logs/ | grep 2026- | grpc-client get --from -',
+  ]),
+)
   .description("list the server's files")
   .argument('[prefix]', 'only names starting with this, e.g. logs/', '')
   .option('--json', 'print one JSON object per file')
-  .action(async (prefix: string, options: ConnectionFlags & { json?: boolean }) => {
+  .option('-1, --names-only', "print names only, one a line, as 'get --from -' reads them (a name that needs it in JSON quotes)")
+  .action(async (prefix: string, options: ConnectionFlags & { json?: boolean; namesOnly?: boolean }) => {
     process.exitCode = await listRemote(prefix, options);
   });
 
@@ -190,6 +201,8 @@ interface GetOptions extends ConnectionFlags {
   retryConnrefused?: boolean;
   json?: boolean;
   quiet?: boolean;
+  recursive?: boolean;
+  delete?: boolean;
 }
 
 function positiveInteger(text: string): number {
@@ -210,6 +223,9 @@ async function readItems(names: string[], from: string | undefined): Promise<Bat
 }
 
 async function get(names: string[], options: GetOptions): Promise<number> {
+  if (options.delete && !options.recursive) return usageError(getCommand, '--delete works with -r only');
+  if (options.recursive && options.from !== undefined) return usageError(getCommand, '-r takes server folders as arguments, not --from');
+  if (options.recursive && names.length === 0) return usageError(getCommand, "-r needs a server folder, e.g. 'get -r data/' ('.' for everything)");
   let items: BatchItem[];
   try {
     items = await readItems(names, options.from);
@@ -251,6 +267,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     await client.close();
     return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
   }
+  if (options.recursive) return withInterrupts(client, (signal) => mirrorFolders(client, names, options, signal, connection.credentials?._isSecure() ?? false));
   const reporter = reporterFor(options, items.length);
   const ledger = batchLedger(items.map((item) => item.name));
 
@@ -340,6 +357,40 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   return batchExitCode(exitCodes);
 }
 
+/**
+ * Runs `work` with Ctrl-C and SIGTERM turned into an abort (a second one
+ * exits at once), then saves the task map and closes the client.
+ */
+async function withInterrupts(client: FileClient, work: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code: number;
+  try {
+    code = await work(interrupt.signal);
+  } finally {
+    const saved = await client.close().then(
+      () => true,
+      (err: Error) => {
+        process.stderr.write(`grpc-client: could not save the task map: ${err.message}; files are verified on the next run\n`);
+        return false;
+      },
+    );
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!saved) code = EXIT.localIo;
+  }
+  if (interrupt.signal.aborted) {
+    process.stderr.write('grpc-client: interrupted; what was verified is kept and the task map is saved: run the same command again to resume\n');
+    return EXIT_INTERRUPTED;
+  }
+  return code;
+}
+
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {
   let map: Awaited<ReturnType<typeof readTasks>>;
   try {
@@ -418,7 +469,7 @@ async function verifyLocal(names: string[], options: { out: string; db?: string;
   return bad === 0 ? 0 : EXIT_FAILED;
 }
 
-async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean }): Promise<number> {
+async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean; namesOnly?: boolean }): Promise<number> {
   let client: FileClient;
   try {
     client = new FileClient({ ...(await resolveConnection(options)), server: options.server, out: '.' });
@@ -431,7 +482,9 @@ async function listRemote(prefix: string, options: ConnectionFlags & { json?: bo
       process.stdout.write(
         options.json
           ? `${JSON.stringify({ name: file.name, size: file.size, version: file.version, mtime: file.mtime.toISOString() })}\n`
-          : `${formatBytes(file.size).padStart(10)}  ${file.mtime.toISOString()}  ${file.name}\n`,
+          : options.namesOnly
+            ? `${listLineOf(file.name)}\n`
+            : `${formatBytes(file.size).padStart(10)}  ${file.mtime.toISOString()}  ${file.name}\n`,
       );
     }
     return 0;

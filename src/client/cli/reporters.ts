@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import cliProgress from 'cli-progress';
-import { fstatSync } from 'node:fs';
 import { isAlive } from '../fileLock.js';
 import { formatBytes } from './parseUnits.js';
 import { describeResult, describeResume, describeSummary, fitToWidth, type BatchSummary, type ResultView } from './reportText.js';
 import { totalView } from './totalProgress.js';
+import { isPipe } from './terminal.js';
 import type { DownloadProgress, DownloadResult, DownloadStart } from '../download/downloadFile.js';
 import type { RetryNotice } from '../download/retryLoop.js';
 import type { ClientError } from '../errors.js';
@@ -26,7 +26,7 @@ const retryLine = (notice: RetryNotice) =>
 const waitLine = (name: string, pid: number | undefined) =>
   pid !== undefined && !isAlive(pid)
     ? `${name}: locked by a process that is gone (pid ${pid}); taking the lock over once it is stale`
-    : `${name}: being downloaded by another process${pid ? ` (pid ${pid})` : ''} into the same folder; waiting for it`;
+    : `${name}: another process${pid ? ` (pid ${pid})` : ''} is downloading into the same folder; waiting for it to finish`;
 
 /** Lines on stdout for results and resumes, on stderr for trouble; with `quiet`, only failures. */
 type Sink = (text: string) => void;
@@ -65,15 +65,6 @@ export type Display = 'json' | 'lines' | 'bars';
 export function displayFor(options: { json: boolean; quiet: boolean; stderrIsTerminal: boolean; stdoutIsPipe: boolean }): Display {
   if (options.json) return 'json';
   return !options.quiet && options.stderrIsTerminal && !options.stdoutIsPipe ? 'bars' : 'lines';
-}
-
-function isPipe(fd: number): boolean {
-  try {
-    const found = fstatSync(fd);
-    return found.isFIFO() || found.isSocket();
-  } catch {
-    return false;
-  }
 }
 
 export function reporterFor(options: { json?: boolean; quiet?: boolean }, totalFiles: number): Reporter {

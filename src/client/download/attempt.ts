@@ -1,9 +1,10 @@
-import { status, type ClientReadableStream } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
-import { ProtocolError, RemoteStatusError, toClientError } from '../errors.js';
+import { ProtocolError, RemoteStatusError } from '../errors.js';
 import type { RateLimiter } from '../rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
+import { watchCall } from './callWatch.js';
 import type { PartialFile } from './partialFile.js';
 
 export interface AttemptOptions {
@@ -70,46 +71,4 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
   const expected = remote.sha256 || trailerDigest;
   if (expected === '') throw new ProtocolError(name, 'the server sent no sha256');
   return { remote, sha256: await partial.verify(name, expected) };
-}
-
-/**
- * Cancels a call that has waited `stallMs` for its next message (a silent
- * dead connection) or whose signal aborts, and explains the resulting
- * CANCELLED error. Time spent writing or pacing does not count as a stall.
- */
-function watchCall(call: ClientReadableStream<unknown>, stallMs: number, signal: AbortSignal | undefined) {
-  let stalled = false;
-  let busy = false;
-  // One timer for the whole call, restarted per message rather than
-  // replaced: this runs once per chunk.
-  const timer = setTimeout(() => {
-    if (busy) return;
-    stalled = true;
-    call.cancel();
-  }, stallMs);
-  const onAbort = () => call.cancel();
-  // A listener added to an already aborted signal never fires.
-  if (signal?.aborted) call.cancel();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-  return {
-    waiting: () => {
-      busy = false;
-      timer.refresh();
-    },
-    busy: () => {
-      busy = true;
-    },
-    stop: () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    },
-    explain: (err: unknown, secure: boolean): unknown => {
-      if (stalled) return new RemoteStatusError(status.UNAVAILABLE, `no data from the server for ${stallMs / 1000}s`, { cause: err });
-      // Always: breaking out of the loop does not end a grpc-js call, and our
-      // own errors (a full disk, a protocol fault) would leave the server
-      // streaming into a call nobody reads. Harmless on an ended call.
-      call.cancel();
-      return toClientError(err, { secure });
-    },
-  };
 }

@@ -1,7 +1,6 @@
 import { stat, unlink } from 'node:fs/promises';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
-import { ClientError, LocalIoError, LockLostError, locally } from '../errors.js';
-import { acquireLock } from '../fileLock.js';
+import { ClientError, locally } from '../errors.js';
 import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import { RateLimiter } from '../rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
@@ -57,7 +56,7 @@ export interface DownloadOptions {
   onStart?: (start: DownloadStart) => void;
   onProgress?: (progress: DownloadProgress) => void;
   onRetry?: (notice: RetryNotice) => void;
-  /** Another process is downloading the same file into the same folder; we wait for it. */
+  /** Another process is downloading into the same folder; we wait for it. */
   onWait?: (wait: { name: string; holderPid: number | undefined }) => void;
 }
 
@@ -97,35 +96,17 @@ const AWAIT_RECORD_BYTES = 16 * 1024 * 1024;
  * Brings one remote file to `<out>/<name>`: decides from the task map and the
  * disk what is needed, resumes partials, retries through interruptions, and
  * publishes the file under its final name only once its SHA-256 matches the
- * server's. The one writer of the task map.
+ * server's. The one writer of the task map. The caller holds the output
+ * folder (FolderLease) and passes its signal.
  */
 export async function downloadFile(context: DownloadContext, name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const paths = await locally('create folders for', name, () => prepareOutputPaths(context.out, name, context.reserved, context.checkedFolders));
-  const lockLost = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal;
-  const lock = await acquireLock(paths.finalPath, `${paths.partPath}.lock`, {
-    inside: context.out,
-    signal,
-    onWait: (pid) => {
-      trace.lock('%s: held by pid %s; waiting', name, pid);
-      options.onWait?.({ name, holderPid: pid });
-    },
-    onCompromised: (err) => lockLost.abort(new LockLostError(name, err)),
-  }).catch((err: unknown) => {
-    if (signal.aborted) throw abortedError(name, signal, err);
-    throw err instanceof ClientError ? err : new LocalIoError('lock', paths.finalPath, err as NodeJS.ErrnoException);
-  });
-  trace.lock('%s: locked', name);
-  try {
-    // Another process may have finished or advanced this file while we waited.
-    await context.store.reload();
-    return await downloadLocked(context, name, paths, { ...options, signal });
-  } finally {
-    await lock.release();
-    trace.lock('%s: released', name);
-  }
+  // Another process may have finished or advanced this file before we got the folder.
+  await context.store.reload();
+  return downloadLocked(context, name, paths, options);
 }
 
+/** Runs while this process holds the output folder (see FolderLease). */
 async function downloadLocked(context: DownloadContext, name: string, paths: OutputPaths, options: DownloadOptions): Promise<DownloadResult> {
   const { store } = context;
   const record = store.get(name);

@@ -96,11 +96,11 @@ describe('grpc-client: the command line', function () {
     expect(await exists(path.join(dir, 'escape.bin'))).to.equal(false);
   });
 
-  it("refuses names that would collide with another download's partial or lock", async () => {
-    for (const name of ['a.bin.part', 'x.part.lock', 'x.part.lock.pid']) {
+  it("refuses names that would collide with another download's partial or the folder's lock", async () => {
+    for (const name of ['a.bin.part', '.grpc-client.lock', '.grpc-client.lock.pid']) {
       const run = await get(name);
       expect(run.code, name).to.equal(2);
-      expect(run.stderr).to.match(/^grpc-client: invalid name .*kept for the partials and locks/);
+      expect(run.stderr).to.match(/^grpc-client: invalid name .*(kept for the partials|overwrite the task map or its lock)/);
     }
   });
 

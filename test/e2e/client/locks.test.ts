@@ -40,7 +40,7 @@ describe('grpc-client get: the lock of a file that another client downloads', fu
     const partial = (await stat(part)).size;
     // As fresh as a holder's last refresh can be, so that the lock is not
     // stale by the time the next run looks, however slowly it starts.
-    await utimes(`${part}.lock`, new Date(), new Date());
+    await utimes(path.join(out, '.grpc-client.lock'), new Date(), new Date());
 
     const second = await runClient(['get', 'big.bin', '--json', '--server', server.address, '--out', out]);
     expect(second.code, second.stderr).to.equal(0);

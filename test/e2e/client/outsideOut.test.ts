@@ -72,7 +72,7 @@ describe('grpc-client get: nothing is written outside --out', function () {
     const victim = path.join(outside, 'victim.txt');
     await writeFile(victim, 'keep me\n');
     await mkdir(out);
-    await symlink(victim, path.join(out, 'a.bin.part.lock.pid'));
+    await symlink(victim, path.join(out, '.grpc-client.lock.pid'));
 
     const run = await runClient(['get', 'a.bin', '--server', server.address, '--out', out]);
     expect(run.code, run.stderr).to.equal(0);

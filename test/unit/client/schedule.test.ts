@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ORDERS, parseList, queuePriority } from '../../../src/client/schedule.js';
+import { listLineOf, ORDERS, parseList, queuePriority } from '../../../src/client/schedule.js';
 
 describe('parseList', () => {
   it('reads one name a line with an optional integer priority, skipping blanks and comments', () => {
@@ -41,5 +41,40 @@ describe('queuePriority', () => {
   });
   it('priority uses the given priority, 0 when none', () => {
     expect(items.map((item, i) => queuePriority('priority', item, i))).to.deep.equal([1, 0, 9]);
+  });
+});
+
+describe('listLineOf', () => {
+  const tricky = [
+    'plain.bin',
+    'with space.txt',
+    'report 2',
+    'ends in tab\t7',
+    ' lead',
+    'trail ',
+    '#hash',
+    '"quoted"',
+    'a\nb',
+    'cr\rin',
+    'x\u2028y',
+    'ünïcode/ファイル',
+    'v 1.2',
+    '-3',
+  ];
+
+  it('writes every name so that parseList reads it back as itself', () => {
+    const text = tricky.map((name) => `${listLineOf(name)}\n`).join('');
+    expect(parseList(text).map((item) => item.name)).to.deep.equal(tricky);
+  });
+
+  it('leaves a name as it is where parseList would read it so, and quotes only the others', () => {
+    expect(listLineOf('with space.txt')).to.equal('with space.txt');
+    expect(listLineOf('ünïcode/ファイル')).to.equal('ünïcode/ファイル');
+    expect(listLineOf('report 2')).to.equal('"report 2"');
+    expect(listLineOf('#hash')).to.equal('"#hash"');
+  });
+
+  it('reads a priority after a quoted name', () => {
+    expect(parseList('"report 2" 7\n"#x"\n')).to.deep.equal([{ name: 'report 2', priority: 7 }, { name: '#x' }]);
   });
 });

@@ -1,0 +1,135 @@
+import { status } from '@grpc/grpc-js';
+import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
+import { RemoteStatusError, type ClientError } from '../errors.js';
+import type { OutputPaths } from '../outputPaths.js';
+import type { RemoteFile } from '../remoteFile.js';
+import { watchCall } from './callWatch.js';
+import { CommitWindow, type WritingFile } from './commitWindow.js';
+import type { DownloadContext } from './downloadFile.js';
+import { ManyFrames } from './manyFrames.js';
+import { withRetries, type RetryNotice } from './retryLoop.js';
+
+/** One small file to fetch whole: where the listing said it is and where it goes. */
+export interface ManyItem {
+  remote: RemoteFile;
+  paths: OutputPaths;
+}
+
+/**
+ * How one file of a DownloadMany stream ended:
+ * - ok: verified, published and recorded;
+ * - vanished: the server no longer has it (removed since it was listed);
+ * - handOver: worth a Download of its own, which retries and resumes (it
+ *   changed while the server read it, or its digest did not match);
+ * - failed: anything else, for the user to see.
+ */
+export type ManyOutcome =
+  | { name: string; result: 'ok'; remote: RemoteFile; sha256: string }
+  | { name: string; result: 'vanished' }
+  | { name: string; result: 'handOver'; error: ClientError }
+  | { name: string; result: 'failed'; error: ClientError };
+
+export interface FetchManyOptions {
+  signal: AbortSignal | undefined;
+  onOutcome: (outcome: ManyOutcome) => void;
+  /** File bytes received (before they are committed). */
+  onBytes?: (bytes: number) => void;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+/**
+ * Fetches small files whole, many per DownloadMany call, and commits them
+ * in windows (see CommitWindow). A call that breaks is retried like a
+ * download (same policy, same outages waited out) for the files it had
+ * not finished; files already verified are kept. Throws, once the policy
+ * gives up, for every file not settled yet.
+ */
+export async function fetchMany(context: DownloadContext, label: string, items: readonly ManyItem[], options: FetchManyOptions): Promise<void> {
+  const byName = new Map(items.map((item) => [item.remote.name, item]));
+  const window = new CommitWindow(context.out, context.store, context.folderSyncer, (committed) =>
+    options.onOutcome(
+      committed.ok
+        ? { name: committed.name, result: 'ok', remote: committed.remote, sha256: committed.sha256 }
+        : { name: committed.name, result: 'failed', error: committed.error },
+    ),
+  );
+  let remaining: readonly string[] = items.map((item) => item.remote.name);
+  let progressed = false;
+  try {
+    await withRetries(
+      async () => {
+        progressed = false;
+        const frames = new ManyFrames(remaining);
+        try {
+          await streamOnce(context, frames, remaining, byName, window, options, () => (progressed = true));
+        } finally {
+          remaining = frames.remaining;
+        }
+      },
+      {
+        name: label,
+        signal: options.signal,
+        retryForMs: context.retryForMs,
+        secure: context.secure,
+        onRetry: options.onRetry,
+        serverReached: context.serverReached,
+        progressed: () => progressed,
+      },
+    );
+  } finally {
+    await window.drain();
+  }
+}
+
+async function streamOnce(
+  context: DownloadContext,
+  frames: ManyFrames,
+  names: readonly string[],
+  byName: ReadonlyMap<string, ManyItem>,
+  window: CommitWindow,
+  options: FetchManyOptions,
+  onFileDone: () => void,
+): Promise<void> {
+  const call = context.client.downloadMany({ names: [...names], prefix: '' });
+  const watch = watchCall(call, context.stallTimeoutMs, options.signal);
+  let writing: (WritingFile & { end(sha256: string): ClientError | undefined; drop(): void }) | undefined;
+  try {
+    for await (const message of call as AsyncIterable<Chunk__Output>) {
+      watch.busy();
+      for (const event of frames.read(message)) {
+        if (event.type === 'begin') {
+          writing = await window.begin(byName.get(event.remote.name)!.paths, event.remote);
+        } else if (event.type === 'data') {
+          writing!.write(event.data);
+          options.onBytes?.(event.data.length);
+          await context.limiter?.take(event.data.length, options.signal);
+        } else if (event.type === 'end') {
+          const mismatch = writing!.end(event.sha256);
+          writing = undefined;
+          onFileDone();
+          if (mismatch) options.onOutcome({ name: event.name, result: 'handOver', error: mismatch });
+        } else {
+          writing?.drop();
+          writing = undefined;
+          onFileDone();
+          options.onOutcome(outcomeOfFailure(event.name, event.code, event.message));
+        }
+      }
+      await window.commitIfDue();
+      watch.waiting();
+    }
+    frames.finish();
+  } catch (err) {
+    writing?.drop();
+    throw watch.explain(err, context.secure);
+  } finally {
+    watch.stop();
+  }
+}
+
+/** A file the server could not send: gone, worth a Download of its own, or a failure. */
+export function outcomeOfFailure(name: string, code: number, message: string): ManyOutcome {
+  if (code === status.NOT_FOUND) return { name, result: 'vanished' };
+  const error = new RemoteStatusError(code, message);
+  return code === status.ABORTED ? { name, result: 'handOver', error } : { name, result: 'failed', error };
+}
