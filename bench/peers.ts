@@ -51,6 +51,8 @@ export interface CallLog {
   name: string;
   offset: string;
   bytesSent: number;
+  /** DownloadMany: files sent whole. */
+  files?: number;
 }
 
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */
