@@ -18,6 +18,7 @@ import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_QUEUED_HASHES, DescriptorBudget, defaultLimits, openFileLimit } from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
+import { streamMany, type ManyOutcome } from './downloadMany.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
 import { assertProcWorks, openServedFile, versionOf, type ServedFile } from './servedFile.js';
@@ -270,7 +271,15 @@ function handlers({ root, pool, budget, files, digests, callLog, metrics }: Serv
     },
 
     DownloadMany(call) {
-      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'DownloadMany is not implemented yet' });
+      const outcome: ManyOutcome = Object.assign(callLog.fieldsOf(call.metadata), { files: 0, failed: 0, bytesSent: 0 });
+      void serveStream(call, async (signal) => {
+        metrics?.streamStarted();
+        try {
+          await streamMany(call, { root, digests, pool, budget, files }, signal, outcome);
+        } finally {
+          metrics?.streamEnded(outcome.bytesSent);
+        }
+      });
     },
 
     List(call) {

@@ -28,22 +28,26 @@ export function fileTransferDefinition(): protoLoader.PackageDefinition {
 }
 
 /**
- * Download's data chunks go through our own codec (see chunkCodec.ts);
- * every other message, and any chunk it does not recognise, through
- * protobufjs as before.
+ * The data chunks of Download and DownloadMany go through our own codec
+ * (see chunkCodec.ts); every other message, and any chunk it does not
+ * recognise, through protobufjs as before.
  */
 function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.PackageDefinition {
   const service = loaded['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition;
-  const download = service['Download']!;
-  const { responseSerialize, responseDeserialize } = download;
-  const fast: protoLoader.MethodDefinition<object, object> = {
-    ...download,
-    responseSerialize: (value: object) => (value instanceof WireChunk ? value.bytes : responseSerialize(value)),
-    responseDeserialize: (bytes: Buffer) => decodeDataChunk(bytes) ?? responseDeserialize(bytes),
+  const fast = (method: protoLoader.MethodDefinition<object, object>): protoLoader.MethodDefinition<object, object> => {
+    const { responseSerialize, responseDeserialize } = method;
+    return {
+      ...method,
+      responseSerialize: (value: object) => (value instanceof WireChunk ? value.bytes : responseSerialize(value)),
+      responseDeserialize: (bytes: Buffer) => decodeDataChunk(bytes) ?? responseDeserialize(bytes),
+    };
   };
   // proto-loader lists each method under its proto name only; the client
   // constructor derives the camelCase alias from originalName.
-  return { ...loaded, 'filetransfer.v1.FileService': { ...service, Download: fast } };
+  return {
+    ...loaded,
+    'filetransfer.v1.FileService': { ...service, Download: fast(service['Download']!), DownloadMany: fast(service['DownloadMany']!) },
+  };
 }
 
 export function loadFileTransfer(): FileTransferPackage {

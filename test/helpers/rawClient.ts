@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType } from '../../src/generated/filetransfer.js';
 import type { Chunk__Output } from '../../src/generated/filetransfer/v1/Chunk.js';
 import type { DownloadRequest } from '../../src/generated/filetransfer/v1/DownloadRequest.js';
 import type { FileInfo__Output } from '../../src/generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../../src/generated/filetransfer/v1/FileService.js';
-import { loadFileTransfer } from '../../src/shared/proto.js';
+import { loadFileTransfer, PROTO_PATH } from '../../src/shared/proto.js';
 
 /** A plain grpc-js client of the contract, to send requests our CLI never would. */
 export function rawClient(address: string, channelOptions: grpc.ChannelOptions = {}): FileServiceClient {
@@ -43,4 +45,14 @@ export async function rawList(client: FileServiceClient, prefix: string): Promis
   } catch (err) {
     return { code: (err as grpc.ServiceError).code, names };
   }
+}
+
+/**
+ * A client of the contract decoded by protobufjs alone, without our chunk
+ * codec: what another implementation sees on the wire.
+ */
+export function plainClient(address: string): FileServiceClient {
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String, defaults: true, oneofs: true }));
+  const { FileService } = (loaded as unknown as ProtoGrpcType).filetransfer.v1;
+  return new FileService(address, grpc.credentials.createInsecure());
 }

@@ -70,7 +70,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     const run = await get(['-r', 'tree1']);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree1'));
-    expect(run.stdout).to.match(/^tree1\/: 7 files: 7 fetched \(1\.6 MiB in [\d.]+ s\), 0 unchanged\n$/);
+    expect(run.stdout).to.match(/^tree1\/: 7 files: 7 fetched \(1\.57 MiB in [\d.]+ s\), 0 unchanged\n$/);
     expect(calls('List')).to.have.length(1);
     // The small files come whole in one stream; the large one by Download.
     expect(sent(calls('DownloadMany'))).to.deep.equal({ files: 6, bytes: 6 + 7 + 3000 + 70_000 });
@@ -165,7 +165,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     const b = spawnClient(args);
     const waitLine = await b.waitForStdout(/"event":"wait"/);
     expect(JSON.parse(waitLine)).to.include({ holderPid: a.process.pid });
-    const [runA, runB] = await bounded('both mirrors to end', Promise.all([a.done, b.done]), [a, b], 40_000);
+    const [runA, runB] = await bounded('both mirrors to end', Promise.all([a.done, b.done]), [], 40_000);
     expect(runA.code, runA.stderr).to.equal(0);
     expect(runB.code, runB.stderr).to.equal(0);
     expect(events(runB.stdout).find((e) => e.event === 'summary')).to.include({ fetched: 0, unchanged: 100 });
@@ -202,7 +202,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     await makeTree(root, { 'tree6/report 2': 'r2\n', 'tree6/two  spaces.txt': 's\n', 'tree6/#hash': 'h\n' });
     const listed = await runClient(['ls', '-1', 'tree6/', '--server', server.address]);
     expect(listed.code, listed.stderr).to.equal(0);
-    expect(listed.stdout).to.equal('"tree6/#hash"\n"tree6/report 2"\ntree6/two  spaces.txt\n');
+    expect(listed.stdout).to.equal('tree6/#hash\n"tree6/report 2"\ntree6/two  spaces.txt\n');
     const run = await runClient(['get', '--from', '-', '--server', server.address, '--out', out], {}, listed.stdout);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree6'));

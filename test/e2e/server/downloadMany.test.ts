@@ -1,0 +1,196 @@
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { mkdir, open, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Chunk__Output } from '../../../src/generated/filetransfer/v1/Chunk.js';
+import type { DownloadManyRequest } from '../../../src/generated/filetransfer/v1/DownloadManyRequest.js';
+import type { FileInfo__Output } from '../../../src/generated/filetransfer/v1/FileInfo.js';
+import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
+import { bounded, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { plainClient, rawList } from '../../helpers/rawClient.js';
+
+/** One file as the stream framed it. */
+interface Framed {
+  name: string;
+  info?: FileInfo__Output;
+  data: Buffer;
+  sha256?: string;
+  error?: { code: number; message: string };
+  messages: number;
+}
+
+/**
+ * Splits a DownloadMany stream into files by the framing the proto states,
+ * failing on any message out of place: data whose offset is not where the
+ * file's bytes so far end, a file that starts before the previous ended.
+ */
+function reassemble(messages: Chunk__Output[]): Framed[] {
+  const files: Framed[] = [];
+  let current: (Framed & { parts: Buffer[] }) | undefined;
+  const finish = () => {
+    files.push({
+      name: current!.name,
+      info: current!.info,
+      data: Buffer.concat(current!.parts),
+      sha256: current!.sha256,
+      error: current!.error,
+      messages: current!.messages,
+    });
+    current = undefined;
+  };
+  for (const message of messages) {
+    if (message.info && !message.error) {
+      expect(current, `${message.info.name} starts before ${current?.name} ended`).to.equal(undefined);
+      current = { name: message.info.name, info: message.info, data: Buffer.alloc(0), parts: [], messages: 0 };
+    }
+    if (message.error) {
+      const name = message.info?.name ?? '';
+      if (current && current.name !== name) expect.fail(`error frame for ${name} inside ${current.name}`);
+      current ??= { name, data: Buffer.alloc(0), parts: [], messages: 0 };
+      current.messages += 1;
+      current.error = { code: message.error.code, message: message.error.message };
+      finish();
+      continue;
+    }
+    expect(current, 'a message outside any file').to.not.equal(undefined);
+    current!.messages += 1;
+    if (message.data.length > 0) {
+      const received = current!.parts.reduce((sum, part) => sum + part.length, 0);
+      expect(Number(message.offset), `offset of data in ${current!.name}`).to.equal(received);
+      current!.parts.push(message.data);
+    }
+    if (message.sha256) {
+      current!.sha256 = message.sha256;
+      finish();
+    }
+  }
+  expect(current, 'the stream ended inside a file').to.equal(undefined);
+  return files;
+}
+
+async function downloadMany(client: FileServiceClient, request: DownloadManyRequest): Promise<{ code: grpc.status; details: string; files: Framed[] }> {
+  const messages: Chunk__Output[] = [];
+  try {
+    for await (const message of client.downloadMany(request) as AsyncIterable<Chunk__Output>) messages.push(message);
+    return { code: grpc.status.OK, details: '', files: reassemble(messages) };
+  } catch (err) {
+    const { code, details } = err as grpc.ServiceError;
+    return { code, details, files: [] };
+  }
+}
+
+const CHUNK = 64 * 1024;
+
+describe('grpc-server: DownloadMany', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let server: ServerProcess;
+  let client: FileServiceClient;
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    await mkdir(path.join(dir, 'data/deep/er'), { recursive: true });
+    await mkdir(path.join(dir, 'folder'));
+    await writeFile(path.join(dir, 'data/empty.txt'), '');
+    await makeRandomFile(path.join(dir, 'data/one-chunk.bin'), CHUNK);
+    await makeRandomFile(path.join(dir, 'data/multi.bin'), 3 * CHUNK + 5);
+    await makeRandomFile(path.join(dir, 'data/deep/er/nested.txt'), 1000);
+    await writeFile(path.join(dir, 'data/ünï cödé ✓.txt'), 'unicode and spaces\n');
+    await writeFile(path.join(dir, 'data-old.bin'), 'not under data/\n');
+    server = await startServerProcess(dir, { args: ['--chunk-size', '64k'] });
+    client = plainClient(server.address);
+  });
+  after(async () => {
+    client.close();
+    await server.kill();
+    await cleanup();
+  });
+
+  /** Each file whole: its info as on disk, a digest that matches the disk, one message when it fits one. */
+  async function expectWhole(file: Framed, name: string): Promise<void> {
+    const onDisk = path.join(dir, name);
+    const info = await stat(onDisk, { bigint: true });
+    expect(file.name).to.equal(name);
+    expect(file.error, name).to.equal(undefined);
+    expect(file.info!.size, name).to.equal(info.size.toString());
+    expect(file.info!.mtimeMs, name).to.equal((info.mtimeNs / 1_000_000n).toString());
+    expect(file.info!.version, name).to.match(/^[0-9a-f]{24}$/);
+    expect(file.sha256, name).to.equal(await sha256File(onDisk));
+    expect(sha256(file.data), name).to.equal(file.sha256);
+    if (info.size <= BigInt(CHUNK)) expect(file.messages, `${name} fits one message`).to.equal(1);
+  }
+
+  it('frames each file asked for, in order; a missing name and a folder get error frames and later files still arrive', async () => {
+    const names = [
+      'data/multi.bin',
+      'data/empty.txt',
+      'missing.txt',
+      'data/ünï cödé ✓.txt',
+      'folder',
+      'data/one-chunk.bin',
+      '../escape',
+      'data/deep/er/nested.txt',
+    ];
+    const { code, details, files } = await downloadMany(client, { names });
+    expect(code, details).to.equal(grpc.status.OK);
+    expect(files.map((f) => f.name)).to.deep.equal(names);
+    for (const [index, name] of names.entries()) {
+      if (['missing.txt', 'folder'].includes(name)) expect(files[index]!.error, name).to.deep.include({ code: grpc.status.NOT_FOUND });
+      else if (name === '../escape') expect(files[index]!.error, name).to.deep.include({ code: grpc.status.INVALID_ARGUMENT });
+      else await expectWhole(files[index]!, name);
+    }
+    expect(files[0]!.messages, 'info, 4 chunks, digest').to.be.at.least(5);
+    const logged = await server.waitForCall((c) => c.method === 'DownloadMany' && c.code === 'OK');
+    expect(logged).to.deep.include({ files: 5, failed: 3, bytesSent: 4 * CHUNK + 5 + 1000 + Buffer.byteLength('unicode and spaces\n') });
+  });
+
+  it('sends exactly what List returns for a prefix, in name order', async () => {
+    const listed = await rawList(client, 'data/');
+    const { code, files } = await downloadMany(client, { prefix: 'data/' });
+    expect(code).to.equal(grpc.status.OK);
+    expect(files.map((f) => f.name)).to.deep.equal(listed.names);
+    expect(listed.names).to.not.include('data-old.bin');
+    for (const file of files) await expectWhole(file, file.name);
+  });
+
+  it('refuses more than 10,000 names, and a bad prefix, for the whole call', async () => {
+    const many = await downloadMany(client, { names: Array.from({ length: 10_001 }, (_, i) => `f${i}`) });
+    expect(many.code).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(many.details).to.equal('10001 names asked for; at most 10000 per call');
+    expect((await downloadMany(client, { prefix: '../' })).code).to.equal(grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('drops a file written to while it is read with ABORTED, and sends the next one whole', async () => {
+    const big = path.join(dir, 'big.bin');
+    await makeRandomFile(big, 32 * MiB);
+    const call = client.downloadMany({ names: ['big.bin', 'data/deep/er/nested.txt'] });
+    const messages: Chunk__Output[] = [];
+    // The reader stops after the first data: HTTP/2 flow control then holds
+    // the server inside the 32 MiB file until the reader resumes.
+    let paused = false;
+    const firstData = new Promise<void>((resolve) =>
+      call.on('data', (message: Chunk__Output) => {
+        messages.push(message);
+        if (message.data.length > 0 && !paused) {
+          paused = true;
+          call.pause();
+          resolve();
+        }
+      }),
+    );
+    const ended = once(call, 'end');
+    await bounded('the first data of big.bin', firstData, [server]);
+    const handle = await open(big, 'r+');
+    await handle.write(Buffer.from('changed in place'), 0, 16, 20 * MiB);
+    await handle.close();
+    call.resume();
+    await bounded('the end of the call', ended, [server]);
+    const files = reassemble(messages);
+    expect(files.map((f) => f.name)).to.deep.equal(['big.bin', 'data/deep/er/nested.txt']);
+    expect(files[0]!.error).to.deep.include({ code: grpc.status.ABORTED });
+    await expectWhole(files[1]!, 'data/deep/er/nested.txt');
+  });
+});
