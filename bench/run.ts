@@ -326,9 +326,9 @@ const TREE_PER_FOLDER = 1000;
 const TREE_FILES = 100_000;
 const BASELINE_FILES = 2000;
 /**
- * First and second mirrors of the 100,000 files, each pair from an empty
- * folder. One pair takes about a minute; CPU time, the figure that matters
- * here, varies less between runs than wall time.
+ * First and second mirrors of the 100,000 files, from an empty folder. One
+ * pair takes 1-3 minutes on two cores; CPU time, the figure that matters
+ * most here, varies less between runs than wall time.
  */
 const TREE_RUNS = 1;
 
