@@ -30,6 +30,8 @@ export interface DownloadContext {
   checkedFolders: Set<string>;
   /** Folder fsyncs after renames, shared between downloads. */
   folderSyncer: FolderSyncer;
+  /** The output folder is on tmpfs or ramfs, where syncs make nothing durable (see isInMemory); false when unknown. */
+  inMemory?: boolean;
   /** Pacing shared by every download of this client, if any. */
   limiter: RateLimiter | undefined;
   /** Ask the server whether a complete file changed (one Stat) before skipping it. */
