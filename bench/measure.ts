@@ -5,19 +5,21 @@ export interface Run {
   seconds: number;
   /** Peak resident set of the measured command, from GNU time. */
   peakRssMiB: number;
+  /** User plus system CPU of the measured command, from GNU time (to 10 ms). */
+  cpuSeconds: number;
 }
 
-/** Runs a command under GNU time and returns its wall time and peak RSS; fails loudly on a non-zero exit. */
+/** Runs a command under GNU time and returns its wall time, peak RSS and CPU time; fails loudly on a non-zero exit. */
 export async function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   const started = process.hrtime.bigint();
-  const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn('/usr/bin/time', ['-f', '%M %U %S', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.slice(-2000)}`);
-  const kib = Number(stderr.trim().split('\n').at(-1));
-  return { seconds, peakRssMiB: kib / 1024 };
+  const [kib, user, system] = (stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { seconds, peakRssMiB: kib! / 1024, cpuSeconds: user! + system! };
 }
 
 export function median(values: number[]): number {

@@ -23,12 +23,6 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** The gRPC target of these replicas: one address, or a list spread by round_robin. */
-function targetOf(replicas: { host: string; port: number }[]): string {
-  const addresses = replicas.map((r) => `${r.host}:${r.port}`);
-  return addresses.length === 1 ? addresses[0]! : `ipv4:${addresses.join(',')}`;
-}
-
 interface Measured {
   aggregateMiBs: number;
   serverCpuPerGiB: number;
@@ -49,7 +43,8 @@ export async function replicaScaling(shm: string, source: string, runs: number):
     const out = path.join(shm, 'out-replicas');
     const once = async (count: number): Promise<Measured> => {
       const serving = replicas.slice(0, count);
-      const server = targetOf(serving);
+      // The form users give: a comma list, spread by round_robin.
+      const server = serving.map((r) => `${r.host}:${r.port}`).join(',');
       const callsBefore = serving.map((r) => r.calls.length);
       const cpuBefore = await Promise.all(serving.map((r) => cpuSeconds(r.pid)));
       const clientBefore = process.cpuUsage();
@@ -57,16 +52,8 @@ export async function replicaScaling(shm: string, source: string, runs: number):
       await Promise.all(
         Array.from({ length: CLIENTS }, async (_, i) => {
           // A connection of its own per client, as 32 separate clients have;
-          // round_robin spreads the calls of a list (grpc-js picks a random
-          // first replica per channel).
-          const client = new FileClient({
-            server,
-            out: path.join(out, String(i)),
-            channelOptions: {
-              'grpc.use_local_subchannel_pool': 1,
-              'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-            },
-          });
+          // each channel starts its round_robin at a random replica.
+          const client = new FileClient({ server, out: path.join(out, String(i)), channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
           try {
             await client.download('mid.bin');
           } finally {

@@ -6,7 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, open, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, open, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +15,12 @@ import type { FileServiceClient } from '../src/generated/filetransfer/v1/FileSer
 import { FileClient } from '../src/client/fileClient.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
 import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
-import { CLIENT_BIN, have, startFloor, startNginx, startOurs } from './peers.js';
+import { CLIENT_BIN, have, startFloor, startNginx, startOurs, type CallLog } from './peers.js';
 import { replicaScaling } from './replicas.js';
 import { writeReport, type CaseResult } from './report.js';
 
-const MiB = 1024 * 1024;
+const KiB = 1024;
+const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** BENCH_ONLY=3,5 runs those cases only. */
@@ -70,12 +72,12 @@ async function main(): Promise<void> {
         return timed('curl', ['-fsS', '-o', path.join(out, 'big.bin'), url('big.bin')]);
       };
       await resetPeak(ours.pid);
-      const pair = await alternate(runOurs, nginx && have('curl') ? runCurl : undefined);
+      const [oursRuns, curlRuns] = await alternate(runOurs, nginx && have('curl') ? runCurl : undefined);
       await rm(out, { recursive: true, force: true });
       results.push(
-        comparison(id, title, pair, goal, {
+        comparison(id, title, { ours: oursRuns!, theirs: curlRuns! }, goal, {
           oursServerPeakRssMiB: (await rssOf(ours.pid)).peak,
-          oursClientPeakRssMiB: Math.max(...pair.ours.map((r) => r.peakRssMiB)),
+          oursClientPeakRssMiB: Math.max(...oursRuns!.map((r) => r.peakRssMiB)),
         }),
       );
     };
@@ -126,13 +128,19 @@ async function main(): Promise<void> {
     }
 
     if (want('3')) {
-      process.stderr.write('case 3: 2,000 files of 16 KiB, ours -j 8 vs aria2c -j 8\n');
+      process.stderr.write('case 3: 2,000 files of 16 KiB, ours get -r -j 8 vs aria2c -j 8\n');
       const out = path.join(shm, 'out-many');
       const list = path.join(shm, 'many.txt');
       await writeFile(list, `${many.join('\n')}\n`);
       const urls = path.join(shm, 'many.urls');
       if (nginx) await writeFile(urls, `${many.map(url).join('\n')}\n`);
       const runOurs = async () => {
+        await rm(out, { recursive: true, force: true });
+        return timed(CLIENT_BIN, ['get', '-r', 'many', '-j', '8', '--server', server, '--out', out, '--quiet']);
+      };
+      // The same files named one by one, each its own Download call: what
+      // get -r replaced, kept as a figure beside it.
+      const runFromList = async () => {
         await rm(out, { recursive: true, force: true });
         return timed(CLIENT_BIN, ['get', '--from', list, '-j', '8', '--server', server, '--out', out, '--quiet']);
       };
@@ -152,10 +160,19 @@ async function main(): Promise<void> {
           '--log-level=warn',
         ]);
       };
-      const pair = await alternate(runOurs, nginx && have('aria2c') ? runAria : undefined);
+      const [oursRuns, ariaRuns, fromListRuns] = await alternate(runOurs, nginx && have('aria2c') ? runAria : undefined, runFromList);
       await rm(out, { recursive: true, force: true });
-      results.push(comparison('3', '2,000 × 16 KiB: seconds, ours -j 8 vs aria2c -j 8', pair, 1, {}));
+      const fromList = fromListRuns!.map((r) => r.seconds);
+      results.push(
+        comparison('3', '2,000 × 16 KiB: seconds, ours get -r -j 8 vs aria2c -j 8', { ours: oursRuns!, theirs: ariaRuns! }, 1, {
+          oursClientPeakRssMiB: Math.max(...oursRuns!.map((r) => r.peakRssMiB)),
+          oursFrom: median(fromList),
+          oursFromBest: Math.min(...fromList),
+        }),
+      );
     }
+
+    if (want('3b')) await mirrorTree(server, ours, shm, results);
 
     if (want('4')) {
       process.stderr.write('case 4: 32 concurrent clients × 64 MiB\n');
@@ -256,7 +273,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => child.on('exit', resolve));
       const partial = (await stat(path.join(out, 'big.bin.part'))).size;
       await timed(CLIENT_BIN, ['get', 'big.bin', '--server', server, '--out', out, '--quiet']);
-      await waitFor(() => ours.calls.slice(before).filter((c) => c.method === 'Download').length >= 2);
+      await waitFor(() => ours.calls.slice(before).filter((c) => c.method === 'Download').length >= 2, 'the server to log both Download calls');
       const sent = ours.calls
         .slice(before)
         .filter((c) => c.method === 'Download')
@@ -307,6 +324,140 @@ async function main(): Promise<void> {
   }
 }
 
+/** Case 3b's trees: 1,000 files a folder in both, so per-file costs compare like with like. */
+const TREE_PER_FOLDER = 1000;
+const TREE_FILES = 100_000;
+const BASELINE_FILES = 2000;
+/**
+ * First and second mirrors of the 100,000 files, from an empty folder. One
+ * pair takes 1-3 minutes on two cores; CPU time, the figure that matters
+ * most here, varies less between runs than wall time.
+ */
+const TREE_RUNS = 1;
+
+/**
+ * Case 3b: a tree of 100,000 files of 1 KiB mirrored with get -r, and 2,000
+ * of the same shape as the baseline. Client CPU per file must not grow with
+ * the tree, the client's memory must stay bounded, and a second run with
+ * nothing changed must cost a fraction of the first.
+ */
+async function mirrorTree(server: string, ours: { pid: number; calls: CallLog[] }, shm: string, results: CaseResult[]): Promise<void> {
+  const [treeLabel, baselineLabel] = [TREE_FILES, BASELINE_FILES].map((n) => n.toLocaleString('en'));
+  process.stderr.write(`case 3b: ${treeLabel} files of 1 KiB mirrored with get -r, ${baselineLabel} for the baseline\n`);
+  const started = process.hrtime.bigint();
+  const root = path.join(shm, 'root');
+  // Neither name is a prefix of the other: List takes prefixes of names.
+  writeTree(path.join(root, 'tree-2k'), BASELINE_FILES, KiB);
+  writeTree(path.join(root, 'tree-100k'), TREE_FILES, KiB);
+  process.stderr.write(`  trees written in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s\n`);
+  const out = path.join(shm, 'out-tree');
+  const mirror = (prefix: string) => timed(CLIENT_BIN, ['get', '-r', prefix, '-j', '8', '--server', server, '--out', out, '--quiet']);
+  const fresh = async (prefix: string) => {
+    await rm(out, { recursive: true, force: true });
+    return mirror(prefix);
+  };
+
+  await fresh('tree-2k');
+  const baseline: Run[] = [];
+  // Starting Node and loading the client, a fixed cost inside every run's CPU.
+  const startup: Run[] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    baseline.push(await fresh('tree-2k'));
+    startup.push(await timed(CLIENT_BIN, ['--version']));
+  }
+  await resetPeak(ours.pid);
+  const first: Run[] = [];
+  const again: Run[] = [];
+  const resent: { files: number; bytes: number }[] = [];
+  for (let run = 0; run < TREE_RUNS; run += 1) {
+    first.push(await fresh('tree-100k'));
+    const mirrored = (await readdir(path.join(out, 'tree-100k'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+    if (mirrored !== TREE_FILES) throw new Error(`get -r tree-100k left ${mirrored} files, expected ${TREE_FILES}`);
+    const before = ours.calls.length;
+    again.push(await mirror('tree-100k'));
+    await logBarrier(server, ours.calls);
+    const transfers = ours.calls.slice(before).filter((c) => c.method === 'Download' || c.method === 'DownloadMany');
+    resent.push({
+      files: transfers.reduce((sum, c) => sum + (c.method === 'Download' ? 1 : (c.files ?? 0)), 0),
+      bytes: transfers.reduce((sum, c) => sum + (c.bytesSent || 0), 0),
+    });
+  }
+  const serverPeak = (await rssOf(ours.pid)).peak;
+  await rm(out, { recursive: true, force: true });
+  const caseSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stderr.write(`  case 3b took ${caseSeconds.toFixed(0)} s\n`);
+
+  const cpu = (runs: Run[]) => median(runs.map((r) => r.cpuSeconds));
+  const seconds = (runs: Run[]) => median(runs.map((r) => r.seconds));
+  const startupCpu = cpu(startup);
+  const perFile = cpu(first) / TREE_FILES;
+  const basePerFile = cpu(baseline) / BASELINE_FILES;
+  results.push(
+    {
+      id: '3b',
+      title: `${treeLabel} × 1 KiB, get -r -j 8: client CPU per file ÷ the same at ${baselineLabel}`,
+      ours: perFile / basePerFile,
+      extra: {
+        cpuMsPerFile: perFile * 1000,
+        baselineCpuMsPerFile: basePerFile * 1000,
+        // The same ratio without the fixed cost, which flatters the small run.
+        ratioLessStartup: (cpu(first) - startupCpu) / TREE_FILES / ((cpu(baseline) - startupCpu) / BASELINE_FILES),
+        startupCpuSeconds: startupCpu,
+        seconds: seconds(first),
+        baselineSeconds: seconds(baseline),
+        caseSeconds,
+      },
+      goal: '≤ 1.2',
+      met: perFile / basePerFile <= 1.2,
+    },
+    {
+      id: '3b-rss',
+      title: `${treeLabel} × 1 KiB, get -r: client peak RSS (MiB)`,
+      ours: Math.max(...first.map((r) => r.peakRssMiB), ...again.map((r) => r.peakRssMiB)),
+      extra: { baselinePeakRssMiB: Math.max(...baseline.map((r) => r.peakRssMiB)), serverPeakRssMiB: serverPeak },
+      goal: '≤ 160 MiB',
+      met: Math.max(...first.map((r) => r.peakRssMiB), ...again.map((r) => r.peakRssMiB)) <= 160,
+    },
+    {
+      id: '3b-again',
+      title: `${treeLabel} × 1 KiB, get -r again with nothing changed: seconds ÷ the first run's`,
+      ours: seconds(again) / seconds(first),
+      extra: {
+        firstSeconds: seconds(first),
+        againSeconds: seconds(again),
+        againCpuSeconds: cpu(again),
+        againFilesSent: Math.max(...resent.map((r) => r.files)),
+        againBytesSent: Math.max(...resent.map((r) => r.bytes)),
+      },
+      goal: '≤ 0.10',
+      met: seconds(again) / seconds(first) <= 0.1,
+    },
+  );
+}
+
+/** `files` random files of `size` bytes under `top`, TREE_PER_FOLDER a folder; sync calls, the quickest way to make many small files. */
+function writeTree(top: string, files: number, size: number): void {
+  const content = Buffer.alloc(size);
+  for (let i = 0; i < files; i += 1) {
+    const folder = path.join(top, `d${String(Math.floor(i / TREE_PER_FOLDER)).padStart(3, '0')}`);
+    if (i % TREE_PER_FOLDER === 0) mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, `f${String(i % TREE_PER_FOLDER).padStart(4, '0')}.bin`), randomFillSync(content));
+  }
+}
+
+/**
+ * The server logs each call synchronously as it ends: once a call made now
+ * shows in the log, so does every call that ended before it.
+ */
+async function logBarrier(server: string, calls: CallLog[]): Promise<void> {
+  const { FileService } = loadFileTransfer();
+  const client = new FileService(server, grpc.credentials.createInsecure()) as FileServiceClient;
+  const name = `bench-barrier-${calls.length}`;
+  await new Promise<void>((resolve) => client.stat({ name }, () => resolve()));
+  client.close();
+  await waitFor(() => calls.some((c) => c.name === name), 'the server to log the barrier call');
+}
+
 async function randomFile(file: string, size: number): Promise<void> {
   const handle = await open(file, 'w');
   const buffer = Buffer.alloc(64 * MiB);
@@ -316,16 +467,14 @@ async function randomFile(file: string, size: number): Promise<void> {
   await handle.close();
 }
 
-/** A warm-up of each, then RUNS of each, alternating so drift hits both alike. */
-async function alternate(ours: () => Promise<Run>, theirs: (() => Promise<Run>) | undefined): Promise<{ ours: Run[]; theirs: Run[] }> {
-  await ours();
-  await theirs?.();
-  const result: { ours: Run[]; theirs: Run[] } = { ours: [], theirs: [] };
+/** A warm-up of each, then RUNS of each, alternating so drift hits all alike; a missing one gets no runs. */
+async function alternate(...runners: ((() => Promise<Run>) | undefined)[]): Promise<Run[][]> {
+  for (const runner of runners) await runner?.();
+  const runs = runners.map((): Run[] => []);
   for (let i = 0; i < RUNS; i += 1) {
-    result.ours.push(await ours());
-    if (theirs) result.theirs.push(await theirs());
+    for (const [k, runner] of runners.entries()) if (runner) runs[k]!.push(await runner());
   }
-  return result;
+  return runs;
 }
 
 function comparison(id: string, title: string, pair: { ours: Run[]; theirs: Run[] }, goal: number, extra: Record<string, number>): CaseResult {
@@ -348,8 +497,12 @@ function comparison(id: string, title: string, pair: { ours: Run[]; theirs: Run[
   };
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+async function waitFor(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Time from starting a Download until its first data message arrives. */

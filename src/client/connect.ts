@@ -1,11 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { loadFileTransfer } from '../shared/proto.js';
+import { channelTarget, registerHostLists } from './serverTarget.js';
 
 // The client's HTTP/2 flow-control window bounds a stream's throughput to
 // window/RTT; grpc-js's 64 KiB default is the main cost on fast links.
 const MAX_WINDOW = 8 * 1024 * 1024;
 const MIN_WINDOW = 64 * 1024;
+
+const ROUND_ROBIN = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
 
 export interface ConnectOptions {
   credentials?: grpc.ChannelCredentials;
@@ -38,7 +41,9 @@ export function plaintextTokenWarning(server: string, secure: boolean, token: st
 /** Whether every address of a target (host:port, or a gRPC target such as ipv4:a:p,b:p) is on this machine. */
 function isLoopback(server: string): boolean {
   if (server.startsWith('unix:')) return true;
-  const addresses = server.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '').split(',');
+  const addresses = channelTarget(server)
+    .replace(/^(dns|ipv4|ipv6|hosts):(\/\/[^/]*\/)?/, '')
+    .split(',');
   return addresses.every((address) => {
     const bracketed = /^\[(.*)\](:\d+)?$/.exec(address);
     // A bare IPv6 address has colons of its own, and no port.
@@ -57,8 +62,12 @@ export function connect(server: string, options: ConnectOptions = {}): FileServi
     providers.length > 0
       ? { interceptor_providers: [...auth.map((interceptor) => () => interceptor), ...providers] }
       : { interceptors: [...auth, ...interceptors] };
-  return new FileService(server, options.credentials ?? grpc.credentials.createInsecure(), {
+  registerHostLists();
+  return new FileService(channelTarget(server), options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc-node.flow_control_window': flowControlWindow(options.limitRate),
+    // Calls spread over every replica a target names; one that is down
+    // (connection refused) is skipped rather than waited for.
+    'grpc.service_config': ROUND_ROBIN,
     ...extra,
     ...chain,
   });

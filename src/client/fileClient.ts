@@ -17,6 +17,7 @@ import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
 import { FOLDER_LOCK_NAME, FolderLease } from './folderLease.js';
+import { isInMemory } from './fileSystemKind.js';
 import { statRemote } from './download/statRemote.js';
 import { mirrorTree, type MirrorOptions, type MirrorResult } from './download/mirror.js';
 import { abortedError } from './download/retryLoop.js';
@@ -207,6 +208,7 @@ export class FileClient {
         reserved: [dbFile, `${dbFile}.lock`, journalOf(dbFile), tempOf(dbFile), path.join(out, FOLDER_LOCK_NAME), path.join(out, `${FOLDER_LOCK_NAME}.pid`)],
         checkedFolders: new Set<string>(),
         folderSyncer: new FolderSyncer(),
+        inMemory: await isInMemory(out),
         limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
         retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,

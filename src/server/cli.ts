@@ -73,6 +73,7 @@ const program = new Command('grpc-server')
     `files and folders open at once for calls (default: ${DEFAULT_MAX_OPEN_FILES}, less under a low descriptor limit)`,
     integer(1, 1_000_000),
   )
+  .option('--state-dir <dir>', 'keep whole-file digests here across restarts, so a restarted server answers resumes without rehashing')
   .option('--max-queued-hashes <n>', 'whole-file hashes that may wait for a turn', integer(0, 1_000_000), DEFAULT_MAX_QUEUED_HASHES)
   .option(
     '--handshake-timeout-ms <ms>',
@@ -114,6 +115,7 @@ const options = program.opts<{
   maxOpenFiles?: number;
   maxQueuedHashes: number;
   handshakeTimeoutMs: number;
+  stateDir?: string;
 }>();
 // Loaded once the command line is known good: --help and a usage error
 // need none of grpc-js, pino or the service (~300 ms on a small machine).

@@ -10,6 +10,7 @@ import { BufferPool } from './bufferPool.js';
 import { changedWhileReading, readRange } from './readRange.js';
 
 const HASH_CHUNK = 1 << 20;
+export const DIGEST_CACHE_LIMIT = 10_000;
 
 /** A hash waiting for its turn: who still wants it, and how to drop it. */
 interface QueuedHash {
@@ -36,11 +37,21 @@ export class DigestCache {
   private readonly hashing: PQueue;
 
   constructor(
-    private readonly limit = 10_000,
+    private readonly limit = DIGEST_CACHE_LIMIT,
     concurrentHashes = CONCURRENT_HASHES,
     private readonly maxQueued = DEFAULT_MAX_QUEUED_HASHES,
+    /** Told each digest computed here, e.g. to persist it (see DigestLog). */
+    private readonly onDigest?: (version: string, digest: string) => void,
   ) {
     this.hashing = new PQueue({ concurrency: concurrentHashes });
+  }
+
+  /** Takes digests known from before, e.g. persisted by an earlier run. */
+  preload(digests: Iterable<[string, string]>): void {
+    for (const [version, digest] of digests) {
+      this.settled.set(version, digest);
+      this.touch(version, Promise.resolve(digest));
+    }
   }
 
   /** Whole-file hashes under way and waiting for a turn. */
@@ -60,6 +71,7 @@ export class DigestCache {
 
   /** Records a digest computed elsewhere, e.g. while streaming from offset 0. */
   remember(version: string, digest: string): void {
+    if (this.settled.get(version) !== digest) this.onDigest?.(version, digest);
     this.settled.set(version, digest);
     this.touch(version, Promise.resolve(digest));
   }
@@ -76,18 +88,54 @@ export class DigestCache {
     if (digest) {
       this.touch(file.version, digest);
     } else {
-      if (this.hashing.pending >= this.hashing.concurrency && this.hashing.size >= this.maxQueued) {
-        throw new StatusError(status.RESOURCE_EXHAUSTED, `${this.maxQueued} files are already waiting to be hashed; retry shortly`);
-      }
+      this.assertRoom();
       digest = this.hashWhole(file);
       this.touch(file.version, digest);
       digest.then(
-        (value) => this.entries.has(file.version) && this.settled.set(file.version, value),
+        (value) => {
+          this.onDigest?.(file.version, value);
+          if (this.entries.has(file.version)) this.settled.set(file.version, value);
+        },
         () => this.entries.delete(file.version),
       );
     }
     this.addWaiter(file.version, signal);
     return digest;
+  }
+
+  /**
+   * The digest of the file's first `length` bytes, for a resume whose
+   * client holds bytes of another version. Takes its turn with whole-file
+   * hashes; RESOURCE_EXHAUSTED at once when the queue is full. Dropped
+   * before it starts once `signal` aborts.
+   */
+  digestOfPrefix(file: ServedFile, length: bigint, signal: AbortSignal): Promise<string> {
+    this.assertRoom();
+    let fd: number;
+    try {
+      fd = reopen(file);
+    } catch {
+      return Promise.reject(changedWhileReading());
+    }
+    let started = false;
+    return this.hashing
+      .add(
+        () => {
+          started = true;
+          return hashReopened(file, fd, length);
+        },
+        { signal },
+      )
+      .catch((err: unknown) => {
+        if (!started) closeSync(fd);
+        throw err;
+      });
+  }
+
+  private assertRoom(): void {
+    if (this.hashing.pending >= this.hashing.concurrency && this.hashing.size >= this.maxQueued) {
+      throw new StatusError(status.RESOURCE_EXHAUSTED, `${this.maxQueued} files are already waiting to be hashed; retry shortly`);
+    }
   }
 
   private addWaiter(version: string, signal: AbortSignal | undefined): void {
@@ -124,7 +172,7 @@ export class DigestCache {
       .add(
         () => {
           started();
-          return hashReopened(file, fd);
+          return hashReopened(file, fd, file.stat.size);
         },
         { signal: job.drop.signal },
       )
@@ -157,8 +205,8 @@ function reopen(file: ServedFile): number {
   return openSync(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
 }
 
-/** Hashes a file through a descriptor of its own (see `reopen`), from the start. */
-async function hashReopened(file: ServedFile, fd: number): Promise<string> {
+/** Hashes a file's first `end` bytes through a descriptor of its own (see `reopen`). */
+async function hashReopened(file: ServedFile, fd: number, end: bigint): Promise<string> {
   const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY).finally(() => closeSync(fd));
   try {
     const own = { ...file, handle };
@@ -166,7 +214,7 @@ async function hashReopened(file: ServedFile, fd: number): Promise<string> {
     if (reopened.ino !== file.stat.ino || reopened.dev !== file.stat.dev) throw changedWhileReading();
     const hash = createHash('sha256');
     const pool = new BufferPool(HASH_CHUNK, 2);
-    for await (const { data, frame } of readRange(handle, { start: 0n, end: file.stat.size, pool, readAhead: 2 })) {
+    for await (const { data, frame } of readRange(handle, { start: 0n, end, pool, readAhead: 2 })) {
       hash.update(data);
       pool.give(frame);
     }

@@ -9,6 +9,7 @@ import type { BufferPool } from './bufferPool.js';
 import { assertUnchanged, type DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
+import { resumeVerdict } from './resumeCheck.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
 import type { StreamBudget } from './streamBudget.js';
 import type { DescriptorBudget } from './limits.js';
@@ -71,27 +72,44 @@ export async function streamDownload(
   const leave = context.budget.join();
   let fullDigest: Promise<string> | undefined;
   try {
-    const expected = call.request.expectedVersion;
-    if (expected !== '' && expected !== file.version) {
-      throw new StatusError(status.FAILED_PRECONDITION, `${file.name} changed since version ${expected}; download it again from offset 0`);
+    const { expectedVersion, prefixSha256, expectedSha256 } = call.request;
+    const known = context.digests.known(file.version);
+    const verdict = resumeVerdict({ offset, expectedVersion, prefixSha256, expectedSha256 }, { version: file.version, digest: known });
+    if (verdict.action === 'refuse') {
+      throw verdict.why === 'changed'
+        ? new StatusError(status.FAILED_PRECONDITION, `${file.name} changed since version ${expectedVersion}; download it again from offset 0`)
+        : otherContent(file.name);
     }
     const size = file.stat.size;
     if (offset > size) {
       throw new StatusError(status.OUT_OF_RANGE, `offset ${offset} is past the end of ${file.name} (${size} bytes)`);
     }
-    const known = context.digests.known(file.version);
+    // Asked before the first message, so a full hash queue fails the call
+    // before it sends anything.
+    const prefixDigest = verdict.action === 'hash-prefix' ? context.digests.digestOfPrefix(file, offset, signal) : undefined;
+    prefixDigest?.catch(() => undefined);
     // From offset 0 the digest is computed on the bytes we send anyway; from
     // elsewhere it needs a read of the whole file, done beside the stream.
     const inline: Hash | undefined = known === undefined && offset === 0n ? createHash('sha256') : undefined;
-    if (known === undefined && inline === undefined) {
+    const startFullDigest = () => {
+      if (known !== undefined || inline !== undefined) return;
       fullDigest = context.digests.digestOf(file, signal);
       // Awaited only after the data is sent; a failure before then must not
       // count as unhandled (which would end the process).
       fullDigest.catch(() => undefined);
-    }
+    };
+    // Only once the prefix matched: a refused resume needs no whole hash.
+    if (!prefixDigest) startFullDigest();
 
     const writer = new BoundedWriter(call, signal, () => context.budget.share());
     await writer.write({ offset: offset.toString(), info: fileInfoOf(file, known ?? '') });
+    if (prefixDigest) {
+      // The info went first so that heartbeats can keep the client's stall
+      // timer from firing while the prefix waits for its turn and is read.
+      const digest = await withHeartbeat(untilAborted(prefixDigest, signal), () => writer.write({ offset: offset.toString() }));
+      if (digest !== prefixSha256) throw otherContent(file.name);
+      startFullDigest();
+    }
     const { pool } = context;
     const chunks = readRange(file.handle, { start: offset, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
     for await (const { position, data, frame } of chunks) {
@@ -113,6 +131,9 @@ export async function streamDownload(
     release();
   }
 }
+
+const otherContent = (name: string) =>
+  new StatusError(status.FAILED_PRECONDITION, `${name} has other content than your partial; download it again from offset 0`);
 
 /**
  * Sends an empty message every HEARTBEAT_MS until `work` settles: hashing a

@@ -11,7 +11,8 @@ import { grpcCodeOf } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
-import { DigestCache } from './digestCache.js';
+import { DIGEST_CACHE_LIMIT, DigestCache } from './digestCache.js';
+import { DigestLog } from './digestLog.js';
 import type { ServerMetrics } from './metrics.js';
 import { authInterceptor, type TokenSet } from './tokenAuth.js';
 import { CallLog } from './callLog.js';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   maxQueuedHashes?: number;
   /** Time for a new connection's TLS and HTTP/2 handshake; also for a silent one to answer a ping. */
   handshakeTimeoutMs?: number;
+  /** Folder where whole-file digests persist across restarts (created if missing); one per server. */
+  stateDir?: string;
 }
 
 export interface ServerLimits extends ConnectionLimits {
@@ -144,7 +147,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
   const files = new DescriptorBudget(limits.maxOpenFiles);
-  const digests = new DigestCache(undefined, undefined, limits.maxQueuedHashes);
+  const { digests, close: closeDigests } = await openDigests(options.stateDir, limits.maxQueuedHashes, logger);
   const fsThread = new FsThread();
   const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
@@ -188,8 +191,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
       });
       await metricsServer?.close();
+      await closeDigests();
     },
   };
+}
+
+/** The digest cache, filled from and written to `stateDir` when there is one. */
+async function openDigests(
+  stateDir: string | undefined,
+  maxQueuedHashes: number,
+  logger: Logger,
+): Promise<{ digests: DigestCache; close: () => Promise<void> }> {
+  if (stateDir === undefined) return { digests: new DigestCache(DIGEST_CACHE_LIMIT, undefined, maxQueuedHashes), close: () => Promise.resolve() };
+  const { log, digests } = await DigestLog.open(stateDir, DIGEST_CACHE_LIMIT, (err) =>
+    logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'),
+  );
+  const cache = new DigestCache(DIGEST_CACHE_LIMIT, undefined, maxQueuedHashes, (version, digest) => log.append(version, digest));
+  cache.preload(digests);
+  logger.info({ stateDir, digests: digests.size }, 'digests loaded');
+  return { digests: cache, close: () => log.close() };
 }
 
 interface ServiceContext {

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
 import { toClientError } from '../errors.js';
+import { channelTarget, registerHostLists } from '../serverTarget.js';
 
 interface HealthClient extends grpc.Client {
   check(
@@ -19,7 +20,8 @@ export function checkHealth(server: string, service: string, credentials = grpc.
       grpc: { health: { v1: { Health: new (...args: ConstructorParameters<typeof grpc.Client>) => HealthClient } } };
     }
   ).grpc.health.v1.Health;
-  const client = new Health(server, credentials);
+  registerHostLists();
+  const client = new Health(channelTarget(server), credentials);
   return new Promise<string>((resolve, reject) => {
     client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, reply) => {
       client.close();

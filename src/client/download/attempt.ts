@@ -16,6 +16,8 @@ export interface AttemptOptions {
   partial: PartialFile;
   /** The version the partial's bytes belong to, if known. */
   expectedVersion: string | undefined;
+  /** SHA-256 of the whole file the partial's bytes belong to, if known. */
+  expectedSha256: string | undefined;
   stallTimeoutMs: number;
   limiter: RateLimiter | undefined;
   signal: AbortSignal | undefined;
@@ -35,7 +37,24 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
   const offset = partial.length;
   let remote: RemoteFile | undefined;
   let trailerDigest = '';
-  const call = options.client.download({ name, offset: String(offset), expectedVersion: options.expectedVersion ?? '' });
+  // A replica with its own copy of the same bytes (another version) proves
+  // it by the digests; from 0 there is nothing to prove.
+  const call = options.client.download({
+    name,
+    offset: String(offset),
+    expectedVersion: options.expectedVersion ?? '',
+    prefixSha256: offset > 0 ? partial.digestSoFar() : '',
+    expectedSha256: offset > 0 ? (options.expectedSha256 ?? '') : '',
+  });
+  // Told only once the server has accepted our bytes (its first data, or a
+  // clean end): a resume it refuses after its info, for other content,
+  // must not make that content's version ours.
+  let described = false;
+  const describe = (file: RemoteFile) => {
+    if (described) return;
+    described = true;
+    options.onDescribed(file);
+  };
   const watch = watchCall(call, options.stallTimeoutMs, options.signal);
   try {
     for await (const message of call as AsyncIterable<Chunk__Output>) {
@@ -47,9 +66,9 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
         // remedy as the server's own OUT_OF_RANGE, a fresh start.
         if (remote.size < offset)
           throw new RemoteStatusError(status.OUT_OF_RANGE, `the server offered ${remote.size} bytes of ${name}, fewer than the ${offset} on disk`);
-        options.onDescribed(remote);
       }
       if (message.data.length > 0) {
+        describe(remote);
         if (message.offset !== String(partial.length)) throw new ProtocolError(name, `data for offset ${message.offset} arrived at ${partial.length}`);
         if (partial.length + message.data.length > remote.size) throw new ProtocolError(name, 'the server sent more bytes than the file has');
         partial.append(message.data);
@@ -65,6 +84,7 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
     watch.stop();
   }
   if (remote === undefined) throw new ProtocolError(name, 'the stream ended without file info');
+  describe(remote);
   if (partial.length !== remote.size) {
     throw new RemoteStatusError(status.UNAVAILABLE, `the stream of ${name} ended at byte ${partial.length} of ${remote.size}`);
   }

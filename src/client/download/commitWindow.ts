@@ -63,7 +63,8 @@ export class CommitWindow {
   constructor(
     private readonly out: string,
     private readonly store: TaskRecords,
-    private readonly folderSyncer: FolderSyncer,
+    /** Undefined where syncs make nothing durable (tmpfs): data and folders are not synced. */
+    private readonly folderSyncer: FolderSyncer | undefined,
     private readonly onCommitted: (outcome: Committed) => void,
   ) {}
 
@@ -160,12 +161,15 @@ export class CommitWindow {
   private async commit(files: Written[], pins: Map<string, PinnedFolder>): Promise<void> {
     const failed = new Map<string, ClientError>();
     try {
-      const syncs = new PQueue({ concurrency: PARALLEL_SYNCS });
-      await Promise.all(
-        files.map((file) =>
-          syncs.add(() => syncData(file.fd).catch((err: NodeJS.ErrnoException) => failed.set(file.name, new LocalIoError('sync', file.paths.partPath, err)))),
-        ),
-      );
+      const folderSyncer = this.folderSyncer;
+      if (folderSyncer) {
+        const syncs = new PQueue({ concurrency: PARALLEL_SYNCS });
+        await Promise.all(
+          files.map((file) =>
+            syncs.add(() => syncData(file.fd).catch((err: NodeJS.ErrnoException) => failed.set(file.name, new LocalIoError('sync', file.paths.partPath, err)))),
+          ),
+        );
+      }
       const folders = new Set<string>();
       for (const file of files) {
         closeSync(file.fd);
@@ -181,7 +185,7 @@ export class CommitWindow {
       const folderFailures = new Map<string, LocalIoError>();
       await Promise.all(
         [...folders].map((folder) =>
-          this.folderSyncer.sync(folder).catch((err: NodeJS.ErrnoException) => folderFailures.set(folder, new LocalIoError('sync', folder, err))),
+          (folderSyncer?.sync(folder) ?? Promise.resolve()).catch((err: NodeJS.ErrnoException) => folderFailures.set(folder, new LocalIoError('sync', folder, err))),
         ),
       );
       for (const file of files) {

@@ -30,6 +30,8 @@ export interface DownloadContext {
   checkedFolders: Set<string>;
   /** Folder fsyncs after renames, shared between downloads. */
   folderSyncer: FolderSyncer;
+  /** The output folder is on tmpfs or ramfs, where syncs make nothing durable (see isInMemory); false when unknown. */
+  inMemory?: boolean;
   /** Pacing shared by every download of this client, if any. */
   limiter: RateLimiter | undefined;
   /** Ask the server whether a complete file changed (one Stat) before skipping it. */
@@ -142,6 +144,8 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
     }
   }
   let { offset, expectedVersion } = first;
+  // The record's digest belongs to the partial only with the record's version.
+  let expectedSha256 = expectedVersion !== undefined && expectedVersion === record?.version ? (record.sha256 ?? undefined) : undefined;
   const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
   let carried: CarriedHash | undefined;
   let received = 0;
@@ -164,11 +168,13 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
             name,
             partial,
             expectedVersion,
+            expectedSha256,
             stallTimeoutMs: context.stallTimeoutMs,
             limiter,
             signal: options.signal,
             onDescribed: (remote) => {
               expectedVersion = remote.version;
+              expectedSha256 = remote.sha256 || undefined;
               // Not awaited: a partial whose record never reached the disk is
               // resumed without a version and judged by its digest, so data
               // need not wait for the task map.
@@ -193,6 +199,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
         attemptOffset: () => offset,
         beforeRetry: async (fromZero) => {
           ({ offset, expectedVersion } = nextResumePoint(fromZero, await sizeOf(paths.partPath), expectedVersion));
+          if (expectedVersion === undefined) expectedSha256 = undefined;
           trace.plan('%s: next attempt from %d (version %s)', name, offset, expectedVersion ?? 'any');
         },
       },

@@ -46,7 +46,7 @@ export interface FetchManyOptions {
  */
 export async function fetchMany(context: DownloadContext, label: string, items: readonly ManyItem[], options: FetchManyOptions): Promise<void> {
   const byName = new Map(items.map((item) => [item.remote.name, item]));
-  const window = new CommitWindow(context.out, context.store, context.folderSyncer, (committed) =>
+  const window = new CommitWindow(context.out, context.store, context.inMemory ? undefined : context.folderSyncer, (committed) =>
     options.onOutcome(
       committed.ok
         ? { name: committed.name, result: 'ok', remote: committed.remote, sha256: committed.sha256 }

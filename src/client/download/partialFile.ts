@@ -82,6 +82,11 @@ export class PartialFile {
     return digest;
   }
 
+  /** SHA-256 of the bytes on disk so far; the partial goes on hashing. */
+  digestSoFar(): string {
+    return this.hash.copy().digest('hex');
+  }
+
   /** The hash state, for an attempt that resumes where this one stopped. */
   carry(): CarriedHash | undefined {
     try {

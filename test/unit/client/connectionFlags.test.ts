@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseServer } from '../../../src/client/cli/connectionFlags.js';
+import { channelTarget, parseServer } from '../../../src/client/serverTarget.js';
 
 describe('parseServer (--server)', () => {
   it('adds port 50051 where it is left out, not the 443 grpc-js would dial', () => {
@@ -50,6 +50,27 @@ describe('parseServer (--server)', () => {
     ]) {
       expect(() => parseServer(junk), JSON.stringify(junk)).to.throw(RangeError, /^Give /);
     }
+  });
+
+  it('maps a list of replicas to one target: ipv4:/ipv6: for addresses of one family, hosts: with names', () => {
+    expect(parseServer('127.0.0.1:1,127.0.0.2:2, 127.0.0.3')).to.equal('ipv4:127.0.0.1:1,127.0.0.2:2,127.0.0.3:50051');
+    expect(parseServer('[::1]:1,[::2]')).to.equal('ipv6:[::1]:1,[::2]:50051');
+    expect(parseServer('localhost:1,127.0.0.2:2')).to.equal('hosts:localhost:1,127.0.0.2:2');
+    expect(parseServer('127.0.0.1:1,[::1]:1')).to.equal('hosts:127.0.0.1:1,[::1]:1');
+    expect(parseServer('ipv4:///127.0.0.1:1,127.0.0.2:2')).to.equal('ipv4:127.0.0.1:1,127.0.0.2:2');
+  });
+
+  it('names the entry of a list that is not host[:port]', () => {
+    expect(() => parseServer('127.0.0.1:1,nope:x,127.0.0.3:3')).to.throw(RangeError, /^"nope:x" in the server list is not host\[:port\]/);
+    expect(() => parseServer('127.0.0.1:1,')).to.throw(RangeError, /^"" in the server list/);
+    expect(() => parseServer('ipv4:127.0.0.1:1,::1')).to.throw(RangeError, /"::1" is not an IPV4 address/);
+  });
+
+  it('lets a library caller give the same lists, and passes anything else to grpc-js as given', () => {
+    expect(channelTarget('127.0.0.1:1,127.0.0.2:2')).to.equal('ipv4:127.0.0.1:1,127.0.0.2:2');
+    expect(channelTarget('a.example,b.example:7')).to.equal('hosts:a.example:50051,b.example:7');
+    for (const target of ['localhost:1', 'ipv4:127.0.0.1:1,127.0.0.2:2', 'dns:///x:1']) expect(channelTarget(target)).to.equal(target);
+    expect(() => channelTarget('127.0.0.1:1,a b')).to.throw(RangeError, /"a b" in the server list/);
   });
 
   it('asks for brackets around a bare IPv6 address', () => {

@@ -5,6 +5,8 @@ import { DigestCache } from '../../../src/server/digestCache.js';
 import { openServedFile } from '../../../src/server/servedFile.js';
 import { MiB, makeRandomFile, sha256, tempDir } from '../../helpers/files.js';
 
+const MiBn = BigInt(MiB);
+
 /** Descriptors this process has open on `file`. */
 async function descriptorsOn(file: string): Promise<number> {
   const links = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
@@ -46,6 +48,32 @@ describe('DigestCache', () => {
       expect(cache.hashes).to.deep.equal({ running: 1, waiting: 1 });
       expect(await Promise.all(digests)).to.deep.equal([sha256(contents[0]!), sha256(contents[1]!), sha256(contents[1]!)]);
       await Promise.all([a, b, c].map((file) => file!.handle.close()));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("hashes a file's prefix in its turn with whole-file hashes, and drops it when its caller gives up", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const [first, second] = await Promise.all(['a.bin', 'b.bin'].map((name) => makeRandomFile(path.join(dir, name), 8 * MiB)));
+      const cache = new DigestCache(undefined, 1);
+      const [a, b] = await Promise.all(['a.bin', 'b.bin'].map((name) => openServedFile(dir, name)));
+      const whole = cache.digestOf(a!);
+      const prefix = cache.digestOfPrefix(b!, 3n * MiBn, new AbortController().signal);
+      const gaveUp = new AbortController();
+      const dropped = cache.digestOfPrefix(b!, 1n, gaveUp.signal).then(
+        () => 'hashed',
+        () => 'dropped',
+      );
+      expect(cache.hashes).to.deep.equal({ running: 1, waiting: 2 });
+      gaveUp.abort();
+      // The caller closes its file: the hash reads through a descriptor of its own.
+      await Promise.all([a!.handle.close(), b!.handle.close()]);
+      expect(await dropped).to.equal('dropped');
+      expect(await prefix).to.equal(sha256(second!.subarray(0, 3 * MiB)));
+      expect(await whole).to.equal(sha256(first!));
+      expect(await descriptorsOn(path.join(dir, 'b.bin'))).to.equal(0);
     } finally {
       await cleanup();
     }

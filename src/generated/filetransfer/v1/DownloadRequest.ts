@@ -6,10 +6,14 @@ export interface DownloadRequest {
   'name'?: (string);
   'offset'?: (number | string | Long);
   'expectedVersion'?: (string);
+  'prefixSha256'?: (string);
+  'expectedSha256'?: (string);
 }
 
 export interface DownloadRequest__Output {
   'name': (string);
   'offset': (string);
   'expectedVersion': (string);
+  'prefixSha256': (string);
+  'expectedSha256': (string);
 }

@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { resumeVerdict, type ResumeClaim } from '../../../src/server/resumeCheck.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const claim = (over: Partial<ResumeClaim>): ResumeClaim => ({ offset: 100n, expectedVersion: '', prefixSha256: '', expectedSha256: '', ...over });
+
+describe('resumeVerdict', () => {
+  it('accepts the same version without looking at any digest', () => {
+    expect(resumeVerdict(claim({ expectedVersion: 'v1', expectedSha256: B, prefixSha256: B }), { version: 'v1', digest: A })).to.deep.equal({
+      action: 'accept',
+    });
+  });
+
+  it("compares the whole file's digest when both sides know it, before any prefix hash", () => {
+    const other = claim({ expectedVersion: 'v1', prefixSha256: B });
+    expect(resumeVerdict({ ...other, expectedSha256: A }, { version: 'v2', digest: A })).to.deep.equal({ action: 'accept' });
+    expect(resumeVerdict({ ...other, expectedSha256: B }, { version: 'v2', digest: A })).to.deep.equal({ action: 'refuse', why: 'other-content' });
+  });
+
+  it('hashes the prefix when the server does not know its digest yet, or the client sent none', () => {
+    expect(resumeVerdict(claim({ expectedVersion: 'v1', expectedSha256: A, prefixSha256: B }), { version: 'v2', digest: undefined })).to.deep.equal({
+      action: 'hash-prefix',
+    });
+    expect(resumeVerdict(claim({ prefixSha256: B }), { version: 'v2', digest: A })).to.deep.equal({ action: 'hash-prefix' });
+  });
+
+  it('refuses another version as before when there is no digest to go by', () => {
+    expect(resumeVerdict(claim({ expectedVersion: 'v1' }), { version: 'v2', digest: A })).to.deep.equal({ action: 'refuse', why: 'changed' });
+    expect(resumeVerdict(claim({ expectedVersion: 'v1', expectedSha256: A }), { version: 'v2', digest: undefined })).to.deep.equal({
+      action: 'refuse',
+      why: 'changed',
+    });
+  });
+
+  it('lets an empty prefix prove nothing: from offset 0 the version rule applies', () => {
+    expect(resumeVerdict(claim({ offset: 0n, expectedVersion: 'v1', prefixSha256: B }), { version: 'v2', digest: undefined })).to.deep.equal({
+      action: 'refuse',
+      why: 'changed',
+    });
+    expect(resumeVerdict(claim({ offset: 0n, prefixSha256: B }), { version: 'v2', digest: undefined })).to.deep.equal({ action: 'accept' });
+  });
+
+  it('accepts a request that claims nothing', () => {
+    expect(resumeVerdict(claim({}), { version: 'v2', digest: undefined })).to.deep.equal({ action: 'accept' });
+  });
+});
