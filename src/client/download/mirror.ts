@@ -112,7 +112,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     tell();
   };
 
-  const batch: ManyItem[] = [];
+  const batch: RemoteFile[] = [];
   const single: RemoteFile[] = [];
   for (const [index, remote] of listed.entries()) {
     if (index % PLAN_SLICE === PLAN_SLICE - 1) await yieldToLoop();
@@ -129,11 +129,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
       single.push(remote);
       continue;
     }
-    try {
-      batch.push({ remote, paths: await prepareOutputPaths(context.out, remote.name, context.reserved, context.checkedFolders) });
-    } catch (err) {
-      fail(remote.name, err);
-    }
+    batch.push(remote);
   }
   tell();
 
@@ -188,8 +184,19 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     tell();
   };
   const batches = new PQueue({ concurrency: PARALLEL_BATCHES });
-  for (const chosen of batchesOf(batch, (item) => item.remote.size, BATCH_LIMITS)) {
+  for (const files of batchesOf(batch, (remote) => remote.size, BATCH_LIMITS)) {
     void batches.add(async () => {
+      // Paths only for the batch under way: held for a whole tree, they
+      // would be two more strings in memory per file.
+      const chosen: ManyItem[] = [];
+      for (const remote of files) {
+        try {
+          chosen.push({ remote, paths: await prepareOutputPaths(context.out, remote.name, context.reserved, context.checkedFolders) });
+        } catch (err) {
+          fail(remote.name, err);
+        }
+      }
+      if (chosen.length === 0) return;
       const settled = new Set<string>();
       try {
         await fetchMany(context, `${prefix || '/'} (${chosen.length} files)`, chosen, {
