@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { loadFileTransfer } from '../shared/proto.js';
-import { channelTarget, registerHostLists } from './serverTarget.js';
+import { channelTarget } from './serverTarget.js';
+import { registerHostLists } from './hostListResolver.js';
 
 // The client's HTTP/2 flow-control window bounds a stream's throughput to
 // window/RTT; grpc-js's 64 KiB default is the main cost on fast links.

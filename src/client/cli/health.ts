@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
 import { toClientError } from '../errors.js';
-import { channelTarget, registerHostLists } from '../serverTarget.js';
+import { channelTarget } from '../serverTarget.js';
+import { registerHostLists } from '../hostListResolver.js';
 
 interface HealthClient extends grpc.Client {
   check(
