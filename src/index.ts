@@ -8,7 +8,7 @@ export type { BatchOptions, BatchResult } from './client/batch.js';
 export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';
 export { TaskMapError } from './client/taskJournal.js';
-export type { TaskRecord, TaskStatus } from './client/taskStore.js';
+export type { TaskRecord, TaskStatus } from './client/taskRecord.js';
 export type { PlanState } from './client/taskState.js';
 export { startServer, type RunningServer, type ServerLimits, type ServerOptions } from './server/server.js';
 export { StatusError } from './shared/statusError.js';

@@ -1,7 +1,8 @@
 // What status and verify read, apart from FileClient: nothing here may load
 // grpc-js or the contract, or those commands would pay their start-up cost.
 import { readTaskMapFile } from './taskJournal.js';
-import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
+import { TaskStore, taskMapFileOf } from './taskStore.js';
+import type { TaskRecord } from './taskRecord.js';
 import { verifyRecords, type VerifyResult } from './download/verifyLocal.js';
 
 /**

@@ -5,7 +5,7 @@ import { open, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncFolder } from './download/folderSync.js';
 import { parseTaskMap, recordFault } from './taskMapSchema.js';
-import type { TaskRecord } from './taskStore.js';
+import type { TaskRecord } from './taskRecord.js';
 
 /** The map as lowdb holds it. On disk the snapshot also names its journal. */
 export interface TaskMapFile {

@@ -1,5 +1,5 @@
 import { parseName } from '../shared/names.js';
-import type { TaskRecord } from './taskStore.js';
+import type { TaskRecord } from './taskRecord.js';
 
 /**
  * What a task map file holds, checked: the records that can be trusted, and

@@ -4,31 +4,8 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { STALE_MS } from './fileLock.js';
 import type { TaskRecords } from './download/taskRecords.js';
+import type { RemoteFacts, TaskRecord } from './taskRecord.js';
 import { applyChanges, TaskJournal, type TaskMapFile } from './taskJournal.js';
-
-export type TaskStatus = 'incomplete' | 'complete';
-
-/** What the task map remembers about one name: enough to resume or to skip. */
-export interface TaskRecord {
-  name: string;
-  status: TaskStatus;
-  /** Size of the remote file, in bytes. */
-  size: number;
-  /** The server's version of the file the partial holds bytes of. */
-  version: string;
-  /** SHA-256 (hex) of the whole file, once known. */
-  sha256: string | null;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-}
-
-/** What the remote side of a download tells the task map about a file. */
-export interface RemoteFacts {
-  size: number;
-  version: string;
-  sha256: string | null;
-}
 
 export interface TaskStoreOptions {
   /** Told once about each record of the file that is left out as invalid. */

@@ -18,7 +18,7 @@ import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlag
 import { batchExitCode, EXIT, EXIT_CODE_TABLE, exitCodeOf } from './exitCodes.js';
 import { describeFailure } from './describeFailure.js';
 import type { FileClient } from '../fileClient.js';
-import type { TaskRecord } from '../taskStore.js';
+import type { TaskRecord } from '../taskRecord.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from '../retryPolicy.js';
 import { formatBytes, parseDuration } from './parseUnits.js';
 import { parseByteSize } from '../../shared/byteSize.js';

@@ -1,5 +1,5 @@
 import type { Found } from '../localFile.js';
-import type { TaskRecord } from '../taskStore.js';
+import type { TaskRecord } from '../taskRecord.js';
 
 /**
  * What `status` says of a record once the disk is looked at: a complete

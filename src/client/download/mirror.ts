@@ -5,7 +5,7 @@ import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
 import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
 import type { RemoteFile } from '../remoteFile.js';
-import type { TaskRecord } from '../taskStore.js';
+import type { TaskRecord } from '../taskRecord.js';
 import { downloadFile, type DownloadContext, type DownloadResult } from './downloadFile.js';
 import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
 import { batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf } from './mirrorPlan.js';

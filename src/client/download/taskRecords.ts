@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../taskStore.js';
+import type { TaskRecord } from '../taskRecord.js';
 
 /**
  * What the download orchestrator needs of the task map, and the only part

@@ -1,6 +1,6 @@
 import { findFile } from '../localFile.js';
 import { outputPathsOf } from '../outputPaths.js';
-import type { TaskRecord } from '../taskStore.js';
+import type { TaskRecord } from '../taskRecord.js';
 import { hashFile } from './partialFile.js';
 
 /**

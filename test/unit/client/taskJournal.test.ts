@@ -11,7 +11,7 @@ import {
   snapshotChunks,
   type TaskChange,
 } from '../../../src/client/taskJournal.js';
-import type { TaskRecord } from '../../../src/client/taskStore.js';
+import type { TaskRecord } from '../../../src/client/taskRecord.js';
 import { TaskStore } from '../../../src/client/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseTaskMap } from '../../../src/client/taskMapSchema.js';
-import type { TaskRecord } from '../../../src/client/taskStore.js';
+import type { TaskRecord } from '../../../src/client/taskRecord.js';
 
 const complete = (name: string): TaskRecord => ({
   name,
