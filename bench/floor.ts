@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { CHUNK_HEADER_ROOM, sealChunk } from '../src/shared/chunkCodec.js';
-import { connect } from '../src/client/connect.js';
+import { connect } from '../src/client/connection/connect.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
 
 const CHUNK = 256 * 1024;

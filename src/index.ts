@@ -1,14 +1,14 @@
 export { FileClient, type FileClientOptions } from './client/fileClient.js';
-export { readTasks, verifyFolder } from './client/localTasks.js';
+export { readTasks, verifyFolder } from './client/taskMap/localTasks.js';
 export type { LocalVerdict, VerifyResult } from './client/download/verifyLocal.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart } from './client/download/downloadFile.js';
 export type { RetryNotice } from './client/download/retryLoop.js';
-export type { MirrorFileEvent, MirrorOptions, MirrorResult, TreeProgress } from './client/download/mirror.js';
+export type { MirrorFileEvent, MirrorOptions, MirrorResult, TreeProgress } from './client/mirror/mirror.js';
 export type { BatchOptions, BatchResult } from './client/batch.js';
 export type { BatchItem, Order } from './client/schedule.js';
 export type { RemoteFile } from './client/remoteFile.js';
-export { TaskMapError } from './client/taskJournal.js';
-export type { TaskRecord, TaskStatus } from './client/taskRecord.js';
+export { TaskMapError } from './client/taskMap/taskJournal.js';
+export type { TaskRecord, TaskStatus } from './client/taskMap/taskRecord.js';
 export type { PlanState } from './client/taskState.js';
 export { startServer, type RunningServer, type ServerLimits, type ServerOptions } from './server/server.js';
 export { StatusError } from './shared/statusError.js';

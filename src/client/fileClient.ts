@@ -5,25 +5,25 @@ import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js'
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
-import { connect, plaintextTokenWarning } from './connect.js';
+import { connect, plaintextTokenWarning } from './connection/connect.js';
 import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
 import { remoteFileOf, type RemoteFile } from './remoteFile.js';
-import { journalOf, tempOf } from './taskJournal.js';
-import { TaskStore, taskMapFileOf } from './taskStore.js';
-import type { TaskRecord } from './taskRecord.js';
+import { journalOf, tempOf } from './taskMap/taskJournal.js';
+import { TaskStore, taskMapFileOf } from './taskMap/taskStore.js';
+import type { TaskRecord } from './taskMap/taskRecord.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
 import { FolderSyncer } from './download/folderSync.js';
 import { FOLDER_LOCK_NAME, FolderLease } from './folderLease.js';
 import { isInMemory } from './fileSystemKind.js';
 import { statRemote } from './download/statRemote.js';
-import { mirrorTree, type MirrorOptions, type MirrorResult } from './download/mirror.js';
+import { mirrorTree, type MirrorOptions, type MirrorResult } from './mirror/mirror.js';
 import { abortedError } from './download/retryLoop.js';
 import type { VerifyResult } from './download/verifyLocal.js';
-import { verifyStore } from './localTasks.js';
+import { verifyStore } from './taskMap/localTasks.js';
 import { toClientError } from './errors.js';
 
 export interface FileClientOptions {

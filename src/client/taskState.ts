@@ -1,5 +1,5 @@
 import type { RemoteFile } from './remoteFile.js';
-import type { TaskRecord } from './taskRecord.js';
+import type { TaskRecord } from './taskMap/taskRecord.js';
 
 /**
  * What is on disk for one name before a download: the task map's record, and

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readTaskMapFile } from '../../src/client/taskJournal.js';
+import { readTaskMapFile } from '../../src/client/taskMap/taskJournal.js';
 import { killHard, pollUntil, spawnClient, waitForSize, type Watched } from './processes.js';
 
 export const taskMapOf = (out: string) => path.join(out, '.grpc-client-tasks.json');

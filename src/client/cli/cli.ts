@@ -18,7 +18,7 @@ import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlag
 import { batchExitCode, EXIT, EXIT_CODE_TABLE, exitCodeOf } from './exitCodes.js';
 import { describeFailure } from './describeFailure.js';
 import type { FileClient } from '../fileClient.js';
-import type { TaskRecord } from '../taskRecord.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from '../retryPolicy.js';
 import { formatBytes, parseDuration } from './parseUnits.js';
 import { parseByteSize } from '../../shared/byteSize.js';
@@ -400,8 +400,8 @@ async function withInterrupts(client: FileClient, work: (signal: AbortSignal) =>
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {
   const [{ readTasks }, { taskMapFileOf }, { outputPathsOf }, { findFile }, { statusRowOf }] = await Promise.all([
-    import('../localTasks.js'),
-    import('../taskStore.js'),
+    import('../taskMap/localTasks.js'),
+    import('../taskMap/taskStore.js'),
     import('../outputPaths.js'),
     import('../localFile.js'),
     import('./statusRows.js'),
@@ -445,7 +445,7 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
 }
 
 async function verifyLocal(names: string[], options: { out: string; db?: string; json?: boolean }): Promise<number> {
-  const { verifyFolder } = await import('../localTasks.js');
+  const { verifyFolder } = await import('../taskMap/localTasks.js');
   let verified: Awaited<ReturnType<typeof verifyFolder>>;
   try {
     verified = await verifyFolder(options.out, options.db, names.length > 0 ? names : undefined);

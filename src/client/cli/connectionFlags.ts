@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_PORT, parseServer } from '../serverTarget.js';
+import { DEFAULT_PORT, parseServer } from '../connection/serverTarget.js';
 
 export interface ConnectionFlags {
   server: string;

@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
 import { toClientError } from '../errors.js';
-import { channelTarget } from '../serverTarget.js';
-import { registerHostLists } from '../hostListResolver.js';
+import { channelTarget } from '../connection/serverTarget.js';
+import { registerHostLists } from '../connection/hostListResolver.js';
 
 interface HealthClient extends grpc.Client {
   check(

@@ -1,5 +1,5 @@
 import type { Found } from '../localFile.js';
-import type { TaskRecord } from '../taskRecord.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
 
 /**
  * What `status` says of a record once the disk is looked at: a complete

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type cliProgress from 'cli-progress';
-import type { MirrorFileEvent, MirrorResult, TreeProgress } from '../download/mirror.js';
+import type { MirrorFileEvent, MirrorResult, TreeProgress } from '../mirror/mirror.js';
 import type { RetryNotice } from '../download/retryLoop.js';
 import { formatBytes } from './parseUnits.js';
 import { displayFor } from './reporters.js';

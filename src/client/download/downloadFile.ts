@@ -5,7 +5,7 @@ import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import { RateLimiter } from '../rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
 import { planTask, remoteVerdict, type PlanState, type RemoteVerdict } from '../taskState.js';
-import type { TaskRecord } from '../taskRecord.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { trace } from '../trace.js';
 import { downloadAttempt } from './attempt.js';
 import type { FolderSyncer } from './folderSync.js';

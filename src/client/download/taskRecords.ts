@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../taskRecord.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
 
 /**
  * What the download orchestrator needs of the task map, and the only part

@@ -1,6 +1,6 @@
 import { findFile } from '../localFile.js';
 import { outputPathsOf } from '../outputPaths.js';
-import type { TaskRecord } from '../taskRecord.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { hashFile } from './partialFile.js';
 
 /**

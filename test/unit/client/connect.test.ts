@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { flowControlWindow } from '../../../src/client/connect.js';
+import { flowControlWindow } from '../../../src/client/connection/connect.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { channelTarget, parseServer } from '../../../src/client/serverTarget.js';
+import { channelTarget, parseServer } from '../../../src/client/connection/serverTarget.js';
 
 describe('parseServer (--server)', () => {
   it('adds port 50051 where it is left out, not the 443 grpc-js would dial', () => {

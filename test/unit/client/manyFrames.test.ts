@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Chunk__Output } from '../../../src/generated/filetransfer/v1/Chunk.js';
-import { ManyFrames } from '../../../src/client/download/manyFrames.js';
+import { ManyFrames } from '../../../src/client/mirror/manyFrames.js';
 
 const info = (name: string, size: number) => ({ name, size: String(size), version: `v-${name}`, sha256: '', mtimeMs: '0' });
 const msg = (fields: Partial<Chunk__Output>): Chunk__Output => ({ data: Buffer.alloc(0), offset: '0', info: null, sha256: '', error: null, ...fields });

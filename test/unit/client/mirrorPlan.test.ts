@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { batchesOf, folderPrefixOf, mirrorActionOf, orphanActionOf, orphansOf } from '../../../src/client/download/mirrorPlan.js';
+import { batchesOf, folderPrefixOf, mirrorActionOf, orphanActionOf, orphansOf } from '../../../src/client/mirror/mirrorPlan.js';
 import type { RemoteFile } from '../../../src/client/remoteFile.js';
-import type { TaskRecord } from '../../../src/client/taskRecord.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
 
 const remote = (name: string, size: number, version = 'v1'): RemoteFile => ({ name, size, version, sha256: '', mtime: new Date(0) });
 const record = (name: string, size: number, status: 'complete' | 'incomplete' = 'complete', version = 'v1'): TaskRecord => ({

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { plaintextTokenWarning } from '../../../src/client/connect.js';
+import { plaintextTokenWarning } from '../../../src/client/connection/connect.js';
 
 describe('plaintextTokenWarning', () => {
   it('warns when a token goes without TLS to a server off this machine', () => {

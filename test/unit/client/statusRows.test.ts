@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { statusRowOf } from '../../../src/client/cli/statusRows.js';
-import type { TaskRecord } from '../../../src/client/taskRecord.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
 
 const record = (status: TaskRecord['status']): TaskRecord => ({
   name: 'a.bin',

@@ -10,9 +10,9 @@ import {
   readTaskMapFile,
   snapshotChunks,
   type TaskChange,
-} from '../../../src/client/taskJournal.js';
-import type { TaskRecord } from '../../../src/client/taskRecord.js';
-import { TaskStore } from '../../../src/client/taskStore.js';
+} from '../../../src/client/taskMap/taskJournal.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+import { TaskStore } from '../../../src/client/taskMap/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
 
 const record = (name: string, size = 3): TaskRecord => ({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { parseTaskMap } from '../../../src/client/taskMapSchema.js';
-import type { TaskRecord } from '../../../src/client/taskRecord.js';
+import { parseTaskMap } from '../../../src/client/taskMap/taskMapSchema.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
 
 const complete = (name: string): TaskRecord => ({
   name,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { planTask, remoteVerdict } from '../../../src/client/taskState.js';
-import type { TaskRecord } from '../../../src/client/taskRecord.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
 
 const record = (status: TaskRecord['status'], size = 100): TaskRecord => ({
   name: 'a.bin',

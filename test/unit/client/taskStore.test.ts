@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readTaskMapFile, TaskMapError } from '../../../src/client/taskJournal.js';
-import { TaskStore } from '../../../src/client/taskStore.js';
+import { readTaskMapFile, TaskMapError } from '../../../src/client/taskMap/taskJournal.js';
+import { TaskStore } from '../../../src/client/taskMap/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
 
 describe('TaskStore', () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { status } from '@grpc/grpc-js';
 import { describeTree } from '../../../src/client/cli/treeReporter.js';
-import { outcomeOfFailure } from '../../../src/client/download/fetchMany.js';
-import type { MirrorResult } from '../../../src/client/download/mirror.js';
+import { outcomeOfFailure } from '../../../src/client/mirror/fetchMany.js';
+import type { MirrorResult } from '../../../src/client/mirror/mirror.js';
 import { LocalIoError } from '../../../src/client/errors.js';
 
 const result = (fields: Partial<MirrorResult>): MirrorResult => ({

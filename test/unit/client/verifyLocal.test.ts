@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { localVerdict } from '../../../src/client/download/verifyLocal.js';
-import type { TaskRecord } from '../../../src/client/taskRecord.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
 
 const digest = 'a'.repeat(64);
 const record = (status: TaskRecord['status']): TaskRecord => ({

@@ -2,12 +2,12 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from '../../filetransfer/v1/Chunk.js';
-import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from '../../filetransfer/v1/DownloadManyRequest.js';
-import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from '../../filetransfer/v1/DownloadRequest.js';
-import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
-import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from '../../filetransfer/v1/ListRequest.js';
-import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from '../../filetransfer/v1/StatRequest.js';
+import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from './Chunk.js';
+import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from './DownloadManyRequest.js';
+import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './DownloadRequest.js';
+import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './FileInfo.js';
+import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './ListRequest.js';
+import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from './StatRequest.js';
 
 export interface FileServiceClient extends grpc.Client {
   Download(argument: _filetransfer_v1_DownloadRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;

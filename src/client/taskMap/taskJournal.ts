@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncFolder } from './download/folderSync.js';
+import { fsyncFolder } from '../download/folderSync.js';
 import { parseTaskMap, recordFault } from './taskMapSchema.js';
 import type { TaskRecord } from './taskRecord.js';
 

@@ -1,7 +1,7 @@
 import { parseName } from '../../shared/names.js';
 import { InvalidNameError } from '../errors.js';
 import type { RemoteFile } from '../remoteFile.js';
-import type { TaskRecord } from '../taskRecord.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
 
 /**
  * The server folder a `get -r` argument names, as a List prefix: `data`

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
-import { loadFileTransfer } from '../shared/proto.js';
+import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
+import { loadFileTransfer } from '../../shared/proto.js';
 import { channelTarget } from './serverTarget.js';
 import { registerHostLists } from './hostListResolver.js';
 

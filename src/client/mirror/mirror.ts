@@ -5,11 +5,11 @@ import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
 import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
 import type { RemoteFile } from '../remoteFile.js';
-import type { TaskRecord } from '../taskRecord.js';
-import { downloadFile, type DownloadContext, type DownloadResult } from './downloadFile.js';
+import type { TaskRecord } from '../taskMap/taskRecord.js';
+import { downloadFile, type DownloadContext, type DownloadResult } from '../download/downloadFile.js';
 import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
 import { batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf } from './mirrorPlan.js';
-import { abortedError, type RetryNotice } from './retryLoop.js';
+import { abortedError, type RetryNotice } from '../download/retryLoop.js';
 
 /** Files up to this size come whole in DownloadMany streams; larger ones by Download, which resumes. */
 const SMALL_FILE_BYTES = 1024 * 1024;

@@ -3,7 +3,7 @@
 import { readTaskMapFile } from './taskJournal.js';
 import { TaskStore, taskMapFileOf } from './taskStore.js';
 import type { TaskRecord } from './taskRecord.js';
-import { verifyRecords, type VerifyResult } from './download/verifyLocal.js';
+import { verifyRecords, type VerifyResult } from '../download/verifyLocal.js';
 
 /**
  * Reads the task map without connecting to a server, creating nothing and

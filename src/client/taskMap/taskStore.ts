@@ -2,8 +2,8 @@ import { Low } from 'lowdb';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { STALE_MS } from './fileLock.js';
-import type { TaskRecords } from './download/taskRecords.js';
+import { STALE_MS } from '../fileLock.js';
+import type { TaskRecords } from '../download/taskRecords.js';
 import type { RemoteFacts, TaskRecord } from './taskRecord.js';
 import { applyChanges, TaskJournal, type TaskMapFile } from './taskJournal.js';
 

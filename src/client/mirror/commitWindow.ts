@@ -7,8 +7,8 @@ import { DigestMismatchError, LocalIoError, type ClientError } from '../errors.j
 import type { OutputPaths } from '../outputPaths.js';
 import { pinFolder, type PinnedFolder } from '../pinnedFolder.js';
 import type { RemoteFile } from '../remoteFile.js';
-import type { FolderSyncer } from './folderSync.js';
-import type { TaskRecords } from './taskRecords.js';
+import type { FolderSyncer } from '../download/folderSync.js';
+import type { TaskRecords } from '../download/taskRecords.js';
 
 const syncData = promisify(fdatasync);
 const PART_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;

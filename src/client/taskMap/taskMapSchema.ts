@@ -1,4 +1,4 @@
-import { parseName } from '../shared/names.js';
+import { parseName } from '../../shared/names.js';
 import type { TaskRecord } from './taskRecord.js';
 
 /**
