@@ -2,8 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
+import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
+import { grpcCodeOf } from '../shared/statusError.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connect.js';
 import { createFolder } from './createFolder.js';
@@ -75,6 +77,8 @@ export class FileClient {
   private context: Promise<ClientContext> | undefined;
   /** Set once the channel has connected: the server exists and speaks gRPC. */
   private reached = false;
+  /** Set once the server answered that it has no ListBatches: List is asked from then on. */
+  private listBatchesMissing = false;
 
   constructor(private readonly options: FileClientOptions) {
     this.secure = options.credentials?._isSecure() ?? false;
@@ -144,20 +148,43 @@ export class FileClient {
   async list(prefix = '', signal?: AbortSignal): Promise<RemoteFile[]> {
     parsePrefix(prefix);
     const files: RemoteFile[] = [];
-    const call = this.client.list({ prefix });
-    const onAbort = () => call.cancel();
-    if (signal?.aborted) call.cancel();
-    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const info of call as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
+      if (!this.listBatchesMissing) {
+        try {
+          await this.listCall(this.client.listBatches({ prefix }), signal, (batch: FileInfoBatch__Output) => {
+            for (const info of batch.files) files.push(remoteFileOf(info));
+          });
+          return files;
+        } catch (err) {
+          // A server older than ListBatches; nothing was listed, so List
+          // starts afresh, and this client asks it directly from now on.
+          if (signal?.aborted || grpcCodeOf(err) !== grpc.status.UNIMPLEMENTED || files.length > 0) throw err;
+          this.listBatchesMissing = true;
+        }
+      }
+      await this.listCall(this.client.list({ prefix }), signal, (info: FileInfo__Output) => files.push(remoteFileOf(info)));
     } catch (err) {
       if (signal?.aborted) throw abortedError(prefix, signal, err);
       const error = toClientError(err, { secure: this.secure });
       throw error.kind === 'remote-status' && error.code === grpc.status.UNAVAILABLE && !this.serverReached() ? new ServerUnreachableError(error) : error;
+    }
+    return files;
+  }
+
+  /** Reads a listing call to its end, cancelling it when `signal` aborts. */
+  private async listCall<T>(call: grpc.ClientReadableStream<T>, signal: AbortSignal | undefined, take: (message: T) => void): Promise<void> {
+    const onAbort = () => call.cancel();
+    if (signal?.aborted) call.cancel();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const message of call as AsyncIterable<T>) take(message);
+    } catch (err) {
+      // A check of a message threw: the rest of the listing is not wanted.
+      call.cancel();
+      throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    return files;
   }
 
   /**
