@@ -12,6 +12,7 @@
  */
 
 import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
+import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInfoBatch.js';
 
 // Tag bytes: field number << 3 | wire type.
 const DATA_TAG = (1 << 3) | 2;
@@ -71,6 +72,22 @@ export function decodeChunk(bytes: Buffer): Chunk__Output | undefined {
     return !(field === 3 && chunk.info === null) && !(field === 5 && chunk.error === null);
   });
   return ok ? chunk : undefined;
+}
+
+/**
+ * Decodes a FileInfoBatch as protobufjs would: a listing of 100,000 files
+ * comes in 100 of them, and protobufjs made two Long objects and a copy of
+ * every FileInfo on the way to the same strings. Returns undefined for what
+ * it leaves to protobufjs, as decodeChunk does.
+ */
+export function decodeFileInfoBatch(bytes: Buffer): FileInfoBatch__Output | undefined {
+  const files: FileInfoOutput[] = [];
+  const ok = readFields(bytes, 0, bytes.length, (field, value, start, end) => {
+    const info = field === 1 && typeof value !== 'number' ? decodeInfo(bytes, start, end) : null;
+    if (info) files.push(info);
+    return info !== null;
+  });
+  return ok ? { files } : undefined;
 }
 
 type FileInfoOutput = NonNullable<Chunk__Output['info']>;

@@ -1,7 +1,16 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_ROOM, decodeChunk, decodeDataChunk, encodeChunk, sealChunk, WireChunk, type ChunkFields } from '../../../src/shared/chunkCodec.js';
+import {
+  CHUNK_HEADER_ROOM,
+  decodeChunk,
+  decodeDataChunk,
+  decodeFileInfoBatch,
+  encodeChunk,
+  sealChunk,
+  WireChunk,
+  type ChunkFields,
+} from '../../../src/shared/chunkCodec.js';
 import { fileTransferDefinition, PROTO_PATH } from '../../../src/shared/proto.js';
 
 // protobufjs, as proto-loader sets it up without our codec: the reference
@@ -10,6 +19,8 @@ const pristine = protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String
 const reference = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
 const referenceMany = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadMany']!;
 const oursMany = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadMany']!;
+const referenceBatches = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['ListBatches']!;
+const ourBatches = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['ListBatches']!;
 const ours = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
 
 function framed(data: Buffer): Buffer {
@@ -121,6 +132,23 @@ describe('chunk codec', () => {
       // A negative mtime takes a 10-byte varint, left to protobufjs.
       expect(fast === undefined, fields.info?.name).to.equal((fields.info?.mtimeMs ?? 0n) < 0n);
       if (fast && fields.data) expect(fast.data.buffer, 'data is a view').to.equal(encoded.buffer);
+    }
+  });
+
+  it('decodes ListBatches messages as protobufjs does, leaving what it cannot read to protobufjs', () => {
+    const file = { name: 'dir/ünï cödé ✓.txt', size: '300', version: 'abcdef0123456789abcdef01', sha256: '', mtimeMs: '1796069469581' };
+    const cases = [
+      [],
+      [file],
+      [{ name: 'empty', size: '0', version: 'v', sha256: 'ab'.repeat(32), mtimeMs: '0' }, file, { ...file, name: 'big', size: String(2 ** 49 - 1) }],
+      // A negative mtime takes a 10-byte varint: left to protobufjs, exactly.
+      [{ ...file, mtimeMs: '-1500' }],
+    ];
+    for (const files of cases) {
+      const encoded = referenceBatches.responseSerialize({ files });
+      const expected = referenceBatches.responseDeserialize(encoded);
+      expect(ourBatches.responseDeserialize(encoded), JSON.stringify(files)).to.deep.equal(expected);
+      expect(decodeFileInfoBatch(encoded) === undefined, JSON.stringify(files)).to.equal(files.some((f) => f.mtimeMs.startsWith('-')));
     }
   });
 });
