@@ -13,7 +13,7 @@ import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
-import { remoteFileOf, type RemoteFile } from './remoteFile.js';
+import { listedFileOf, remoteFileOf, type ListedFile, type RemoteFile } from './remoteFile.js';
 import { journalOf, tempOf } from './taskJournal.js';
 import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
@@ -132,10 +132,14 @@ export class FileClient {
         mirrorTree(
           {
             ...context,
-            list: (prefix, listSignal) => this.list(prefix, listSignal),
+            list: async (prefix, listSignal) => {
+              const files: ListedFile[] = [];
+              await this.listing(prefix, listSignal, (info) => files.push(listedFileOf(info)));
+              return files;
+            },
             stat: (name, statSignal) => this.stat(name, statSignal),
             forget: (name) => store.forget(name),
-            all: () => store.all(),
+            records: () => store.records(),
           },
           folder,
           { ...options, signal },
@@ -146,29 +150,39 @@ export class FileClient {
 
   /** Files on the server whose names start with `prefix`; sha256 is left empty. */
   async list(prefix = '', signal?: AbortSignal): Promise<RemoteFile[]> {
-    parsePrefix(prefix);
     const files: RemoteFile[] = [];
+    await this.listing(prefix, signal, (info) => files.push(remoteFileOf(info)));
+    return files;
+  }
+
+  /**
+   * Hands each listed file to `take`, in the server's order: ListBatches,
+   * or List for a server without it. Throws a ClientError.
+   */
+  private async listing(prefix: string, signal: AbortSignal | undefined, take: (info: FileInfo__Output) => void): Promise<void> {
+    parsePrefix(prefix);
     try {
       if (!this.listBatchesMissing) {
+        let listed = false;
         try {
           await this.listCall(this.client.listBatches({ prefix }), signal, (batch: FileInfoBatch__Output) => {
-            for (const info of batch.files) files.push(remoteFileOf(info));
+            listed = true;
+            for (const info of batch.files) take(info);
           });
-          return files;
+          return;
         } catch (err) {
           // A server older than ListBatches; nothing was listed, so List
           // starts afresh, and this client asks it directly from now on.
-          if (signal?.aborted || grpcCodeOf(err) !== grpc.status.UNIMPLEMENTED || files.length > 0) throw err;
+          if (signal?.aborted || grpcCodeOf(err) !== grpc.status.UNIMPLEMENTED || listed) throw err;
           this.listBatchesMissing = true;
         }
       }
-      await this.listCall(this.client.list({ prefix }), signal, (info: FileInfo__Output) => files.push(remoteFileOf(info)));
+      await this.listCall(this.client.list({ prefix }), signal, take);
     } catch (err) {
       if (signal?.aborted) throw abortedError(prefix, signal, err);
       const error = toClientError(err, { secure: this.secure });
       throw error.kind === 'remote-status' && error.code === grpc.status.UNAVAILABLE && !this.serverReached() ? new ServerUnreachableError(error) : error;
     }
-    return files;
   }
 
   /** Reads a listing call to its end, cancelling it when `signal` aborts. */

@@ -4,7 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
 import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
-import type { RemoteFile } from '../remoteFile.js';
+import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import type { TaskRecord } from '../taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadResult } from './downloadFile.js';
 import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
@@ -21,11 +21,12 @@ const PARALLEL_BATCHES = 2;
 const PLAN_SLICE = 2000;
 
 export interface MirrorContext extends DownloadContext {
-  list(prefix: string, signal?: AbortSignal): Promise<RemoteFile[]>;
+  list(prefix: string, signal?: AbortSignal): Promise<ListedFile[]>;
   stat(name: string, signal?: AbortSignal): Promise<RemoteFile>;
   /** Drops records of files that are gone. */
   forget(name: string): Promise<unknown>;
-  all(): TaskRecord[];
+  /** Every record of the task map, in any order. */
+  records(): TaskRecord[];
 }
 
 export interface MirrorOptions {
@@ -112,8 +113,8 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     tell();
   };
 
-  const batch: RemoteFile[] = [];
-  const single: RemoteFile[] = [];
+  const batch: ListedFile[] = [];
+  const single: ListedFile[] = [];
   for (const [index, remote] of listed.entries()) {
     if (index % PLAN_SLICE === PLAN_SLICE - 1) await yieldToLoop();
     const record = context.store.get(remote.name);
@@ -222,7 +223,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
   if (signal?.aborted) throw abortedError(prefix, signal, signal.reason);
 
   const present = new Set(listed.map((remote) => remote.name));
-  for (const record of orphansOf(context.all(), present, prefix)) {
+  for (const record of orphansOf(context.records(), present, prefix)) {
     const paths = outputPathsOf(context.out, record.name);
     const finalSize = sizeOnDisk(paths.finalPath);
     const action = orphanActionOf(record, finalSize);
