@@ -13,7 +13,7 @@ import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
-import { listedFileOf, remoteFileOf, type ListedFile, type RemoteFile } from './remoteFile.js';
+import { listedFileOf, remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { journalOf, tempOf } from './taskJournal.js';
 import { TaskStore, taskMapFileOf, type TaskRecord } from './taskStore.js';
 import { downloadFile, type DownloadContext, type DownloadOptions, type DownloadResult } from './download/downloadFile.js';
@@ -132,11 +132,7 @@ export class FileClient {
         mirrorTree(
           {
             ...context,
-            list: async (prefix, listSignal) => {
-              const files: ListedFile[] = [];
-              await this.listing(prefix, listSignal, (info) => files.push(listedFileOf(info)));
-              return files;
-            },
+            list: (prefix, take, listSignal) => this.listing(prefix, listSignal, (info) => take(listedFileOf(info))),
             stat: (name, statSignal) => this.stat(name, statSignal),
             forget: (name) => store.forget(name),
             records: () => store.records(),
