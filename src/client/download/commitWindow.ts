@@ -185,7 +185,9 @@ export class CommitWindow {
       const folderFailures = new Map<string, LocalIoError>();
       await Promise.all(
         [...folders].map((folder) =>
-          (folderSyncer?.sync(folder) ?? Promise.resolve()).catch((err: NodeJS.ErrnoException) => folderFailures.set(folder, new LocalIoError('sync', folder, err))),
+          (folderSyncer?.sync(folder) ?? Promise.resolve()).catch((err: NodeJS.ErrnoException) =>
+            folderFailures.set(folder, new LocalIoError('sync', folder, err)),
+          ),
         ),
       );
       for (const file of files) {
