@@ -4,9 +4,10 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import type { FileInfo } from '../generated/filetransfer/v1/FileInfo.js';
+import type { FileInfoBatch } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceHandlers } from '../generated/filetransfer/v1/FileService.js';
 import type { ListRequest__Output } from '../generated/filetransfer/v1/ListRequest.js';
-import { CHUNK_HEADER_ROOM } from '../shared/chunkCodec.js';
+import { CHUNK_HEADER_ROOM, encodeFileInfoBatch, type WireChunk } from '../shared/chunkCodec.js';
 import { parsePrefix } from '../shared/names.js';
 import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
 import { grpcCodeOf } from '../shared/statusError.js';
@@ -342,8 +343,11 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     },
 
     ListBatches(call) {
-      serveListing(call, async (listed, write) => {
-        for await (const batch of listingBatches(listed, LISTING_BATCH)) await write({ files: batch }, batch.length);
+      serveListing(call as grpc.ServerWritableStream<ListRequest__Output, FileInfoBatch | WireChunk>, async (listed, write) => {
+        for await (const batch of listingBatches(listed, LISTING_BATCH)) {
+          const fields = batch.map(({ name, stat }) => ({ name, size: stat.size, version: stat.version, mtimeMs: stat.mtimeNs / 1_000_000n }));
+          await write(encodeFileInfoBatch(fields) ?? { files: batch.map(listedInfoOf) }, batch.length);
+        }
       });
     },
   };
@@ -363,18 +367,17 @@ function listedInfoOf(file: ListedFile): FileInfo {
  * about `maxBytes` (the names and versions, which are most of a FileInfo's
  * bytes; one file always fits), in the listing's order.
  */
-async function* listingBatches(listed: AsyncIterable<ListedFile>, limits: { maxFiles: number; maxBytes: number }): AsyncGenerator<FileInfo[]> {
-  let batch: FileInfo[] = [];
+async function* listingBatches(listed: AsyncIterable<ListedFile>, limits: { maxFiles: number; maxBytes: number }): AsyncGenerator<ListedFile[]> {
+  let batch: ListedFile[] = [];
   let bytes = 0;
   for await (const file of listed) {
-    const info = listedInfoOf(file);
     const size = Buffer.byteLength(file.name) + Buffer.byteLength(file.stat.version) + FILE_INFO_OVERHEAD;
     if (batch.length > 0 && (batch.length >= limits.maxFiles || bytes + size > limits.maxBytes)) {
       yield batch;
       batch = [];
       bytes = 0;
     }
-    batch.push(info);
+    batch.push(file);
     bytes += size;
   }
   if (batch.length > 0) yield batch;

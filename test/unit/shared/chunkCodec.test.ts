@@ -7,6 +7,7 @@ import {
   decodeDataChunk,
   decodeFileInfoBatch,
   encodeChunk,
+  encodeFileInfoBatch,
   sealChunk,
   WireChunk,
   type ChunkFields,
@@ -150,5 +151,22 @@ describe('chunk codec', () => {
       expect(ourBatches.responseDeserialize(encoded), JSON.stringify(files)).to.deep.equal(expected);
       expect(decodeFileInfoBatch(encoded) === undefined, JSON.stringify(files)).to.equal(files.some((f) => f.mtimeMs.startsWith('-')));
     }
+  });
+
+  it('encodes ListBatches messages that protobufjs decodes to the same files, and leaves negative numbers to it', () => {
+    const files = [
+      { name: 'dir/ünï cödé ✓.txt', size: 300n, version: 'abcdef0123456789abcdef01', mtimeMs: 1_796_069_469_581n },
+      { name: 'empty', size: 0n, version: 'v', mtimeMs: 0n },
+      { name: 'x'.repeat(200), size: 2n ** 53n - 1n, version: 'y'.repeat(130), mtimeMs: 127n },
+    ];
+    for (const batch of [[], files]) {
+      const encoded = encodeFileInfoBatch(batch);
+      const expected = batch.map((f) => ({ name: f.name, size: String(f.size), version: f.version, sha256: '', mtimeMs: String(f.mtimeMs) }));
+      expect(referenceBatches.responseDeserialize(encoded!.bytes)).to.deep.equal({ files: expected });
+      expect(ourBatches.responseSerialize(encoded!).length, 'written as is').to.equal(encoded!.bytes.length);
+      expect(encoded!.bytes.length, 'no longer than protobufjs').to.be.at.most(referenceBatches.responseSerialize({ files: expected }).length);
+    }
+    expect(encodeFileInfoBatch([{ ...files[0]!, mtimeMs: -1500n }])).to.equal(undefined);
+    expect(encodeFileInfoBatch([{ ...files[0]!, size: 2n ** 53n }])).to.equal(undefined);
   });
 });
