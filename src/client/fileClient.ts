@@ -2,8 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
+import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
+import { grpcCodeOf } from '../shared/statusError.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connection/connect.js';
 import { createFolder } from './createFolder.js';
@@ -11,7 +13,7 @@ import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
 import { RateLimiter } from './rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
-import { remoteFileOf, type RemoteFile } from './remoteFile.js';
+import { listedFileOf, remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { journalOf, tempOf } from './taskMap/taskJournal.js';
 import { TaskStore, taskMapFileOf } from './taskMap/taskStore.js';
 import type { TaskRecord } from './taskMap/taskRecord.js';
@@ -76,6 +78,8 @@ export class FileClient {
   private context: Promise<ClientContext> | undefined;
   /** Set once the channel has connected: the server exists and speaks gRPC. */
   private reached = false;
+  /** Set once the server answered that it has no ListBatches: List is asked from then on. */
+  private listBatchesMissing = false;
 
   constructor(private readonly options: FileClientOptions) {
     this.secure = options.credentials?._isSecure() ?? false;
@@ -129,10 +133,10 @@ export class FileClient {
         mirrorTree(
           {
             ...context,
-            list: (prefix, listSignal) => this.list(prefix, listSignal),
+            list: (prefix, take, listSignal) => this.listing(prefix, listSignal, (info) => take(listedFileOf(info))),
             stat: (name, statSignal) => this.stat(name, statSignal),
             forget: (name) => store.forget(name),
-            all: () => store.all(),
+            records: () => store.records(),
           },
           folder,
           { ...options, signal },
@@ -143,22 +147,55 @@ export class FileClient {
 
   /** Files on the server whose names start with `prefix`; sha256 is left empty. */
   async list(prefix = '', signal?: AbortSignal): Promise<RemoteFile[]> {
-    parsePrefix(prefix);
     const files: RemoteFile[] = [];
-    const call = this.client.list({ prefix });
-    const onAbort = () => call.cancel();
-    if (signal?.aborted) call.cancel();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    await this.listing(prefix, signal, (info) => files.push(remoteFileOf(info)));
+    return files;
+  }
+
+  /**
+   * Hands each listed file to `take`, in the server's order: ListBatches,
+   * or List for a server without it. Throws a ClientError.
+   */
+  private async listing(prefix: string, signal: AbortSignal | undefined, take: (info: FileInfo__Output) => void): Promise<void> {
+    parsePrefix(prefix);
     try {
-      for await (const info of call as AsyncIterable<FileInfo__Output>) files.push(remoteFileOf(info));
+      if (!this.listBatchesMissing) {
+        let listed = false;
+        try {
+          await this.listCall(this.client.listBatches({ prefix }), signal, (batch: FileInfoBatch__Output) => {
+            listed = true;
+            for (const info of batch.files) take(info);
+          });
+          return;
+        } catch (err) {
+          // A server older than ListBatches; nothing was listed, so List
+          // starts afresh, and this client asks it directly from now on.
+          if (signal?.aborted || grpcCodeOf(err) !== grpc.status.UNIMPLEMENTED || listed) throw err;
+          this.listBatchesMissing = true;
+        }
+      }
+      await this.listCall(this.client.list({ prefix }), signal, take);
     } catch (err) {
       if (signal?.aborted) throw abortedError(prefix, signal, err);
       const error = toClientError(err, { secure: this.secure });
       throw error.kind === 'remote-status' && error.code === grpc.status.UNAVAILABLE && !this.serverReached() ? new ServerUnreachableError(error) : error;
+    }
+  }
+
+  /** Reads a listing call to its end, cancelling it when `signal` aborts. */
+  private async listCall<T>(call: grpc.ClientReadableStream<T>, signal: AbortSignal | undefined, take: (message: T) => void): Promise<void> {
+    const onAbort = () => call.cancel();
+    if (signal?.aborted) call.cancel();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const message of call as AsyncIterable<T>) take(message);
+    } catch (err) {
+      // A check of a message threw: the rest of the listing is not wanted.
+      call.cancel();
+      throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    return files;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, Downl
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './filetransfer/v1/DownloadRequest.js';
 import type { FileError as _filetransfer_v1_FileError, FileError__Output as _filetransfer_v1_FileError__Output } from './filetransfer/v1/FileError.js';
 import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './filetransfer/v1/FileInfo.js';
+import type { FileInfoBatch as _filetransfer_v1_FileInfoBatch, FileInfoBatch__Output as _filetransfer_v1_FileInfoBatch__Output } from './filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient as _filetransfer_v1_FileServiceClient, FileServiceDefinition as _filetransfer_v1_FileServiceDefinition } from './filetransfer/v1/FileService.js';
 import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './filetransfer/v1/ListRequest.js';
 import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from './filetransfer/v1/StatRequest.js';
@@ -22,6 +23,7 @@ export interface ProtoGrpcType {
       DownloadRequest: MessageTypeDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_DownloadRequest__Output>
       FileError: MessageTypeDefinition<_filetransfer_v1_FileError, _filetransfer_v1_FileError__Output>
       FileInfo: MessageTypeDefinition<_filetransfer_v1_FileInfo, _filetransfer_v1_FileInfo__Output>
+      FileInfoBatch: MessageTypeDefinition<_filetransfer_v1_FileInfoBatch, _filetransfer_v1_FileInfoBatch__Output>
       FileService: SubtypeConstructor<typeof grpc.Client, _filetransfer_v1_FileServiceClient> & { service: _filetransfer_v1_FileServiceDefinition }
       ListRequest: MessageTypeDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_ListRequest__Output>
       StatRequest: MessageTypeDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_StatRequest__Output>

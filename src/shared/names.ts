@@ -19,17 +19,25 @@ export function parseName(name: string): string[] {
   const invalid = (why: string) => new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: ${why}`);
   if (name.length === 0) throw invalid('it is empty');
   if (name.includes('\0')) throw invalid('it contains a NUL byte');
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw invalid(`it is longer than ${MAX_NAME_BYTES} bytes`);
+  if (mayExceed(name, MAX_NAME_BYTES) && Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw invalid(`it is longer than ${MAX_NAME_BYTES} bytes`);
   if (name.startsWith('/')) throw invalid('it is absolute; names are relative to the root');
   if (name.includes('\\')) throw invalid("it contains '\\'; use '/' between folders");
   const segments = name.split('/');
   for (const segment of segments) {
     if (segment === '') throw invalid("it has an empty part ('//' or a trailing '/')");
     if (segment === '.' || segment === '..') throw invalid(`it contains a '${segment}' part`);
-    if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) throw invalid(`a part is longer than ${MAX_SEGMENT_BYTES} bytes`);
+    if (mayExceed(segment, MAX_SEGMENT_BYTES) && Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES)
+      throw invalid(`a part is longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   return segments;
 }
+
+/**
+ * Whether `text` could take more than `bytes` in UTF-8: a UTF-16 code unit
+ * takes at most 3 bytes, so most names need no count (a mirror checks every
+ * name of a tree).
+ */
+const mayExceed = (text: string, bytes: number) => text.length * 3 > bytes;
 
 /**
  * A listing prefix is a name that may be empty and may end with '/', e.g.

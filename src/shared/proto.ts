@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from '../generated/filetransfer.js';
-import { decodeChunk, decodeDataChunk, WireChunk } from './chunkCodec.js';
+import { decodeChunk, decodeDataChunk, decodeFileInfoBatch, WireChunk } from './chunkCodec.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/filetransfer.proto', import.meta.url));
 
@@ -28,9 +28,9 @@ export function fileTransferDefinition(): protoLoader.PackageDefinition {
 }
 
 /**
- * Download's data chunks and every DownloadMany message go through our own
- * codec (see chunkCodec.ts); every other message, and any chunk it does
- * not recognise, through protobufjs as before.
+ * Download's data chunks, every DownloadMany message and the batches of
+ * ListBatches are decoded by our own codec (see chunkCodec.ts); every other
+ * message, and any it does not recognise, by protobufjs as before.
  */
 function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.PackageDefinition {
   const service = loaded['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition;
@@ -53,6 +53,7 @@ function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.Pack
       ...service,
       Download: fast(service['Download']!, decodeDataChunk),
       DownloadMany: fast(service['DownloadMany']!, decodeChunk),
+      ListBatches: fast(service['ListBatches']!, decodeFileInfoBatch),
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ProtoGrpcType } from '../../src/generated/filetransfer.js';
 import type { Chunk__Output } from '../../src/generated/filetransfer/v1/Chunk.js';
 import type { DownloadRequest } from '../../src/generated/filetransfer/v1/DownloadRequest.js';
 import type { FileInfo__Output } from '../../src/generated/filetransfer/v1/FileInfo.js';
+import type { FileInfoBatch__Output } from '../../src/generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient } from '../../src/generated/filetransfer/v1/FileService.js';
 import { loadFileTransfer, PROTO_PATH } from '../../src/shared/proto.js';
 
@@ -44,6 +45,27 @@ export async function rawList(client: FileServiceClient, prefix: string): Promis
     return { code: grpc.status.OK, names };
   } catch (err) {
     return { code: (err as grpc.ServiceError).code, names };
+  }
+}
+
+/** Every FileInfo of a listing, and each message's count for ListBatches (1 each for List). */
+export async function rawListing(
+  client: FileServiceClient,
+  method: 'list' | 'listBatches',
+  prefix: string,
+): Promise<{ code: grpc.status; files: FileInfo__Output[]; perMessage: number[] }> {
+  const files: FileInfo__Output[] = [];
+  const perMessage: number[] = [];
+  try {
+    const call = method === 'list' ? client.list({ prefix }) : client.listBatches({ prefix });
+    for await (const message of call as AsyncIterable<FileInfo__Output | FileInfoBatch__Output>) {
+      const batch = 'files' in message ? message.files : [message];
+      files.push(...batch);
+      perMessage.push(batch.length);
+    }
+    return { code: grpc.status.OK, files, perMessage };
+  } catch (err) {
+    return { code: (err as grpc.ServiceError).code, files, perMessage };
   }
 }
 

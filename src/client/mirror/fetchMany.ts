@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
 import { RemoteStatusError, type ClientError } from '../errors.js';
 import type { OutputPaths } from '../outputPaths.js';
-import type { RemoteFile } from '../remoteFile.js';
+import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { watchCall } from '../download/callWatch.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadFile.js';
@@ -11,7 +11,7 @@ import { withRetries, type RetryNotice } from '../download/retryLoop.js';
 
 /** One small file to fetch whole: where the listing said it is and where it goes. */
 export interface ManyItem {
-  remote: RemoteFile;
+  remote: ListedFile;
   paths: OutputPaths;
 }
 

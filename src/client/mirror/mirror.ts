@@ -1,10 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { statSync, unlinkSync } from 'node:fs';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
 import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
-import type { RemoteFile } from '../remoteFile.js';
+import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { downloadFile, type DownloadContext, type DownloadResult } from '../download/downloadFile.js';
 import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
@@ -17,15 +16,15 @@ const SMALL_FILE_BYTES = 1024 * 1024;
 const BATCH_LIMITS = { maxFiles: 1000, maxBytes: 64 * 1024 * 1024 };
 /** DownloadMany calls at once: one reads files on the server while the other's are written here. */
 const PARALLEL_BATCHES = 2;
-/** Files planned between turns of the event loop, so a plan of 100,000 files does not hold up the channel. */
-const PLAN_SLICE = 2000;
 
 export interface MirrorContext extends DownloadContext {
-  list(prefix: string, signal?: AbortSignal): Promise<RemoteFile[]>;
+  /** Hands each listed file to `take` as the listing arrives. */
+  list(prefix: string, take: (file: ListedFile) => void, signal?: AbortSignal): Promise<void>;
   stat(name: string, signal?: AbortSignal): Promise<RemoteFile>;
   /** Drops records of files that are gone. */
   forget(name: string): Promise<unknown>;
-  all(): TaskRecord[];
+  /** Every record of the task map, in any order. */
+  records(): TaskRecord[];
 }
 
 export interface MirrorOptions {
@@ -87,13 +86,13 @@ export interface MirrorResult {
 export async function mirrorTree(context: MirrorContext, argument: string, options: MirrorOptions = {}): Promise<MirrorResult> {
   const { signal } = options;
   const prefix = folderPrefixOf(argument);
-  const listed = await context.list(prefix, signal);
-  if (listed.length === 0) throw await emptyFolderError(context, prefix, argument, signal);
+  // Before the listing: the plan is made as the listing arrives, while the
+  // client would otherwise wait for the server's walk.
   await context.store.reload();
 
   const result: MirrorResult = {
     prefix,
-    listed: listed.length,
+    listed: 0,
     fetched: 0,
     unchanged: 0,
     bytesReceived: 0,
@@ -112,25 +111,25 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     tell();
   };
 
-  const batch: RemoteFile[] = [];
-  const single: RemoteFile[] = [];
-  for (const [index, remote] of listed.entries()) {
-    if (index % PLAN_SLICE === PLAN_SLICE - 1) await yieldToLoop();
+  const listed: string[] = [];
+  const batch: ListedFile[] = [];
+  const single: ListedFile[] = [];
+  const plan = (remote: ListedFile) => {
+    listed.push(remote.name);
     const record = context.store.get(remote.name);
     const finalSize = mayBeUnchanged(remote, record) ? sizeOnDisk(outputPathsOf(context.out, remote.name).finalPath) : null;
     const action = mirrorActionOf(remote, record, finalSize, SMALL_FILE_BYTES);
     if (action === 'unchanged') {
       result.unchanged += 1;
-      continue;
+      return;
     }
     progress.files += 1;
     progress.bytes += remote.size;
-    if (action === 'single') {
-      single.push(remote);
-      continue;
-    }
-    batch.push(remote);
-  }
+    (action === 'single' ? single : batch).push(remote);
+  };
+  await context.list(prefix, plan, signal);
+  result.listed = listed.length;
+  if (listed.length === 0) throw await emptyFolderError(context, prefix, argument, signal);
   tell();
 
   const singles = new PQueue({ concurrency: options.concurrency ?? 5 });
@@ -221,8 +220,8 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
   await singles.onIdle();
   if (signal?.aborted) throw abortedError(prefix, signal, signal.reason);
 
-  const present = new Set(listed.map((remote) => remote.name));
-  for (const record of orphansOf(context.all(), present, prefix)) {
+  const present = new Set(listed);
+  for (const record of orphansOf(context.records(), present, prefix)) {
     const paths = outputPathsOf(context.out, record.name);
     const finalSize = sizeOnDisk(paths.finalPath);
     const action = orphanActionOf(record, finalSize);

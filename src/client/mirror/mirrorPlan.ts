@@ -1,6 +1,6 @@
 import { parseName } from '../../shared/names.js';
 import { InvalidNameError } from '../errors.js';
-import type { RemoteFile } from '../remoteFile.js';
+import type { ListedFile } from '../remoteFile.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 
 /**
@@ -29,7 +29,7 @@ export function folderPrefixOf(argument: string): string {
 export type MirrorAction = 'unchanged' | 'batch' | 'single';
 
 /** Whether `remote` could be unchanged, which only the size on disk can then tell; saves a stat for every other file. */
-export function mayBeUnchanged(remote: RemoteFile, record: TaskRecord | undefined): boolean {
+export function mayBeUnchanged(remote: ListedFile, record: TaskRecord | undefined): boolean {
   return record?.status === 'complete' && record.version === remote.version && record.size === remote.size;
 }
 
@@ -38,7 +38,7 @@ export function mayBeUnchanged(remote: RemoteFile, record: TaskRecord | undefine
  * ignored. A partial of a large file is resumed by Download; a small one
  * costs less to fetch again whole than to resume.
  */
-export function mirrorActionOf(remote: RemoteFile, record: TaskRecord | undefined, finalSize: number | null, smallFileBytes: number): MirrorAction {
+export function mirrorActionOf(remote: ListedFile, record: TaskRecord | undefined, finalSize: number | null, smallFileBytes: number): MirrorAction {
   if (mayBeUnchanged(remote, record) && finalSize === remote.size) return 'unchanged';
   return remote.size <= smallFileBytes ? 'batch' : 'single';
 }
@@ -62,9 +62,12 @@ export function batchesOf<T>(files: readonly T[], sizeOf: (file: T) => number, l
   return batches;
 }
 
-/** Records under `prefix` whose files the server no longer lists: what --delete may remove. */
+/** Records under `prefix` whose files the server no longer lists, by name: what --delete may remove. */
 export function orphansOf(records: readonly TaskRecord[], listed: ReadonlySet<string>, prefix: string): TaskRecord[] {
-  return records.filter((record) => record.name.startsWith(prefix) && !listed.has(record.name));
+  // Filtered before sorted: a tree's records are mostly listed.
+  return records
+    .filter((record) => record.name.startsWith(prefix) && !listed.has(record.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**

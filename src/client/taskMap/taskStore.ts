@@ -70,8 +70,19 @@ export class TaskStore implements TaskRecords {
     return Object.hasOwn(this.db.data.tasks, name) ? this.db.data.tasks[name] : undefined;
   }
 
+  /** Every record, by name. */
   all(): TaskRecord[] {
-    return Object.values(this.db.data.tasks).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Sorting the names with the built-in order (by UTF-16 code units, as
+    // `<` compares) took a fraction of a comparator's time at 100,000.
+    const { tasks } = this.db.data;
+    return Object.keys(tasks)
+      .sort()
+      .map((name) => tasks[name]!);
+  }
+
+  /** Every record, in no particular order: for a pass that needs no order. */
+  records(): TaskRecord[] {
+    return Object.values(this.db.data.tasks);
   }
 
   /** Records that bytes of `version` are being written to the partial. */

@@ -71,7 +71,8 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree1'));
     expect(run.stdout).to.match(/^tree1\/: 7 files: 7 fetched \(1\.57 MiB in [\d.]+ s\), 0 unchanged\n$/);
-    expect(calls('List')).to.have.length(1);
+    expect(calls('ListBatches')).to.have.length(1);
+    expect(calls('List')).to.have.length(0);
     // The small files come whole in one stream; the large one by Download.
     expect(sent(calls('DownloadMany'))).to.deep.equal({ files: 6, bytes: 6 + 7 + 3000 + 70_000 });
     expect(calls('Download').map((c) => c.name)).to.deep.equal(['tree1/big.bin']);

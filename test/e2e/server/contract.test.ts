@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
 import { makeRandomFile, sha256, tempDir } from '../../helpers/files.js';
 import { startServerProcess, type ServerProcess } from '../../helpers/processes.js';
-import { rawClient, rawDownload, rawList, rawStat } from '../../helpers/rawClient.js';
+import { plainClient, rawClient, rawDownload, rawList, rawListing, rawStat } from '../../helpers/rawClient.js';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -175,6 +175,26 @@ describe('grpc-server: the Download, Stat and List contract', function () {
     expect((await rawList(client, 'sub/')).names).to.deep.equal(['sub/small.txt']);
     expect((await rawList(client, 'da')).names).to.deep.equal(['data.bin']);
     expect((await rawList(client, '../')).code).to.equal(status.INVALID_ARGUMENT);
+  });
+
+  it('ListBatches gives exactly what List gives, by the same rules, as protobufjs decodes it', async () => {
+    const plain = plainClient(server.address);
+    try {
+      for (const prefix of ['', 'sub/', 'da', 'leak', 'nothing-here']) {
+        const listed = await rawListing(plain, 'list', prefix);
+        const batches = await rawListing(plain, 'listBatches', prefix);
+        expect(batches.code, prefix).to.equal(status.OK);
+        expect(batches.files, prefix).to.deep.equal(listed.files);
+        expect(
+          batches.perMessage.every((n) => n > 0),
+          `no empty message for ${JSON.stringify(prefix)}`,
+        ).to.equal(true);
+      }
+      expect((await rawListing(plain, 'listBatches', '')).files.map((f) => f.name)).to.deep.equal(['alias.bin', 'data.bin', 'empty.txt', 'sub/small.txt']);
+      expect((await rawListing(plain, 'listBatches', '../')).code).to.equal(status.INVALID_ARGUMENT);
+    } finally {
+      plain.close();
+    }
   });
 
   it('keeps serving after all of the above', async () => {

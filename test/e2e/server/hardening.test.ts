@@ -11,7 +11,7 @@ import { defaultLimits } from '../../../src/server/limits.js';
 import { loadFileTransfer } from '../../../src/shared/proto.js';
 import { MiB, tempDir } from '../../helpers/files.js';
 import { startServerProcess, type ServerProcess } from '../../helpers/processes.js';
-import { rawClient, rawList, rawStat } from '../../helpers/rawClient.js';
+import { rawClient, rawList, rawListing, rawStat } from '../../helpers/rawClient.js';
 
 /** Resolves with `promise`, or fails naming `what` after `ms` or when the server exits. */
 function within<T>(promise: Promise<T>, ms: number, what: string, server: ServerProcess): Promise<T> {
@@ -300,6 +300,10 @@ describe('grpc-server hardening', function () {
         expect(names).to.deep.equal([...names].sort());
         const logged = (await server.waitForCall((c) => c.method === 'List')) as unknown as { count: number; folders: number };
         expect(logged).to.include({ count: FOLDERS * PER_FOLDER, folders: FOLDERS + 1 });
+        const batches = await rawListing(client, 'listBatches', '');
+        expect(batches.files.map((f) => f.name)).to.deep.equal(names);
+        const loggedBatches = (await server.waitForCall((c) => c.method === 'ListBatches')) as unknown as { count: number; folders: number };
+        expect(loggedBatches).to.include({ count: FOLDERS * PER_FOLDER, folders: FOLDERS + 1 });
       } finally {
         client.close();
         await server.kill();

@@ -258,7 +258,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
       expect(Number(/^filetransfer_bytes_sent_total (\d+)$/m.exec(text)?.[1])).to.equal(content.length);
       expect(text).to.match(/^grpc_server_handled_total\{grpc_method="Download",grpc_code="OK"\} 1$/m);
-      expect(text).to.match(/^grpc_server_handled_total\{grpc_method="List",grpc_code="UNAUTHENTICATED"\} 2$/m);
+      expect(text).to.match(/^grpc_server_handled_total\{grpc_method="ListBatches",grpc_code="UNAUTHENTICATED"\} 2$/m);
     });
 
     it('reloads the token file on SIGHUP', async () => {
@@ -284,7 +284,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       expect(entries.map((e) => [e.method, e.name, e.code])).to.deep.equal([
         ['Download', 'f.bin', 'OK'],
         ['Download', 'f.bin', 'UNAUTHENTICATED'],
-        ['List', undefined, 'OK'],
+        ['ListBatches', undefined, 'OK'],
         ['Download', 'nope.bin', 'NOT_FOUND'],
       ]);
       for (const entry of entries) {

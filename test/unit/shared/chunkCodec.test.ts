@@ -1,7 +1,17 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_HEADER_ROOM, decodeChunk, decodeDataChunk, encodeChunk, sealChunk, WireChunk, type ChunkFields } from '../../../src/shared/chunkCodec.js';
+import {
+  CHUNK_HEADER_ROOM,
+  decodeChunk,
+  decodeDataChunk,
+  decodeFileInfoBatch,
+  encodeChunk,
+  encodeFileInfoBatch,
+  sealChunk,
+  WireChunk,
+  type ChunkFields,
+} from '../../../src/shared/chunkCodec.js';
 import { fileTransferDefinition, PROTO_PATH } from '../../../src/shared/proto.js';
 
 // protobufjs, as proto-loader sets it up without our codec: the reference
@@ -10,6 +20,8 @@ const pristine = protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String
 const reference = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
 const referenceMany = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadMany']!;
 const oursMany = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadMany']!;
+const referenceBatches = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['ListBatches']!;
+const ourBatches = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['ListBatches']!;
 const ours = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
 
 function framed(data: Buffer): Buffer {
@@ -122,5 +134,39 @@ describe('chunk codec', () => {
       expect(fast === undefined, fields.info?.name).to.equal((fields.info?.mtimeMs ?? 0n) < 0n);
       if (fast && fields.data) expect(fast.data.buffer, 'data is a view').to.equal(encoded.buffer);
     }
+  });
+
+  it('decodes ListBatches messages as protobufjs does, leaving what it cannot read to protobufjs', () => {
+    const file = { name: 'dir/ünï cödé ✓.txt', size: '300', version: 'abcdef0123456789abcdef01', sha256: '', mtimeMs: '1796069469581' };
+    const cases = [
+      [],
+      [file],
+      [{ name: 'empty', size: '0', version: 'v', sha256: 'ab'.repeat(32), mtimeMs: '0' }, file, { ...file, name: 'big', size: String(2 ** 49 - 1) }],
+      // A negative mtime takes a 10-byte varint: left to protobufjs, exactly.
+      [{ ...file, mtimeMs: '-1500' }],
+    ];
+    for (const files of cases) {
+      const encoded = referenceBatches.responseSerialize({ files });
+      const expected = referenceBatches.responseDeserialize(encoded);
+      expect(ourBatches.responseDeserialize(encoded), JSON.stringify(files)).to.deep.equal(expected);
+      expect(decodeFileInfoBatch(encoded) === undefined, JSON.stringify(files)).to.equal(files.some((f) => f.mtimeMs.startsWith('-')));
+    }
+  });
+
+  it('encodes ListBatches messages that protobufjs decodes to the same files, and leaves negative numbers to it', () => {
+    const files = [
+      { name: 'dir/ünï cödé ✓.txt', size: 300n, version: 'abcdef0123456789abcdef01', mtimeMs: 1_796_069_469_581n },
+      { name: 'empty', size: 0n, version: 'v', mtimeMs: 0n },
+      { name: 'x'.repeat(200), size: 2n ** 53n - 1n, version: 'y'.repeat(130), mtimeMs: 127n },
+    ];
+    for (const batch of [[], files]) {
+      const encoded = encodeFileInfoBatch(batch);
+      const expected = batch.map((f) => ({ name: f.name, size: String(f.size), version: f.version, sha256: '', mtimeMs: String(f.mtimeMs) }));
+      expect(referenceBatches.responseDeserialize(encoded!.bytes)).to.deep.equal({ files: expected });
+      expect(ourBatches.responseSerialize(encoded!).length, 'written as is').to.equal(encoded!.bytes.length);
+      expect(encoded!.bytes.length, 'no longer than protobufjs').to.be.at.most(referenceBatches.responseSerialize({ files: expected }).length);
+    }
+    expect(encodeFileInfoBatch([{ ...files[0]!, mtimeMs: -1500n }])).to.equal(undefined);
+    expect(encodeFileInfoBatch([{ ...files[0]!, size: 2n ** 53n }])).to.equal(undefined);
   });
 });

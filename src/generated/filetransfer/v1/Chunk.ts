@@ -1,7 +1,7 @@
 // Original file: proto/filetransfer.proto
 
-import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './FileInfo.js';
-import type { FileError as _filetransfer_v1_FileError, FileError__Output as _filetransfer_v1_FileError__Output } from './FileError.js';
+import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
+import type { FileError as _filetransfer_v1_FileError, FileError__Output as _filetransfer_v1_FileError__Output } from '../../filetransfer/v1/FileError.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Chunk {

@@ -2,12 +2,13 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from './Chunk.js';
-import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from './DownloadManyRequest.js';
-import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './DownloadRequest.js';
-import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './FileInfo.js';
-import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './ListRequest.js';
-import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from './StatRequest.js';
+import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from '../../filetransfer/v1/Chunk.js';
+import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from '../../filetransfer/v1/DownloadManyRequest.js';
+import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from '../../filetransfer/v1/DownloadRequest.js';
+import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
+import type { FileInfoBatch as _filetransfer_v1_FileInfoBatch, FileInfoBatch__Output as _filetransfer_v1_FileInfoBatch__Output } from '../../filetransfer/v1/FileInfoBatch.js';
+import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from '../../filetransfer/v1/ListRequest.js';
+import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from '../../filetransfer/v1/StatRequest.js';
 
 export interface FileServiceClient extends grpc.Client {
   Download(argument: _filetransfer_v1_DownloadRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
@@ -24,6 +25,11 @@ export interface FileServiceClient extends grpc.Client {
   List(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
   list(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
   list(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
+  
+  ListBatches(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  ListBatches(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  listBatches(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  listBatches(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
   
   Stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
   Stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
@@ -43,6 +49,8 @@ export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
   
   List: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo>;
   
+  ListBatches: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch>;
+  
   Stat: grpc.handleUnaryCall<_filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo>;
   
 }
@@ -51,5 +59,6 @@ export interface FileServiceDefinition extends grpc.ServiceDefinition {
   Download: MethodDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadRequest__Output, _filetransfer_v1_Chunk__Output>
   DownloadMany: MethodDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_Chunk__Output>
   List: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo__Output>
+  ListBatches: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfoBatch, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch__Output>
   Stat: MethodDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo__Output>
 }
