@@ -56,9 +56,8 @@ export class PartialFile {
    * writes, 2.7-3.6 s without).
    */
   append(data: Buffer): void {
-    let written = 0;
     try {
-      while (written < data.length) written += writeSync(this.handle.fd, data, written, data.length - written, this.length + written);
+      writeAt(this.handle.fd, data, this.length);
     } catch (err) {
       throw new LocalIoError('write', this.path, err as NodeJS.ErrnoException);
     }
@@ -111,6 +110,12 @@ export class PartialFile {
     }
     return failure;
   }
+}
+
+/** Writes all of `data` at `position`: a write to a regular file may still return short. */
+export function writeAt(fd: number, data: Buffer, position: number): void {
+  let written = 0;
+  while (written < data.length) written += writeSync(fd, data, written, data.length - written, position + written);
 }
 
 /** Gives a verified partial its final name, durably. */

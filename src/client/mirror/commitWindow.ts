@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import PQueue from 'p-queue';
@@ -8,6 +8,7 @@ import type { OutputPaths } from '../outputPaths.js';
 import { pinFolder, type PinnedFolder } from '../pinnedFolder.js';
 import type { RemoteFile } from '../remoteFile.js';
 import type { FolderSyncer } from '../download/folderSync.js';
+import { writeAt } from '../download/partialFile.js';
 import type { TaskRecords } from '../download/taskRecords.js';
 
 const syncData = promisify(fdatasync);
@@ -92,9 +93,8 @@ export class CommitWindow {
     return {
       name,
       write: (data) => {
-        let written = 0;
         try {
-          while (written < data.length) written += writeSync(fd, data, written, data.length - written, length + written);
+          writeAt(fd, data, length);
         } catch (err) {
           drop();
           throw new LocalIoError('write', paths.partPath, err as NodeJS.ErrnoException);
