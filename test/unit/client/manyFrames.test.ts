@@ -44,6 +44,8 @@ describe('ManyFrames', () => {
     ['more bytes than the size', ['a'], [{ info: info('a', 1), data: Buffer.from('xy') }], /more bytes than the file has/],
     ['an end before the last byte', ['a'], [{ info: info('a', 3), data: Buffer.from('x'), sha256: HASH }], /ended at byte 1 of 3/],
     ['a malformed sha256', ['a'], [{ info: info('a', 0), sha256: 'xyz' }], /malformed sha256/],
+    ['a sha256 with more before it', ['a'], [{ info: info('a', 0), sha256: `zz${HASH}` }], /malformed sha256/],
+    ['a sha256 with more after it', ['a'], [{ info: info('a', 0), sha256: `${HASH}zz` }], /malformed sha256/],
     ['data outside any file', ['a'], [{ data: Buffer.from('x') }], /data arrived outside any file/],
     [
       'an error for another file than the open one',
