@@ -136,7 +136,7 @@ export class FileClient {
             list: (prefix, take, listSignal) => this.listing(prefix, listSignal, (info) => take(listedFileOf(info))),
             stat: (name, statSignal) => this.stat(name, statSignal),
             forget: (name) => store.forget(name),
-            records: () => store.records(),
+            names: () => store.names(),
           },
           folder,
           { ...options, signal },

@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseName } from '../shared/names.js';
+import { joinName, parseName } from '../shared/names.js';
 import { createFolder } from './createFolder.js';
 import { InvalidNameError, LocalIoError } from './errors.js';
 
@@ -15,7 +15,7 @@ const PART_SUFFIX = '.part';
 
 /** Where `name` goes under `out`, without touching the disk. */
 export function outputPathsOf(out: string, name: string): OutputPaths {
-  const finalPath = path.join(out, ...parseName(name));
+  const finalPath = joinName(out, name);
   return { finalPath, partPath: finalPath + PART_SUFFIX };
 }
 

@@ -76,7 +76,7 @@ export async function streamMany(
 async function* listedNames(context: ManyContext, prefix: string, signal: AbortSignal): AsyncGenerator<string> {
   const release = context.files.take();
   try {
-    for await (const file of listFiles(context.root, context.fsThread, prefix, signal)) yield file.name;
+    for await (const run of listFiles(context.root, context.fsThread, prefix, signal)) for (const file of run) yield file.name;
   } finally {
     release();
   }

@@ -20,8 +20,7 @@ import type { EntryStat, ReadResult, SmallFileResult, StatRequest, StatResult, T
 
 parentPort!.on('message', (request: ThreadRequest) => {
   if (request.op === 'stat') {
-    const answer: StatResult = { id: request.id, stats: request.entries.map((entry) => statEntry(request.root, request.folder, entry)) };
-    parentPort!.postMessage(answer);
+    parentPort!.postMessage(statEntries(request));
     return;
   }
   const frames: Buffer[] = [];
@@ -87,15 +86,37 @@ function failed(name: string, err: unknown): Read {
   return { kind: 'failed', name, detail, length: frame.length, frame };
 }
 
+function statEntries(request: StatRequest): StatResult {
+  const count = request.names.length;
+  const answer: StatResult = {
+    id: request.id,
+    found: new Uint8Array(count),
+    sizes: new BigInt64Array(count),
+    mtimesNs: new BigInt64Array(count),
+    versions: '',
+  };
+  const versions: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const stat = statEntry(request.root, request.folder, request.names[i]!, request.symlinks[i] === 1);
+    if (!stat) continue;
+    answer.found[i] = 1;
+    answer.sizes[i] = stat.size;
+    answer.mtimesNs[i] = stat.mtimeNs;
+    versions.push(stat.version);
+  }
+  answer.versions = versions.join('');
+  return answer;
+}
+
 /**
  * An entry looked up through its folder's descriptor, so the folder cannot
  * be swapped under the lookup: a regular file, or a symlink that resolves
  * to one inside the root.
  */
-function statEntry(root: string, folder: string, entry: StatRequest['entries'][number]): EntryStat | null {
-  const at = `${folder}/${entry.name}`;
+function statEntry(root: string, folder: string, name: string, symlink: boolean): EntryStat | null {
+  const at = `${folder}/${name}`;
   try {
-    if (entry.symlink && !isInside(root, realpathSync(at))) return null;
+    if (symlink && !isInside(root, realpathSync(at))) return null;
     const info = statSync(at, { bigint: true });
     if (!info.isFile()) return null;
     return { size: info.size, mtimeNs: info.mtimeNs, version: versionOf(info) };

@@ -24,9 +24,11 @@ interface OpenFolder {
 
 /**
  * Regular files under `root` whose name starts with `prefix`, in name
- * order, found as they are asked for: a caller that writes each to a
- * stream with backpressure holds one folder's names at a time, and the
- * walk stops as soon as `signal` aborts. Only folders that can hold a
+ * order, in runs of up to STAT_BATCH files of one folder, found as they
+ * are asked for: a caller that writes them to a stream with backpressure
+ * holds a few runs at a time, and the walk stops as soon as `signal`
+ * aborts. The next runs are found while the caller sends the current one
+ * (see readAhead). Only folders that can hold a
  * match are visited. Symlinks are listed when they resolve to a regular
  * file inside the root; symlinked folders are not entered, so a link loop
  * cannot make a listing endless. One folder is open at a time. A folder's
@@ -40,8 +42,46 @@ export async function* listFiles(
   prefix: string,
   signal: AbortSignal,
   progress: ListProgress = { folders: 0 },
-): AsyncGenerator<ListedFile> {
-  yield* walk({ root, thread, prefix, signal, progress }, '');
+): AsyncGenerator<ListedFile[]> {
+  yield* readAhead(walk({ root, thread, prefix, signal, progress }, ''), RUNS_AHEAD);
+}
+
+/**
+ * Runs found ahead of the caller: the file-system thread stats the next
+ * folder while the caller encodes and sends this one, where one after the
+ * other left each side idle half the time (measured: 3.4 s for 100,000
+ * files, most of it waiting).
+ */
+const RUNS_AHEAD = 2;
+
+/**
+ * Yields what `source` yields, asking it for up to `ahead` more values
+ * before they are wanted. An async generator queues its next() calls, so
+ * the source's own order and logic are unchanged. A failure surfaces where
+ * its value would have been; when the caller stops, the source is closed
+ * after the values already asked for.
+ */
+export async function* readAhead<T>(source: AsyncGenerator<T>, ahead: number): AsyncGenerator<T> {
+  const pending: Promise<IteratorResult<T>>[] = [];
+  const ask = () => {
+    const next = source.next();
+    // Observed now so that a failure of a value never wanted is not an
+    // unhandled rejection; it is rethrown below when its turn comes.
+    next.catch(() => undefined);
+    pending.push(next);
+  };
+  try {
+    ask();
+    for (;;) {
+      while (pending.length < ahead + 1) ask();
+      const result = await pending.shift()!;
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    await Promise.allSettled(pending);
+    await source.return(undefined);
+  }
 }
 
 interface Walk {
@@ -52,7 +92,7 @@ interface Walk {
   progress: ListProgress;
 }
 
-async function* walk(how: Walk, relDir: string): AsyncGenerator<ListedFile> {
+async function* walk(how: Walk, relDir: string): AsyncGenerator<ListedFile[]> {
   const { root, prefix, signal, progress } = how;
   signal.throwIfAborted();
   const where = relDir === '' ? root : path.join(root, relDir);
@@ -87,10 +127,12 @@ async function* walk(how: Walk, relDir: string): AsyncGenerator<ListedFile> {
       if (run.length === 0) continue;
       const request = run.map((file) => ({ name: file.name, symlink: file.isSymbolicLink() }));
       const stats = await how.thread.stat(root, `/proc/self/fd/${folder.handle.fd}`, request);
+      const found: ListedFile[] = [];
       for (const [index, file] of run.entries()) {
         const stat = stats[index];
-        if (stat) yield { name: nameOf(file), stat };
+        if (stat) found.push({ name: nameOf(file), stat });
       }
+      if (found.length > 0) yield found;
     }
   } finally {
     await folder?.handle.close();

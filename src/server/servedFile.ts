@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { constants, type BigIntStats } from 'node:fs';
 import { open, readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,14 +14,20 @@ export interface ServedFile {
   version: string;
 }
 
+/** Hex digits of a version; clients see it only as an opaque string. */
+export const VERSION_LENGTH = 24;
+
 /**
  * Opaque version of a file's content. Replacing a file (new inode), writing
  * into it (mtime, ctime) or resizing it changes the version; ctime cannot be
  * set back by users, so `touch -d` after an in-place edit still shows.
  */
 export function versionOf(stat: BigIntStats): string {
+  // VERSION_LENGTH characters.
   const identity = [stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs].join(':');
-  return createHash('sha256').update(identity).digest('hex').slice(0, 24);
+  // One-shot: a listing takes a version per file, and a Hash object each
+  // cost twice the time.
+  return hash('sha256', identity, 'hex').slice(0, VERSION_LENGTH);
 }
 
 // O_NONBLOCK so that opening a FIFO returns at once instead of parking a

@@ -263,7 +263,7 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
   /** List and ListBatches: one walk, one descriptor taken, the files sent counted in the call's log line. */
   const serveListing = <T>(
     call: grpc.ServerWritableStream<ListRequest__Output, T>,
-    send: (listed: AsyncIterable<ListedFile>, write: (message: T, files: number) => Promise<void>) => Promise<void>,
+    send: (listed: AsyncIterable<ListedFile[]>, write: (message: T, files: number) => Promise<void>) => Promise<void>,
   ): void => {
     const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0, folders: 0 });
     void serveStream(call, async (signal) => {
@@ -338,7 +338,7 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
 
     List(call) {
       serveListing(call, async (listed, write) => {
-        for await (const file of listed) await write(listedInfoOf(file), 1);
+        for await (const run of listed) for (const file of run) await write(listedInfoOf(file), 1);
       });
     },
 
@@ -367,19 +367,20 @@ function listedInfoOf(file: ListedFile): FileInfo {
  * about `maxBytes` (the names and versions, which are most of a FileInfo's
  * bytes; one file always fits), in the listing's order.
  */
-async function* listingBatches(listed: AsyncIterable<ListedFile>, limits: { maxFiles: number; maxBytes: number }): AsyncGenerator<ListedFile[]> {
+async function* listingBatches(listed: AsyncIterable<ListedFile[]>, limits: { maxFiles: number; maxBytes: number }): AsyncGenerator<ListedFile[]> {
   let batch: ListedFile[] = [];
   let bytes = 0;
-  for await (const file of listed) {
-    const size = Buffer.byteLength(file.name) + Buffer.byteLength(file.stat.version) + FILE_INFO_OVERHEAD;
-    if (batch.length > 0 && (batch.length >= limits.maxFiles || bytes + size > limits.maxBytes)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
+  for await (const run of listed)
+    for (const file of run) {
+      const size = Buffer.byteLength(file.name) + Buffer.byteLength(file.stat.version) + FILE_INFO_OVERHEAD;
+      if (batch.length > 0 && (batch.length >= limits.maxFiles || bytes + size > limits.maxBytes)) {
+        yield batch;
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(file);
+      bytes += size;
     }
-    batch.push(file);
-    bytes += size;
-  }
   if (batch.length > 0) yield batch;
 }
 

@@ -4,7 +4,6 @@ import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
 import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
-import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { downloadFile, type DownloadContext, type DownloadResult } from '../download/downloadFile.js';
 import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
 import { batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf } from './mirrorPlan.js';
@@ -23,8 +22,8 @@ export interface MirrorContext extends DownloadContext {
   stat(name: string, signal?: AbortSignal): Promise<RemoteFile>;
   /** Drops records of files that are gone. */
   forget(name: string): Promise<unknown>;
-  /** Every record of the task map, in any order. */
-  records(): TaskRecord[];
+  /** The name of every record of the task map, in any order. */
+  names(): string[];
 }
 
 export interface MirrorOptions {
@@ -86,9 +85,6 @@ export interface MirrorResult {
 export async function mirrorTree(context: MirrorContext, argument: string, options: MirrorOptions = {}): Promise<MirrorResult> {
   const { signal } = options;
   const prefix = folderPrefixOf(argument);
-  // Before the listing: the plan is made as the listing arrives, while the
-  // client would otherwise wait for the server's walk.
-  await context.store.reload();
 
   const result: MirrorResult = {
     prefix,
@@ -127,7 +123,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     progress.bytes += remote.size;
     (action === 'single' ? single : batch).push(remote);
   };
-  await context.list(prefix, plan, signal);
+  await listWhileReloading(context, prefix, plan, signal);
   result.listed = listed.length;
   if (listed.length === 0) throw await emptyFolderError(context, prefix, argument, signal);
   tell();
@@ -221,7 +217,9 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
   if (signal?.aborted) throw abortedError(prefix, signal, signal.reason);
 
   const present = new Set(listed);
-  for (const record of orphansOf(context.records(), present, prefix)) {
+  for (const name of orphansOf(context.names(), present, prefix)) {
+    const record = context.store.get(name);
+    if (!record) continue;
     const paths = outputPathsOf(context.out, record.name);
     const finalSize = sizeOnDisk(paths.finalPath);
     const action = orphanActionOf(record, finalSize);
@@ -244,6 +242,35 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     await context.forget(record.name);
   }
   return result;
+}
+
+/**
+ * The listing, with `plan` called on each file once the task map is read
+ * again. Both at once: at 100,000 files, reading the map and walking the
+ * server's tree each take about half a second, which one after the other
+ * added up. Files listed before the map is read wait for it, in order. A
+ * map that cannot be read ends the listing.
+ */
+async function listWhileReloading(context: MirrorContext, prefix: string, plan: (remote: ListedFile) => void, signal: AbortSignal | undefined): Promise<void> {
+  const stop = new AbortController();
+  const listSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  let early: ListedFile[] | undefined = [];
+  const reloading = context.store.reload().then(
+    () => {
+      const waiting = early!;
+      early = undefined;
+      for (const remote of waiting) plan(remote);
+    },
+    (err: unknown) => {
+      stop.abort(err);
+      throw err;
+    },
+  );
+  const listing = context.list(prefix, (remote) => (early ? early.push(remote) : plan(remote)), listSignal);
+  // The map's failure, when there is one, says more than the listing it cut short.
+  const [reloaded, listed] = await Promise.allSettled([reloading, listing]);
+  if (reloaded.status === 'rejected') throw reloaded.reason;
+  if (listed.status === 'rejected') throw listed.reason;
 }
 
 /** Why a folder listed nothing: it is a file, or there is nothing there. */

@@ -62,12 +62,11 @@ export function batchesOf<T>(files: readonly T[], sizeOf: (file: T) => number, l
   return batches;
 }
 
-/** Records under `prefix` whose files the server no longer lists, by name: what --delete may remove. */
-export function orphansOf(records: readonly TaskRecord[], listed: ReadonlySet<string>, prefix: string): TaskRecord[] {
-  // Filtered before sorted: a tree's records are mostly listed.
-  return records
-    .filter((record) => record.name.startsWith(prefix) && !listed.has(record.name))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** Recorded names under `prefix` that the server no longer lists, in name order: what --delete may remove. */
+export function orphansOf(recorded: readonly string[], listed: ReadonlySet<string>, prefix: string): string[] {
+  // Names, not records, and filtered before sorted: a tree's records are
+  // mostly listed, and at 100,000 collecting the records took twice as long.
+  return recorded.filter((name) => name.startsWith(prefix) && !listed.has(name)).sort();
 }
 
 /**

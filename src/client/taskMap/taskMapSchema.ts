@@ -1,4 +1,4 @@
-import { parseName } from '../../shared/names.js';
+import { checkName } from '../../shared/names.js';
 import type { TaskRecord } from './taskRecord.js';
 
 /**
@@ -45,7 +45,7 @@ export function recordFault(key: string, record: unknown): string | undefined {
   if (typeof name !== 'string') return `has no name`;
   if (name !== key) return `is filed under another name (${JSON.stringify(name)})`;
   try {
-    parseName(name);
+    checkName(name);
   } catch (err) {
     return `is not a file we could have downloaded: ${(err as Error).message}`;
   }

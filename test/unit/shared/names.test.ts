@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { isInside, parseName, parsePrefix } from '../../../src/shared/names.js';
+import path from 'node:path';
+import { isInside, joinName, parseName, parsePrefix } from '../../../src/shared/names.js';
 import { StatusError } from '../../../src/shared/statusError.js';
 
 function rejection(fn: () => unknown): StatusError {
@@ -45,6 +46,36 @@ describe('parseName', () => {
     const name = ['a'.repeat(255), 'b'.repeat(255), 'c'.repeat(255), 'd'.repeat(254), 'e'].join('/');
     expect(Buffer.byteLength(name)).to.equal(1024);
     expect(parseName(name)).to.have.length(5);
+  });
+
+  it('decides every short name as the rules say, plain or not', () => {
+    // Every name of up to 5 characters over an alphabet that makes empty,
+    // '.', '..' and leading or trailing parts, checked against the rules
+    // written out once more here.
+    const alphabet = ['a', '.', '/', '-'];
+    const names = [''];
+    for (let length = 1; length <= 5; length += 1)
+      for (const shorter of names.filter((n) => n.length === length - 1)) for (const c of alphabet) names.push(shorter + c);
+    const valid = (name: string) => name !== '' && name.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+    for (const name of names) {
+      const accepted = (() => {
+        try {
+          parseName(name);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(accepted, JSON.stringify(name)).to.equal(valid(name));
+    }
+  });
+
+  it('joins a name under a folder exactly as path.join joins its parts', () => {
+    for (const folder of ['out', './out', 'out/', '/', '.', './', '', '/a/b/', '../x', 'a/../b', 'a//b']) {
+      for (const name of ['f', 'd/f.bin', '.hidden/x', 'é/ü b'])
+        expect(joinName(folder, name), `${folder} + ${name}`).to.equal(path.join(folder, ...name.split('/')));
+    }
+    expect(rejection(() => joinName('out', '../x')).code).to.equal(status.INVALID_ARGUMENT);
   });
 
   it('counts the length in UTF-8 bytes, not characters', () => {
