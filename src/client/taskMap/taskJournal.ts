@@ -1,10 +1,12 @@
 import type { Adapter } from 'lowdb';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, stat, writeFile } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncFolder } from '../download/folderSync.js';
-import { parseTaskMap, recordFault } from './taskMapSchema.js';
+import { recordFault, shareStrings } from './taskMapSchema.js';
+import { SnapshotSyntaxError, SnapshotText } from './snapshotText.js';
 import type { TaskRecord } from './taskRecord.js';
 
 /** The map as lowdb holds it. On disk the snapshot also names its journal. */
@@ -87,6 +89,7 @@ export function parseJournal(bytes: Buffer, firstLine: number): { changes: TaskC
   const problems: string[] = [];
   if (consumed === 0) return { changes, problems, consumed, lines: 0 };
   const lines = bytes.toString('utf8', 0, consumed - 1).split('\n');
+  const times = new Map<string, string>();
   lines.forEach((line, i) => {
     const where = `line ${firstLine + i} of its journal`;
     let value: unknown;
@@ -96,20 +99,20 @@ export function parseJournal(bytes: Buffer, firstLine: number): { changes: TaskC
       problems.push(`${where}: not JSON`);
       return;
     }
-    const change = changeOf(value);
+    const change = changeOf(value, times);
     if (typeof change === 'string') problems.push(`${where}: ${change}`);
     else changes.push(change);
   });
   return { changes, problems, consumed, lines: lines.length };
 }
 
-function changeOf(value: unknown): TaskChange | string {
+function changeOf(value: unknown, times: Map<string, string>): TaskChange | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
   const { forget, name } = value as { forget?: unknown; name?: unknown };
   if (forget !== undefined) return typeof forget === 'string' ? [forget, null] : 'forgets no name';
   if (typeof name !== 'string') return 'a record with no name';
   const fault = recordFault(name, value);
-  return fault === undefined ? [name, value as TaskRecord] : `record ${JSON.stringify(name)} ${fault}`;
+  return fault === undefined ? [name, shareStrings(name, value as TaskRecord, times)] : `record ${JSON.stringify(name)} ${fault}`;
 }
 
 /**
@@ -210,8 +213,8 @@ async function readWhole(file: string): Promise<{ records: Record<string, TaskRe
 async function readSnapshot(
   file: string,
 ): Promise<{ records: Record<string, TaskRecord>; problems: string[]; id: string | undefined; identity: Identity } | undefined> {
-  let text: string;
   let identity: Identity;
+  let read: ReturnType<SnapshotText['end']>;
   try {
     // From one descriptor: the identity is that of the bytes read, even if
     // a compaction renames a new snapshot over the name meanwhile.
@@ -219,24 +222,36 @@ async function readSnapshot(
     try {
       const { ino, size, mtimeMs } = await handle.stat();
       identity = { ino, size, mtimeMs };
-      text = await handle.readFile('utf8');
+      read = await parseSnapshot(handle);
     } finally {
       await handle.close();
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof SnapshotSyntaxError) {
+      throw new TaskMapError(file, `the task map ${file} is not valid JSON (${err.message}); ${RECOVERY}`, { cause: err });
+    }
     throw new TaskMapError(file, `cannot read the task map ${file} (${(err as Error).message})`, { cause: err });
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new TaskMapError(file, `the task map ${file} is not valid JSON (${(err as Error).message}); ${RECOVERY}`, { cause: err });
-  }
-  const parsed = parseTaskMap(data);
+  const { parsed, id } = read;
   if (!parsed.ok) throw new TaskMapError(file, `the task map ${file} is not a task map: ${parsed.reason}; ${RECOVERY}`);
-  const id = (data as { journal?: unknown }).journal;
-  return { records: parsed.records, problems: parsed.problems.map((problem) => tell(file, problem)), id: typeof id === 'string' ? id : undefined, identity };
+  return { records: parsed.records, problems: parsed.problems.map((problem) => tell(file, problem)), id, identity };
+}
+
+const SNAPSHOT_PIECE = 1 << 20;
+
+/** The snapshot's text from `handle`, a piece at a time (see SnapshotText). */
+async function parseSnapshot(handle: FileHandle): Promise<ReturnType<SnapshotText['end']>> {
+  const text = new SnapshotText();
+  const decoder = new StringDecoder('utf8');
+  const buffer = Buffer.allocUnsafe(SNAPSHOT_PIECE);
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) break;
+    text.add(decoder.write(buffer.subarray(0, bytesRead)));
+  }
+  text.add(decoder.end());
+  return text.end();
 }
 
 /** The journal's bytes from `from` on (none for Infinity), and the identity of the file read. */

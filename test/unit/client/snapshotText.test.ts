@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { snapshotChunks } from '../../../src/client/taskMap/taskJournal.js';
+import { SnapshotSyntaxError, SnapshotText } from '../../../src/client/taskMap/snapshotText.js';
+import { parseTaskMap } from '../../../src/client/taskMap/taskMapSchema.js';
+import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+
+const record = (name: string, size = 3): TaskRecord => ({
+  name,
+  status: 'complete',
+  size,
+  version: 'v',
+  sha256: 'e'.repeat(64),
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  completedAt: '2026-01-01T00:00:00.000Z',
+});
+
+/** Feeds `text` in pieces of `size` characters. */
+function read(text: string, size: number) {
+  const reader = new SnapshotText();
+  for (let at = 0; at < text.length; at += size) reader.add(text.slice(at, at + size));
+  return reader.end();
+}
+
+const asWhole = (text: string) => {
+  const data = JSON.parse(text) as { journal?: string };
+  return { parsed: parseTaskMap(data), id: data.journal };
+};
+
+describe('SnapshotText', () => {
+  // Names that could be mistaken for the layout: a separator, a closing and
+  // a header inside names, and characters outside ASCII.
+  const names = ['a', 'x,\ny', 'z\n}}', '{"journal":"q","tasks":{', 'é/ü b', '__proto__'];
+  const tasks = Object.fromEntries(names.map((name, i) => [name, record(name, i)]));
+  const text = [...snapshotChunks('id-"1"', tasks)].join('');
+
+  it('reads what snapshotChunks wrote, in pieces of any size, as JSON.parse would', () => {
+    const expected = asWhole(text);
+    expect(expected.parsed.ok).to.equal(true);
+    for (const size of [1, 2, 3, 7, 64, text.length]) {
+      const got = read(text, size);
+      expect(got.id, `pieces of ${size}`).to.equal('id-"1"');
+      expect(got.parsed, `pieces of ${size}`).to.deep.equal(expected.parsed);
+    }
+  });
+
+  it('reads an empty map', () => {
+    const empty = [...snapshotChunks('e', {})].join('');
+    expect(read(empty, 5)).to.deep.equal({ parsed: { ok: true, records: {}, problems: [] }, id: 'e' });
+  });
+
+  it('reads a map in any other layout whole, as it always was', () => {
+    const lowdb = JSON.stringify({ tasks }, null, 2);
+    const got = read(lowdb, 10);
+    expect(got.id).to.equal(undefined);
+    expect(got.parsed).to.deep.equal(asWhole(lowdb).parsed);
+    expect(read('[1,2]', 1).parsed).to.deep.include({ ok: false });
+  });
+
+  it('leaves out bad records with a problem each, a later record of a name replacing an earlier one', () => {
+    const twice = `{"journal":"j","tasks":{\n"a":${JSON.stringify(record('a'))},\n"b":{"name":"b"},\n"a":{"name":"a","status":"odd"}\n}}\n`;
+    const got = read(twice, 9).parsed;
+    const whole = asWhole(twice).parsed;
+    if (!got.ok || !whole.ok) throw new Error('expected a map');
+    expect(got.records).to.deep.equal(whole.records).and.deep.equal({});
+    expect([...got.problems].sort(), 'the same problems, maybe in another order')
+      .to.deep.equal([...whole.problems].sort())
+      .and.have.length(2);
+  });
+
+  it('refuses text cut short, or with anything after the map, as not JSON', () => {
+    for (const bad of [text.slice(0, -4), text.slice(0, text.indexOf(',\n') + 5), `${text}x`, `${text.slice(0, -1)}}\n`, '']) {
+      expect(() => read(bad, 16), JSON.stringify(bad.slice(-12))).to.throw(SnapshotSyntaxError);
+    }
+  });
+});
