@@ -11,7 +11,7 @@ import { connect, plaintextTokenWarning } from './connection/connect.js';
 import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
-import { RateLimiter } from './rateLimiter.js';
+import { RateLimiter } from '../shared/rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
 import { listedFileOf, remoteFileOf, type RemoteFile } from './remoteFile.js';
 import { journalOf, tempOf } from './taskMap/taskJournal.js';

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { BlockList as _filetransfer_v1_BlockList, BlockList__Output as _filetransfer_v1_BlockList__Output } from './filetransfer/v1/BlockList.js';
+import type { BlocksRequest as _filetransfer_v1_BlocksRequest, BlocksRequest__Output as _filetransfer_v1_BlocksRequest__Output } from './filetransfer/v1/BlocksRequest.js';
 import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from './filetransfer/v1/Chunk.js';
 import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from './filetransfer/v1/DownloadManyRequest.js';
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './filetransfer/v1/DownloadRequest.js';
@@ -18,6 +20,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   filetransfer: {
     v1: {
+      BlockList: MessageTypeDefinition<_filetransfer_v1_BlockList, _filetransfer_v1_BlockList__Output>
+      BlocksRequest: MessageTypeDefinition<_filetransfer_v1_BlocksRequest, _filetransfer_v1_BlocksRequest__Output>
       Chunk: MessageTypeDefinition<_filetransfer_v1_Chunk, _filetransfer_v1_Chunk__Output>
       DownloadManyRequest: MessageTypeDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_DownloadManyRequest__Output>
       DownloadRequest: MessageTypeDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_DownloadRequest__Output>

@@ -9,11 +9,14 @@ import { parseByteSize } from '../shared/byteSize.js';
 import type { ServerOptions } from './server.js';
 import type { TokenSet } from './tokenAuth.js';
 import {
+  BLOCK_SIZE_UNIT,
+  DEFAULT_BLOCK_SIZE,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_OPEN_FILES,
   DEFAULT_MAX_QUEUED_HASHES,
+  MAX_BLOCK_SIZE,
   MAX_CHUNK_SIZE,
 } from './limits.js';
 import { PACKAGE_VERSION } from '../shared/packageVersion.js';
@@ -35,6 +38,13 @@ function byteSize(min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`expected a size from ${min} byte to ${max / 1024 / 1024}M, not ${value}`);
     return n;
   };
+}
+
+/** A block size: a multiple of BLOCK_SIZE_UNIT (64k, 4M, ...) up to MAX_BLOCK_SIZE. */
+function blockSize(value: string): number {
+  const n = byteSize(1, Number.MAX_SAFE_INTEGER)(value);
+  if (n % BLOCK_SIZE_UNIT !== 0 || n > MAX_BLOCK_SIZE) throw new InvalidArgumentError(`expected a multiple of 64k up to 1G (e.g. 64k, 1M, 4M), not ${value}`);
+  return n;
 }
 
 function integer(min: number, max: number) {
@@ -73,7 +83,13 @@ const program = new Command('grpc-server')
     `files and folders open at once for calls (default: ${DEFAULT_MAX_OPEN_FILES}, less under a low descriptor limit)`,
     integer(1, 1_000_000),
   )
-  .option('--state-dir <dir>', 'keep whole-file digests here across restarts, so a restarted server answers resumes without rehashing')
+  .option('--state-dir <dir>', 'keep file and block digests here across restarts, so a restarted server answers resumes and Blocks without rehashing')
+  .addOption(
+    new Option('--block-size <size>', 'bytes per block of the per-block digests (Blocks): a multiple of 64k up to 1G')
+      .argParser(blockSize)
+      .default(DEFAULT_BLOCK_SIZE, `${DEFAULT_BLOCK_SIZE / 1024 / 1024}M`),
+  )
+  .option('--limit-rate <rate>', 'cap the file data sent per second over all calls together, e.g. 512k, 16M, 1G (bytes per second)', byteSize(1, 2 ** 50))
   .option('--max-queued-hashes <n>', 'whole-file hashes that may wait for a turn', integer(0, 1_000_000), DEFAULT_MAX_QUEUED_HASHES)
   .option(
     '--handshake-timeout-ms <ms>',
@@ -116,6 +132,8 @@ const options = program.opts<{
   maxQueuedHashes: number;
   handshakeTimeoutMs: number;
   stateDir?: string;
+  blockSize: number;
+  limitRate?: number;
 }>();
 // Loaded once the command line is known good: --help and a usage error
 // need none of grpc-js, pino or the service (~300 ms on a small machine).

@@ -4,13 +4,38 @@ import { open } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import PQueue from 'p-queue';
 import { StatusError } from '../shared/statusError.js';
-import { CONCURRENT_HASHES, DEFAULT_MAX_QUEUED_HASHES } from './limits.js';
+import { CONCURRENT_HASHES, DEFAULT_BLOCK_SIZE, DEFAULT_MAX_QUEUED_HASHES } from './limits.js';
+import { BlockHasher, blockCount, DIGEST_BYTES } from './blockHasher.js';
+import type { LoggedDigests } from './digestLog.js';
 import type { ServedFile } from './servedFile.js';
 import { BufferPool } from './bufferPool.js';
 import { changedWhileReading, readRange } from './readRange.js';
 
 const HASH_CHUNK = 1 << 20;
 export const DIGEST_CACHE_LIMIT = 10_000;
+/**
+ * Bytes of block digests kept: 4 TiB of files with 4 MiB blocks. A count
+ * of files would not bound them: one file of 1 TiB has 8 MiB of digests.
+ */
+export const BLOCK_LIST_BYTES = 32 * 1024 * 1024;
+
+/** A file's whole digest and the digests of its blocks, 32 bytes a block. */
+export interface FileDigests {
+  sha256: string;
+  blocks: Buffer;
+}
+
+export interface DigestCacheOptions {
+  /** Whole digests kept, the least recently used dropped first. */
+  limit?: number;
+  /** Bytes of block digests kept, likewise. */
+  blockBytes?: number;
+  blockSize?: number;
+  concurrentHashes?: number;
+  maxQueued?: number;
+  /** Told each digest learnt here, e.g. to persist it (see DigestLog). */
+  onDigest?: (version: string, digests: LoggedDigests) => void;
+}
 
 /** A hash waiting for its turn: who still wants it, and how to drop it. */
 interface QueuedHash {
@@ -19,38 +44,49 @@ interface QueuedHash {
 }
 
 /**
- * SHA-256 digests of served files, keyed by version (which covers device,
- * inode, size, mtime and ctime), so resumes and Stat calls do not rehash a
- * file that has not changed. Concurrent requests for one version share a
- * single computation. Least recently used entries are dropped past `limit`.
- * At most `concurrentHashes` whole files are hashed at once, so requests
- * that each need a full hash (a resume of a file whose digest is not
- * cached, a Stat) cannot make the server read every large file in parallel;
- * at most `maxQueued` more wait, each holding a descriptor, and a request
+ * SHA-256 digests of served files, the whole file's and its blocks',
+ * keyed by version (which covers device, inode, size, mtime and ctime), so
+ * resumes, Stat and Blocks calls do not rehash a file that has not
+ * changed. One read of a file gives both (a hash pass); concurrent requests
+ * for one version share it. Least recently used entries are dropped past
+ * `limit` whole digests and past `blockBytes` of block digests. At most
+ * `concurrentHashes` whole files are hashed at once, so requests that each
+ * need a full hash (a resume of a file whose digest is not cached, a Stat,
+ * Blocks) cannot make the server read every large file in parallel; at
+ * most `maxQueued` more wait, each holding a descriptor, and a request
  * beyond that fails with RESOURCE_EXHAUSTED. A waiting hash that every
  * caller has given up on is dropped before it starts.
  */
 export class DigestCache {
+  readonly blockSize: number;
   private readonly entries = new Map<string, Promise<string>>();
   private readonly settled = new Map<string, string>();
+  private readonly blockLists = new Map<string, FileDigests>();
+  private blockListBytes = 0;
+  /** Hash passes under way or waiting, by version. */
+  private readonly passes = new Map<string, Promise<FileDigests>>();
   private readonly queued = new Map<string, QueuedHash>();
   private readonly hashing: PQueue;
+  private readonly limit: number;
+  private readonly blockBytes: number;
+  private readonly maxQueued: number;
+  private readonly onDigest: DigestCacheOptions['onDigest'];
 
-  constructor(
-    private readonly limit = DIGEST_CACHE_LIMIT,
-    concurrentHashes = CONCURRENT_HASHES,
-    private readonly maxQueued = DEFAULT_MAX_QUEUED_HASHES,
-    /** Told each digest computed here, e.g. to persist it (see DigestLog). */
-    private readonly onDigest?: (version: string, digest: string) => void,
-  ) {
-    this.hashing = new PQueue({ concurrency: concurrentHashes });
+  constructor(options: DigestCacheOptions = {}) {
+    this.limit = options.limit ?? DIGEST_CACHE_LIMIT;
+    this.blockBytes = options.blockBytes ?? BLOCK_LIST_BYTES;
+    this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_HASHES;
+    this.onDigest = options.onDigest;
+    this.hashing = new PQueue({ concurrency: options.concurrentHashes ?? CONCURRENT_HASHES });
   }
 
-  /** Takes digests known from before, e.g. persisted by an earlier run. */
-  preload(digests: Iterable<[string, string]>): void {
-    for (const [version, digest] of digests) {
-      this.settled.set(version, digest);
-      this.touch(version, Promise.resolve(digest));
+  /** Takes digests known from before, oldest first, e.g. persisted by an earlier run. */
+  preload(digests: Iterable<[string, LoggedDigests]>): void {
+    for (const [version, { sha256, blocks }] of digests) {
+      this.settled.set(version, sha256);
+      this.touch(version, Promise.resolve(sha256));
+      if (blocks) this.keepBlocks(version, { sha256, blocks });
     }
   }
 
@@ -69,11 +105,44 @@ export class DigestCache {
     return digest;
   }
 
-  /** Records a digest computed elsewhere, e.g. while streaming from offset 0. */
-  remember(version: string, digest: string): void {
-    if (this.settled.get(version) !== digest) this.onDigest?.(version, digest);
-    this.settled.set(version, digest);
-    this.touch(version, Promise.resolve(digest));
+  /**
+   * The file's whole and block digests if both are known. A list that does
+   * not add up to the file's size (a damaged log) counts as unknown.
+   */
+  knownBlocks(file: Pick<ServedFile, 'version' | 'stat'>): FileDigests | undefined {
+    const known = this.blockLists.get(file.version);
+    if (known && BigInt(known.blocks.length / DIGEST_BYTES) === blockCount(file.stat.size, this.blockSize)) {
+      this.keepBlocks(file.version, known);
+      return known;
+    }
+    this.dropBlocks(file.version);
+    // A file of one block at most: that block's digest is the whole file's,
+    // known without keeping a list (e.g. from DownloadMany's small files).
+    const sha256 = file.stat.size <= BigInt(this.blockSize) ? this.known(file.version) : undefined;
+    if (sha256 === undefined) return undefined;
+    return { sha256, blocks: file.stat.size === 0n ? Buffer.alloc(0) : Buffer.from(sha256, 'hex') };
+  }
+
+  /**
+   * A hasher for the blocks of a read of the whole file, unless they are
+   * known, or will be with its whole digest (one block at most).
+   */
+  blockHasherFor(file: Pick<ServedFile, 'version' | 'stat'>): BlockHasher | undefined {
+    return file.stat.size > BigInt(this.blockSize) && !this.knownBlocks(file) ? new BlockHasher(this.blockSize) : undefined;
+  }
+
+  /**
+   * Records digests computed elsewhere, e.g. while streaming from offset 0;
+   * `blocks` when they were computed too, of blocks of `blockSize`.
+   */
+  remember(version: string, sha256: string, blocks?: Buffer): void {
+    // A list past the whole bound is neither kept nor persisted.
+    const kept = blocks && blocks.length <= this.blockBytes ? blocks : undefined;
+    const learnt = this.settled.get(version) !== sha256 || (kept !== undefined && !this.blockLists.has(version));
+    this.settled.set(version, sha256);
+    this.touch(version, Promise.resolve(sha256));
+    if (kept) this.keepBlocks(version, { sha256, blocks: kept });
+    if (learnt) this.onDigest?.(version, kept ? { sha256, blocks: kept } : { sha256 });
   }
 
   /**
@@ -88,19 +157,27 @@ export class DigestCache {
     if (digest) {
       this.touch(file.version, digest);
     } else {
-      this.assertRoom();
-      digest = this.hashWhole(file);
-      this.touch(file.version, digest);
-      digest.then(
-        (value) => {
-          this.onDigest?.(file.version, value);
-          if (this.entries.has(file.version)) this.settled.set(file.version, value);
-        },
-        () => this.entries.delete(file.version),
-      );
+      const pending = this.pass(file).then((digests) => digests.sha256);
+      digest = pending;
+      this.touch(file.version, pending);
+      pending.catch(() => {
+        if (this.entries.get(file.version) === pending) this.entries.delete(file.version);
+      });
     }
     this.addWaiter(file.version, signal);
     return digest;
+  }
+
+  /**
+   * The file's whole and block digests: from the cache, or from a hash pass
+   * that takes its turn as digestOf's do, on the same terms.
+   */
+  blocksOf(file: ServedFile, signal?: AbortSignal): Promise<FileDigests> {
+    const known = this.knownBlocks(file);
+    if (known) return Promise.resolve(known);
+    const pass = this.pass(file);
+    this.addWaiter(file.version, signal);
+    return pass;
   }
 
   /**
@@ -122,7 +199,7 @@ export class DigestCache {
       .add(
         () => {
           started = true;
-          return hashReopened(file, fd, length);
+          return hashReopened(file, fd, length).then(({ sha256 }) => sha256);
         },
         { signal },
       )
@@ -154,11 +231,29 @@ export class DigestCache {
     );
   }
 
+  /** The hash pass of the file's version: the one under way, or a new one. */
+  private pass(file: ServedFile): Promise<FileDigests> {
+    const running = this.passes.get(file.version);
+    if (running) return running;
+    this.assertRoom();
+    const pass = this.hashWhole(file);
+    this.passes.set(file.version, pass);
+    // Before any caller's own callbacks: whoever gets a digest finds it cached.
+    pass.then(
+      (digests) => {
+        this.passes.delete(file.version);
+        this.remember(file.version, digests.sha256, digests.blocks);
+      },
+      () => this.passes.delete(file.version),
+    );
+    return pass;
+  }
+
   /**
    * Reopens the caller's descriptor at once, so the call that asked may
    * close its file the moment it is cancelled, then hashes when a turn comes.
    */
-  private hashWhole(file: ServedFile): Promise<string> {
+  private hashWhole(file: ServedFile): Promise<FileDigests> {
     let fd: number;
     try {
       fd = reopen(file);
@@ -170,9 +265,10 @@ export class DigestCache {
     const started = () => this.queued.get(file.version) === job && this.queued.delete(file.version);
     return this.hashing
       .add(
-        () => {
+        async () => {
           started();
-          return hashReopened(file, fd, file.stat.size);
+          const { sha256, blocks } = await hashReopened(file, fd, file.stat.size, this.blockSize);
+          return { sha256, blocks: blocks! };
         },
         { signal: job.drop.signal },
       )
@@ -194,6 +290,25 @@ export class DigestCache {
       }
     }
   }
+
+  /** Keeps a block list (within the bound) as the most recently used. */
+  private keepBlocks(version: string, digests: FileDigests): void {
+    this.dropBlocks(version);
+    if (digests.blocks.length > this.blockBytes) return;
+    this.blockLists.set(version, digests);
+    this.blockListBytes += digests.blocks.length;
+    for (const oldest of this.blockLists.keys()) {
+      if (this.blockListBytes <= this.blockBytes) break;
+      this.dropBlocks(oldest);
+    }
+  }
+
+  private dropBlocks(version: string): void {
+    const known = this.blockLists.get(version);
+    if (!known) return;
+    this.blockLists.delete(version);
+    this.blockListBytes -= known.blocks.length;
+  }
 }
 
 /**
@@ -205,21 +320,26 @@ function reopen(file: ServedFile): number {
   return openSync(`/proc/self/fd/${file.handle.fd}`, constants.O_RDONLY);
 }
 
-/** Hashes a file's first `end` bytes through a descriptor of its own (see `reopen`). */
-async function hashReopened(file: ServedFile, fd: number, end: bigint): Promise<string> {
+/**
+ * Hashes a file's first `end` bytes through a descriptor of its own (see
+ * `reopen`), and their blocks too when given a block size.
+ */
+async function hashReopened(file: ServedFile, fd: number, end: bigint, blockSize?: number): Promise<{ sha256: string; blocks: Buffer | undefined }> {
   const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY).finally(() => closeSync(fd));
   try {
     const own = { ...file, handle };
     const reopened = await handle.stat({ bigint: true });
     if (reopened.ino !== file.stat.ino || reopened.dev !== file.stat.dev) throw changedWhileReading();
     const hash = createHash('sha256');
+    const blocks = blockSize === undefined ? undefined : new BlockHasher(blockSize);
     const pool = new BufferPool(HASH_CHUNK, 2);
     for await (const { data, frame } of readRange(handle, { start: 0n, end, pool, readAhead: 2 })) {
       hash.update(data);
+      blocks?.update(data);
       pool.give(frame);
     }
     await assertUnchanged(own);
-    return hash.digest('hex');
+    return { sha256: hash.digest('hex'), blocks: blocks?.digest() };
   } finally {
     await handle.close();
   }

@@ -9,8 +9,10 @@ import type { BufferPool } from './bufferPool.js';
 import { assertUnchanged, type DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import { readRange } from './readRange.js';
-import { resumeVerdict } from './resumeCheck.js';
+import { rangeOf, resumeVerdict } from './resumeCheck.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
+import { untilAborted, withHeartbeat } from './waiting.js';
+import type { RateLimiter } from '../shared/rateLimiter.js';
 import type { StreamBudget } from './streamBudget.js';
 import type { DescriptorBudget } from './limits.js';
 
@@ -19,7 +21,6 @@ import type { DescriptorBudget } from './limits.js';
 // more are being read: with 256 KiB chunks, about 3 MiB however slow the
 // reader.
 const READ_AHEAD = 3;
-const HEARTBEAT_MS = 5000;
 
 export interface DownloadContext {
   root: string;
@@ -30,29 +31,34 @@ export interface DownloadContext {
   budget: StreamBudget;
   /** Descriptors open for calls; the stream holds one while it runs. */
   files: DescriptorBudget;
+  /** Paces the file data of every call together (--limit-rate). */
+  limiter: RateLimiter | undefined;
 }
 
 export interface DownloadOutcome {
   offset: string;
+  /** Only when the request set one. */
+  limit?: string;
   bytesSent: number;
 }
 
-/** Parses the requested offset; int64 arrives as an exact decimal string. */
-function parseOffset(raw: string): bigint {
-  let offset: bigint;
+/** Parses a requested offset or limit; int64 arrives as an exact decimal string. */
+function parseCount(raw: string, what: 'offset' | 'limit'): bigint {
+  let value: bigint;
   try {
-    offset = BigInt(raw || '0');
+    value = BigInt(raw || '0');
   } catch {
-    throw new StatusError(status.INVALID_ARGUMENT, `invalid offset ${JSON.stringify(raw)}`);
+    throw new StatusError(status.INVALID_ARGUMENT, `invalid ${what} ${JSON.stringify(raw)}`);
   }
-  if (offset < 0n) throw new StatusError(status.INVALID_ARGUMENT, `invalid offset ${offset}: must not be negative`);
-  return offset;
+  if (value < 0n) throw new StatusError(status.INVALID_ARGUMENT, `invalid ${what} ${value}: must not be negative`);
+  return value;
 }
 
 /**
- * Streams one file from the requested offset. The first message carries the
- * file's info; data follows in chunks; the last message carries the digest
- * when the first could not. Everything is read from one descriptor, so a
+ * Streams one file from the requested offset, to its end or for the
+ * requested limit. The first message carries the file's info; data follows
+ * in chunks; the last message carries the digest when the first could not
+ * (and the range may have it). Everything is read from one descriptor, so a
  * file renamed over ours mid-stream is never spliced in, and an in-place
  * write is detected (ABORTED) before the call ends successfully.
  */
@@ -62,8 +68,10 @@ export async function streamDownload(
   signal: AbortSignal,
   outcome: DownloadOutcome,
 ): Promise<void> {
-  const offset = parseOffset(call.request.offset);
+  const offset = parseCount(call.request.offset, 'offset');
+  const limit = parseCount(call.request.limit, 'limit');
   outcome.offset = offset.toString();
+  if (limit > 0n) outcome.limit = limit.toString();
   const release = context.files.take();
   const file = await openServedFile(context.root, call.request.name).catch((err: unknown) => {
     release();
@@ -84,15 +92,19 @@ export async function streamDownload(
     if (offset > size) {
       throw new StatusError(status.OUT_OF_RANGE, `offset ${offset} is past the end of ${file.name} (${size} bytes)`);
     }
+    const { end, partial } = rangeOf(offset, limit, size);
     // Asked before the first message, so a full hash queue fails the call
     // before it sends anything.
     const prefixDigest = verdict.action === 'hash-prefix' ? context.digests.digestOfPrefix(file, offset, signal) : undefined;
     prefixDigest?.catch(() => undefined);
-    // From offset 0 the digest is computed on the bytes we send anyway; from
-    // elsewhere it needs a read of the whole file, done beside the stream.
-    const inline: Hash | undefined = known === undefined && offset === 0n ? createHash('sha256') : undefined;
+    // The whole file from offset 0: its digests are computed on the bytes
+    // we send anyway. From elsewhere the whole digest needs a read of the
+    // whole file, done beside the stream, unless the range is partial.
+    const whole = offset === 0n && end === size;
+    const inline: Hash | undefined = known === undefined && whole ? createHash('sha256') : undefined;
+    const blocks = whole ? context.digests.blockHasherFor(file) : undefined;
     const startFullDigest = () => {
-      if (known !== undefined || inline !== undefined) return;
+      if (known !== undefined || inline !== undefined || partial) return;
       fullDigest = context.digests.digestOf(file, signal);
       // Awaited only after the data is sent; a failure before then must not
       // count as unhandled (which would end the process).
@@ -110,20 +122,24 @@ export async function streamDownload(
       if (digest !== prefixSha256) throw otherContent(file.name);
       startFullDigest();
     }
-    const { pool } = context;
-    const chunks = readRange(file.handle, { start: offset, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
+    const { pool, limiter } = context;
+    const chunks = readRange(file.handle, { start: offset, end, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
     for await (const { position, data, frame } of chunks) {
       inline?.update(data);
+      blocks?.update(data);
+      await limiter?.take(data.length, signal);
       // grpc-js has copied the message into its own frame by the time it
       // calls back, so the buffer can take the next read.
       await writer.write(sealChunk(frame, Number(position), data.length), () => pool.give(frame));
       outcome.bytesSent += data.length;
     }
     await assertUnchanged(file);
-    if (known === undefined) {
+    if (known === undefined && !partial) {
       const digest = inline ? inline.digest('hex') : await withHeartbeat(untilAborted(fullDigest!, signal), () => writer.write({ offset: size.toString() }));
-      if (inline) context.digests.remember(file.version, digest);
+      if (inline) context.digests.remember(file.version, digest, blocks?.digest());
       await writer.write({ offset: size.toString(), sha256: digest });
+    } else if (known !== undefined && blocks) {
+      context.digests.remember(file.version, known, blocks.digest());
     }
   } finally {
     leave();
@@ -134,36 +150,6 @@ export async function streamDownload(
 
 const otherContent = (name: string) =>
   new StatusError(status.FAILED_PRECONDITION, `${name} has other content than your partial; download it again from offset 0`);
-
-/**
- * Sends an empty message every HEARTBEAT_MS until `work` settles: hashing a
- * large file after a resume can take longer than a client waits for data
- * before it calls the stream stalled.
- */
-async function withHeartbeat<T>(work: Promise<T>, beat: () => Promise<void>): Promise<T> {
-  const done = work.then(() => true);
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const tick = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HEARTBEAT_MS)));
-    const finished = await Promise.race([done, tick]).finally(() => clearTimeout(timer));
-    if (finished) return work;
-    await beat();
-  }
-}
-
-/**
- * A cancelled call stops waiting for the digest; a hash under way goes on
- * and is cached (one still waiting for a turn is dropped if nobody else
- * wants it).
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 async function closeQuietly(file: ServedFile): Promise<void> {
   await file.handle.close().catch(() => undefined);

@@ -165,6 +165,7 @@ async function send(
   outcome: ManyOutcome,
 ): Promise<void> {
   if (file.kind === 'sent') {
+    await context.limiter?.take(file.size, signal);
     // A small file's first message is also its last.
     await writer.write(new WireChunk(file.frame!));
     context.digests.remember(file.version, file.sha256);
@@ -179,7 +180,10 @@ async function send(
   }
 }
 
-/** A file larger than a chunk: its info, its data in chunks straight from the pool, then its digest. */
+/**
+ * A file larger than a chunk: its info, its data in chunks straight from
+ * the pool, then its digest; its block digests are computed on the way.
+ */
 async function streamLarge(
   name: string,
   writer: BoundedWriter<Chunk | WireChunk>,
@@ -195,14 +199,17 @@ async function streamLarge(
     const { pool } = context;
     const size = file.stat.size;
     const hash = createHash('sha256');
+    const blocks = context.digests.blockHasherFor(file);
     for await (const { position, data, frame } of readRange(file.handle, { start: 0n, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM })) {
       hash.update(data);
+      blocks?.update(data);
+      await context.limiter?.take(data.length, signal);
       await writer.write(sealChunk(frame, Number(position), data.length), () => pool.give(frame));
       outcome.bytesSent += data.length;
     }
     await assertUnchanged(file);
     const sha256 = hash.digest('hex');
-    context.digests.remember(file.version, sha256);
+    context.digests.remember(file.version, sha256, blocks?.digest());
     await writer.write({ offset: size.toString(), sha256 });
     outcome.files += 1;
   } catch (err) {

@@ -6,6 +6,15 @@ export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 // A message must stay under grpc-js's default 4 MiB receive limit with its
 // framing, or every client fails with RESOURCE_EXHAUSTED.
 export const MAX_CHUNK_SIZE = 1024 * 1024;
+/**
+ * Bytes per block of Blocks' digests: large enough that a list stays small
+ * (8 MiB for a 1 TiB file), small enough that a bad block costs little to
+ * fetch again. A size must be a multiple of BLOCK_SIZE_UNIT, so blocks line
+ * up with the pages and file-system blocks a client reads and writes.
+ */
+export const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
+export const BLOCK_SIZE_UNIT = 64 * 1024;
+export const MAX_BLOCK_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_OPEN_FILES = 256;
 export const DEFAULT_MAX_QUEUED_HASHES = 64;

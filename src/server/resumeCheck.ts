@@ -31,3 +31,14 @@ export function resumeVerdict(claim: ResumeClaim, file: ServedFacts): ResumeVerd
   if (claim.expectedVersion !== '') return { action: 'refuse', why: 'changed' };
   return { action: 'accept' };
 }
+
+/**
+ * Where a requested range ends, and whether it gets the whole file's digest
+ * as a call without `limit` does: not a range that stops short of the end
+ * or starts past 0 with `limit` set, which only gets a digest already known
+ * (see the proto).
+ */
+export function rangeOf(offset: bigint, limit: bigint, size: bigint): { end: bigint; partial: boolean } {
+  const end = limit > 0n && offset + limit < size ? offset + limit : size;
+  return { end, partial: limit > 0n && (offset > 0n || end < size) };
+}

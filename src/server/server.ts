@@ -14,18 +14,23 @@ import { grpcCodeOf } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
-import { DIGEST_CACHE_LIMIT, DigestCache } from './digestCache.js';
+import { BLOCK_LIST_BYTES, DIGEST_CACHE_LIMIT, DigestCache } from './digestCache.js';
+import { streamBlocks, type BlocksOutcome } from './blocks.js';
+import { RateLimiter } from '../shared/rateLimiter.js';
 import { DigestLog } from './digestLog.js';
 import type { ServerMetrics } from './metrics.js';
 import { authInterceptor, type TokenSet } from './tokenAuth.js';
 import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
 import {
+  BLOCK_SIZE_UNIT,
+  DEFAULT_BLOCK_SIZE,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_QUEUED_HASHES,
   DescriptorBudget,
   defaultLimits,
+  MAX_BLOCK_SIZE,
   MAX_CHUNK_SIZE,
   openFileLimit,
 } from './limits.js';
@@ -67,8 +72,12 @@ export interface ServerOptions {
   maxQueuedHashes?: number;
   /** Time for a new connection's TLS and HTTP/2 handshake; also for a silent one to answer a ping. */
   handshakeTimeoutMs?: number;
-  /** Folder where whole-file digests persist across restarts (created if missing); one per server. */
+  /** Folder where whole-file and block digests persist across restarts (created if missing); one per server. */
   stateDir?: string;
+  /** Bytes per block of the Blocks call: a multiple of 64 KiB up to 1 GiB. */
+  blockSize?: number;
+  /** File data bytes per second the server sends, over all calls together; unlimited when undefined. */
+  limitRate?: number;
 }
 
 export interface ServerLimits extends ConnectionLimits {
@@ -120,6 +129,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
     throw new Error(`chunk size must be between 1 and ${MAX_CHUNK_SIZE} bytes`);
   }
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  if (!Number.isInteger(blockSize) || blockSize < BLOCK_SIZE_UNIT || blockSize > MAX_BLOCK_SIZE || blockSize % BLOCK_SIZE_UNIT !== 0) {
+    throw new Error(`block size must be a multiple of ${BLOCK_SIZE_UNIT} bytes up to ${MAX_BLOCK_SIZE}`);
+  }
+  if (options.limitRate !== undefined && !(Number.isSafeInteger(options.limitRate) && options.limitRate > 0)) {
+    throw new Error('the rate limit must be a positive number of bytes per second');
+  }
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
   // prom-client (and the OpenTelemetry API it loads) add ~60 ms to every
@@ -150,9 +166,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
   const files = new DescriptorBudget(limits.maxOpenFiles);
-  const { digests, close: closeDigests } = await openDigests(options.stateDir, limits.maxQueuedHashes, logger);
+  const { digests, close: closeDigests } = await openDigests(options.stateDir, { maxQueued: limits.maxQueuedHashes, blockSize }, logger);
   const fsThread = new FsThread();
-  const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics };
+  const limiter = options.limitRate === undefined ? undefined : new RateLimiter(options.limitRate);
+  const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics, limiter };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -202,16 +219,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 /** The digest cache, filled from and written to `stateDir` when there is one. */
 async function openDigests(
   stateDir: string | undefined,
-  maxQueuedHashes: number,
+  options: { maxQueued: number; blockSize: number },
   logger: Logger,
 ): Promise<{ digests: DigestCache; close: () => Promise<void> }> {
-  if (stateDir === undefined) return { digests: new DigestCache(DIGEST_CACHE_LIMIT, undefined, maxQueuedHashes), close: () => Promise.resolve() };
-  const { log, digests } = await DigestLog.open(stateDir, DIGEST_CACHE_LIMIT, (err) =>
-    logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'),
-  );
-  const cache = new DigestCache(DIGEST_CACHE_LIMIT, undefined, maxQueuedHashes, (version, digest) => log.append(version, digest));
+  if (stateDir === undefined) return { digests: new DigestCache(options), close: () => Promise.resolve() };
+  const bounds = { limit: DIGEST_CACHE_LIMIT, blockSize: options.blockSize, blockBytes: BLOCK_LIST_BYTES };
+  const { log, digests } = await DigestLog.open(stateDir, bounds, (err) => logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'));
+  const cache = new DigestCache({ ...options, onDigest: (version, known) => log.append(version, known) });
   cache.preload(digests);
-  logger.info({ stateDir, digests: digests.size }, 'digests loaded');
+  const blockLists = [...digests.values()].filter((known) => known.blocks).length;
+  logger.info({ stateDir, digests: digests.size, blockLists }, 'digests loaded');
   return { digests: cache, close: () => log.close() };
 }
 
@@ -224,9 +241,10 @@ interface ServiceContext {
   fsThread: FsThread;
   callLog: CallLog;
   metrics: ServerMetrics | undefined;
+  limiter: RateLimiter | undefined;
 }
 
-function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics }: ServiceContext): FileServiceHandlers {
+function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics, limiter }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
    * the call's deadline passes, then ends the call or sends its error.
@@ -288,7 +306,7 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
       void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
-          await streamDownload(call, { root, digests, pool, budget, files }, signal, outcome);
+          await streamDownload(call, { root, digests, pool, budget, files, limiter }, signal, outcome);
         } finally {
           metrics?.streamEnded(outcome.bytesSent);
         }
@@ -329,11 +347,16 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
       void serveStream(call, async (signal) => {
         metrics?.streamStarted();
         try {
-          await streamMany(call, { root, digests, pool, budget, files, fsThread }, signal, outcome);
+          await streamMany(call, { root, digests, pool, budget, files, fsThread, limiter }, signal, outcome);
         } finally {
           metrics?.streamEnded(outcome.bytesSent);
         }
       });
+    },
+
+    Blocks(call) {
+      const outcome: BlocksOutcome = Object.assign(callLog.fieldsOf(call.metadata), { blocks: 0, hashed: false });
+      void serveStream(call, (signal) => streamBlocks(call, { root, digests, files }, signal, outcome));
     },
 
     List(call) {

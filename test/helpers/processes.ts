@@ -12,7 +12,12 @@ interface CallLog {
   method: string;
   name?: string;
   offset?: string;
+  /** Download: the limit asked for, when one was. */
+  limit?: string;
   bytesSent?: number;
+  /** Blocks: digests sent, and whether the call waited for a hash pass. */
+  blocks?: number;
+  hashed?: boolean;
   /** DownloadMany: files sent whole. */
   files?: number;
   code: string;

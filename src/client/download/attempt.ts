@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import { ProtocolError, RemoteStatusError } from '../errors.js';
-import type { RateLimiter } from '../rateLimiter.js';
+import type { RateLimiter } from '../../shared/rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
 import { watchCall } from './callWatch.js';
 import type { PartialFile } from './partialFile.js';

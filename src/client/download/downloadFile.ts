@@ -2,7 +2,7 @@ import { stat, unlink } from 'node:fs/promises';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import { ClientError, locally } from '../errors.js';
 import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
-import { RateLimiter } from '../rateLimiter.js';
+import { RateLimiter } from '../../shared/rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
 import { planTask, remoteVerdict, type PlanState, type RemoteVerdict } from '../taskState.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';

@@ -150,12 +150,17 @@ describe('grpc-server: start and stop', function () {
     }
   });
 
-  it('refuses a --chunk-size above 1M and an unknown flag in one line each, exit 2', async () => {
+  it('refuses a --chunk-size above 1M, a --block-size off the 64k grid and an unknown flag in one line each, exit 2', async () => {
     const big = await serverExit(['--chunk-size', '2M']);
     expect(big.stderr).to.equal(
       "grpc-server: option '--chunk-size <size>' argument '2M' is invalid. expected a size from 1 byte to 1M, not 2M; try 'grpc-server --help'\n",
     );
     expect(big.code).to.equal(2);
+    const block = await serverExit(['--block-size', '100k']);
+    expect(block.stderr).to.equal(
+      "grpc-server: option '--block-size <size>' argument '100k' is invalid. expected a multiple of 64k up to 1G (e.g. 64k, 1M, 4M), not 100k; try 'grpc-server --help'\n",
+    );
+    expect(block.code).to.equal(2);
     const typo = await serverExit(['--chunk-sise', '1M']);
     expect(typo.stderr).to.equal("grpc-server: unknown option '--chunk-sise' (Did you mean --chunk-size?); try 'grpc-server --help'\n");
     expect(typo.code).to.equal(2);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { formatBytes, parseDuration } from '../../../src/client/cli/parseUnits.js';
 import { parseByteSize } from '../../../src/shared/byteSize.js';
-import { paceDelay } from '../../../src/client/rateLimiter.js';
+import { paceDelay } from '../../../src/shared/rateLimiter.js';
 
 describe('parseByteSize', () => {
   it('reads k, M and G as binary units, like curl --limit-rate', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestCache } from '../../../src/server/digestCache.js';
@@ -37,7 +38,7 @@ describe('DigestCache', () => {
     try {
       const names = ['a.bin', 'b.bin', 'c.bin'];
       const contents = await Promise.all(names.map((name) => makeRandomFile(path.join(dir, name), 8 * MiB)));
-      const cache = new DigestCache(undefined, 1, 1);
+      const cache = new DigestCache({ concurrentHashes: 1, maxQueued: 1 });
       const [a, b, c] = await Promise.all(names.map((name) => openServedFile(dir, name)));
       const digests = [cache.digestOf(a!), cache.digestOf(b!)];
       expect(() => cache.digestOf(c!))
@@ -57,7 +58,7 @@ describe('DigestCache', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const [first, second] = await Promise.all(['a.bin', 'b.bin'].map((name) => makeRandomFile(path.join(dir, name), 8 * MiB)));
-      const cache = new DigestCache(undefined, 1);
+      const cache = new DigestCache({ concurrentHashes: 1 });
       const [a, b] = await Promise.all(['a.bin', 'b.bin'].map((name) => openServedFile(dir, name)));
       const whole = cache.digestOf(a!);
       const prefix = cache.digestOfPrefix(b!, 3n * MiBn, new AbortController().signal);
@@ -83,7 +84,7 @@ describe('DigestCache', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const [first, second] = await Promise.all(['a.bin', 'b.bin'].map((name) => makeRandomFile(path.join(dir, name), 16 * MiB)));
-      const cache = new DigestCache(undefined, 1);
+      const cache = new DigestCache({ concurrentHashes: 1 });
       const a = await openServedFile(dir, 'a.bin');
       const b = await openServedFile(dir, 'b.bin');
       const running = cache.digestOf(a);
@@ -108,6 +109,62 @@ describe('DigestCache', () => {
       const again = await openServedFile(dir, 'b.bin');
       expect(await cache.digestOf(again)).to.equal(sha256(second!));
       await again.handle.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('gets the whole and the block digests from one read, and bounds the block lists by bytes', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const blockSize = 64 * 1024;
+      const a = await makeRandomFile(path.join(dir, 'a.bin'), 2 * blockSize + 1);
+      const b = await makeRandomFile(path.join(dir, 'b.bin'), blockSize + 1);
+      const small = await makeRandomFile(path.join(dir, 'small.bin'), 1000);
+      const told: [string, boolean][] = [];
+      // Room for three digests: a's three, then b's two push them out.
+      const cache = new DigestCache({ blockSize, blockBytes: 3 * 32, onDigest: (version, known) => told.push([version, known.blocks !== undefined]) });
+      const [fa, fb, fs] = await Promise.all(['a.bin', 'b.bin', 'small.bin'].map((name) => openServedFile(dir, name)));
+      const digestsOf = (data: Buffer) => {
+        const slices = Array.from({ length: Math.ceil(data.length / blockSize) }, (_, i) => data.subarray(i * blockSize, (i + 1) * blockSize));
+        return Buffer.concat(slices.map((slice) => createHash('sha256').update(slice).digest()));
+      };
+
+      const listed = cache.blocksOf(fa!);
+      const whole = cache.digestOf(fa!);
+      expect(cache.hashes, 'one pass for both').to.deep.equal({ running: 1, waiting: 0 });
+      expect(await listed).to.deep.equal({ sha256: sha256(a), blocks: digestsOf(a) });
+      expect(await whole).to.equal(sha256(a));
+      expect(cache.knownBlocks(fa!)?.blocks).to.deep.equal(digestsOf(a));
+
+      expect((await cache.blocksOf(fb!)).blocks).to.deep.equal(digestsOf(b));
+      expect(cache.knownBlocks(fa!), "a's list was pushed out").to.equal(undefined);
+      expect(cache.known(fa!.version), "a's whole digest stays").to.equal(sha256(a));
+      expect(told).to.deep.equal([
+        [fa!.version, true],
+        [fb!.version, true],
+      ]);
+
+      // A file of one block: its block digest is its whole digest, once known.
+      expect(cache.knownBlocks(fs!)).to.equal(undefined);
+      cache.remember(fs!.version, sha256(small));
+      expect(cache.knownBlocks(fs!)).to.deep.equal({ sha256: sha256(small), blocks: Buffer.from(sha256(small), 'hex') });
+      await Promise.all([fa, fb, fs].map((file) => file!.handle.close()));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('takes a persisted list that does not add up to the size for unknown', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await makeRandomFile(path.join(dir, 'a.bin'), 3 * 64 * 1024);
+      const file = await openServedFile(dir, 'a.bin');
+      const cache = new DigestCache({ blockSize: 64 * 1024 });
+      cache.preload([[file.version, { sha256: 'a'.repeat(64), blocks: Buffer.alloc(2 * 32) }]]);
+      expect(cache.knownBlocks(file)).to.equal(undefined);
+      expect(cache.known(file.version)).to.equal('a'.repeat(64));
+      await file.handle.close();
     } finally {
       await cleanup();
     }

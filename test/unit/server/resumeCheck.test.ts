@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { resumeVerdict, type ResumeClaim } from '../../../src/server/resumeCheck.js';
+import { rangeOf, resumeVerdict, type ResumeClaim } from '../../../src/server/resumeCheck.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -43,5 +43,26 @@ describe('resumeVerdict', () => {
 
   it('accepts a request that claims nothing', () => {
     expect(resumeVerdict(claim({}), { version: 'v2', digest: undefined })).to.deep.equal({ action: 'accept' });
+  });
+});
+
+describe('rangeOf', () => {
+  it('sends to the end without a limit, with the digest rules of old: never partial', () => {
+    expect(rangeOf(0n, 0n, 100n)).to.deep.equal({ end: 100n, partial: false });
+    expect(rangeOf(40n, 0n, 100n)).to.deep.equal({ end: 100n, partial: false });
+    expect(rangeOf(100n, 0n, 100n)).to.deep.equal({ end: 100n, partial: false });
+  });
+
+  it('ends a limited range at offset + limit, or at the end when that lies beyond', () => {
+    expect(rangeOf(10n, 20n, 100n)).to.deep.equal({ end: 30n, partial: true });
+    expect(rangeOf(90n, 10n, 100n)).to.deep.equal({ end: 100n, partial: true });
+    expect(rangeOf(90n, 50n, 100n)).to.deep.equal({ end: 100n, partial: true });
+    expect(rangeOf(0n, 99n, 100n)).to.deep.equal({ end: 99n, partial: true });
+  });
+
+  it('treats a limit that covers the whole file from 0 as the whole file', () => {
+    expect(rangeOf(0n, 100n, 100n)).to.deep.equal({ end: 100n, partial: false });
+    expect(rangeOf(0n, 1000n, 100n)).to.deep.equal({ end: 100n, partial: false });
+    expect(rangeOf(0n, 5n, 0n)).to.deep.equal({ end: 0n, partial: false });
   });
 });

@@ -8,6 +8,7 @@ export interface DownloadRequest {
   'expectedVersion'?: (string);
   'prefixSha256'?: (string);
   'expectedSha256'?: (string);
+  'limit'?: (number | string | Long);
 }
 
 export interface DownloadRequest__Output {
@@ -16,4 +17,5 @@ export interface DownloadRequest__Output {
   'expectedVersion': (string);
   'prefixSha256': (string);
   'expectedSha256': (string);
+  'limit': (string);
 }

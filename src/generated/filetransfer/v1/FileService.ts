@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BlockList as _filetransfer_v1_BlockList, BlockList__Output as _filetransfer_v1_BlockList__Output } from '../../filetransfer/v1/BlockList.js';
+import type { BlocksRequest as _filetransfer_v1_BlocksRequest, BlocksRequest__Output as _filetransfer_v1_BlocksRequest__Output } from '../../filetransfer/v1/BlocksRequest.js';
 import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from '../../filetransfer/v1/Chunk.js';
 import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from '../../filetransfer/v1/DownloadManyRequest.js';
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from '../../filetransfer/v1/DownloadRequest.js';
@@ -11,6 +13,11 @@ import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output a
 import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from '../../filetransfer/v1/StatRequest.js';
 
 export interface FileServiceClient extends grpc.Client {
+  Blocks(argument: _filetransfer_v1_BlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_BlockList__Output>;
+  Blocks(argument: _filetransfer_v1_BlocksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_BlockList__Output>;
+  blocks(argument: _filetransfer_v1_BlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_BlockList__Output>;
+  blocks(argument: _filetransfer_v1_BlocksRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_BlockList__Output>;
+  
   Download(argument: _filetransfer_v1_DownloadRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
   Download(argument: _filetransfer_v1_DownloadRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
   download(argument: _filetransfer_v1_DownloadRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
@@ -43,6 +50,8 @@ export interface FileServiceClient extends grpc.Client {
 }
 
 export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
+  Blocks: grpc.handleServerStreamingCall<_filetransfer_v1_BlocksRequest__Output, _filetransfer_v1_BlockList>;
+  
   Download: grpc.handleServerStreamingCall<_filetransfer_v1_DownloadRequest__Output, _filetransfer_v1_Chunk>;
   
   DownloadMany: grpc.handleServerStreamingCall<_filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_Chunk>;
@@ -56,6 +65,7 @@ export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface FileServiceDefinition extends grpc.ServiceDefinition {
+  Blocks: MethodDefinition<_filetransfer_v1_BlocksRequest, _filetransfer_v1_BlockList, _filetransfer_v1_BlocksRequest__Output, _filetransfer_v1_BlockList__Output>
   Download: MethodDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadRequest__Output, _filetransfer_v1_Chunk__Output>
   DownloadMany: MethodDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_Chunk__Output>
   List: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo__Output>

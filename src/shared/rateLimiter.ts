@@ -14,7 +14,12 @@ export function paceDelay(due: number, now: number, bytes: number, rate: number)
   return { due: next, waitMs: Math.max(0, next - now) };
 }
 
-/** Paces a byte stream to `bytesPerSecond` on average, like curl --limit-rate. */
+/**
+ * Paces byte streams to `bytesPerSecond` on average, like curl --limit-rate.
+ * Streams that take from one limiter share that rate: each take books its
+ * bytes on the one virtual clock. The client paces its downloads with it,
+ * the server (--limit-rate) everything it sends.
+ */
 export class RateLimiter {
   private due = 0;
 

@@ -1,0 +1,12 @@
+// Original file: proto/filetransfer.proto
+
+
+export interface BlocksRequest {
+  'name'?: (string);
+  'expectedVersion'?: (string);
+}
+
+export interface BlocksRequest__Output {
+  'name': (string);
+  'expectedVersion': (string);
+}
