@@ -2,7 +2,7 @@ import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { BlockList } from '../generated/filetransfer/v1/BlockList.js';
 import type { BlocksRequest__Output } from '../generated/filetransfer/v1/BlocksRequest.js';
 import { StatusError } from '../shared/statusError.js';
-import { DIGEST_BYTES } from './blockHasher.js';
+import { DIGEST_BYTES } from '../shared/blockHasher.js';
 import { BoundedWriter } from './boundedWriter.js';
 import type { DigestCache, FileDigests } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';

@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import PQueue from 'p-queue';
 import { StatusError } from '../shared/statusError.js';
 import { CONCURRENT_HASHES, DEFAULT_BLOCK_SIZE, DEFAULT_MAX_QUEUED_HASHES } from './limits.js';
-import { BlockHasher, blockCount, DIGEST_BYTES } from './blockHasher.js';
+import { BlockHasher, blockCount, DIGEST_BYTES } from '../shared/blockHasher.js';
 import type { LoggedDigests } from './digestLog.js';
 import type { ServedFile } from './servedFile.js';
 import { BufferPool } from './bufferPool.js';

@@ -1,6 +1,6 @@
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DIGEST_BYTES } from './blockHasher.js';
+import { DIGEST_BYTES } from '../shared/blockHasher.js';
 
 /** The file under --state-dir; one state dir per server process. */
 export const DIGEST_LOG_NAME = 'digests.jsonl';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { BlockHasher, blockCount } from '../../../src/server/blockHasher.js';
+import { BlockHasher, blockCount } from '../../../src/shared/blockHasher.js';
 
 /** The digests as the contract defines them: SHA-256 of each slice, back to back. */
 function expected(data: Buffer, blockSize: number): Buffer {
