@@ -23,6 +23,8 @@ import { FOLDER_LOCK_NAME, FolderLease } from './folderLease.js';
 import { isInMemory } from './fileSystemKind.js';
 import { statRemote } from './download/statRemote.js';
 import { mirrorTree, type MirrorOptions, type MirrorResult } from './mirror/mirror.js';
+import { beginListing } from './mirror/earlyListing.js';
+import { folderPrefixOf } from './mirror/mirrorPlan.js';
 import { abortedError } from './download/retryLoop.js';
 import type { VerifyResult } from './download/verifyLocal.js';
 import { verifyStore } from './taskMap/localTasks.js';
@@ -125,24 +127,44 @@ export class FileClient {
    * the result and does not stop the others.
    */
   async mirror(folder: string, options: MirrorOptions & { onWait?: (holderPid: number | undefined) => void } = {}): Promise<MirrorResult> {
-    const context = await this.open();
-    const { store } = context;
-    return context.lease.hold(
-      folder,
-      (signal) =>
-        mirrorTree(
-          {
-            ...context,
-            list: (prefix, take, listSignal) => this.listing(prefix, listSignal, (info) => take(listedFileOf(info))),
-            stat: (name, statSignal) => this.stat(name, statSignal),
-            forget: (name) => store.forget(name),
-            names: () => store.names(),
+    // Asked for before the task map is read, which takes as long as the
+    // server's walk of a large tree: measured at 100,000 files, 0.5 s each,
+    // one after the other until then. A listing made before a wait for
+    // another process's lock would be stale: listed again after one.
+    const early = beginListing<FileInfo__Output>((take, signal) => this.listing(folderPrefixOf(folder), signal, take));
+    let waited = false;
+    try {
+      const context = await this.open();
+      const { store } = context;
+      return await context.lease.hold(
+        folder,
+        (signal) =>
+          mirrorTree(
+            {
+              ...context,
+              list: (prefix, take, listSignal) => {
+                const checked = (info: FileInfo__Output) => take(listedFileOf(info));
+                return waited ? this.listing(prefix, listSignal, checked) : early.drain(checked, listSignal);
+              },
+              stat: (name, statSignal) => this.stat(name, statSignal),
+              forget: (name) => store.forget(name),
+              names: () => store.names(),
+            },
+            folder,
+            { ...options, signal },
+          ),
+        {
+          signal: options.signal,
+          onWait: (holderPid) => {
+            waited = true;
+            early.cancel();
+            options.onWait?.(holderPid);
           },
-          folder,
-          { ...options, signal },
-        ),
-      { signal: options.signal, onWait: options.onWait },
-    );
+        },
+      );
+    } finally {
+      early.cancel();
+    }
   }
 
   /** Files on the server whose names start with `prefix`; sha256 is left empty. */

@@ -269,19 +269,24 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     retryConnRefused: options.retryConnrefused,
     onTaskMapProblem: (message) => process.stderr.write(`grpc-client: warning: ${message}\n`),
   });
+  const mapFailure = (err: unknown) => {
+    const message = err instanceof ClientError ? describeFailure('', err, options.server) : (err as Error).message;
+    process.stderr.write(`grpc-client: ${message}\n`);
+    return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
+  };
+  if (options.recursive) {
+    // The mirror opens the task map itself, while the server lists the
+    // folder; a map that cannot be used stops it before any file.
+    const { mirrorFolders } = await import('./mirrorFolders.js');
+    return withInterrupts(client, (signal) => mirrorFolders(client, names, options, signal, connection.credentials?._isSecure() ?? false, mapFailure));
+  }
   // Opened before any download starts: a map that cannot be used is one
   // line for the whole command, not one per file.
   try {
     await client.tasks();
   } catch (err) {
-    const message = err instanceof ClientError ? describeFailure('', err, options.server) : (err as Error).message;
-    process.stderr.write(`grpc-client: ${message}\n`);
     await client.close();
-    return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
-  }
-  if (options.recursive) {
-    const { mirrorFolders } = await import('./mirrorFolders.js');
-    return withInterrupts(client, (signal) => mirrorFolders(client, names, options, signal, connection.credentials?._isSecure() ?? false));
+    return mapFailure(err);
   }
   const reporter = await reporterFor(options, items.length);
   const ledger = batchLedger(items.map((item) => item.name));

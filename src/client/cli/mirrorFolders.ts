@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ClientError } from '../errors.js';
+import { TaskMapError } from '../taskMap/taskJournal.js';
 import type { FileClient } from '../fileClient.js';
 import { describeFailure } from './describeFailure.js';
 import { batchExitCode, EXIT, exitCodeOf } from './exitCodes.js';
@@ -18,7 +19,15 @@ export interface MirrorFlags {
  * that of the failures' class, as for a batch; an empty, missing or
  * file-not-folder argument fails that folder and goes on with the next.
  */
-export async function mirrorFolders(client: FileClient, folders: string[], flags: MirrorFlags, signal: AbortSignal, secure: boolean): Promise<number> {
+export async function mirrorFolders(
+  client: FileClient,
+  folders: string[],
+  flags: MirrorFlags,
+  signal: AbortSignal,
+  secure: boolean,
+  /** Says why the task map cannot be used; returns the exit code. */
+  mapFailure: (err: TaskMapError) => number,
+): Promise<number> {
   const reporter = await treeReporterFor(flags);
   const codes: number[] = [];
   for (const folder of folders) {
@@ -37,6 +46,8 @@ export async function mirrorFolders(client: FileClient, folders: string[], flags
       codes.push(...result.failed.map(({ error }) => exitCodeOf(error)));
     } catch (err) {
       if (signal.aborted) return EXIT.interrupted;
+      // The same map for every folder: one line, and nothing more to try.
+      if (err instanceof TaskMapError) return mapFailure(err);
       if (!(err instanceof ClientError)) throw err;
       // "nothing under data/ on the server" says it all; a file's "not
       // found" line would not.

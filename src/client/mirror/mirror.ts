@@ -85,6 +85,8 @@ export interface MirrorResult {
 export async function mirrorTree(context: MirrorContext, argument: string, options: MirrorOptions = {}): Promise<MirrorResult> {
   const { signal } = options;
   const prefix = folderPrefixOf(argument);
+  // Before the listing: the plan is made as the listing arrives.
+  await context.store.reload();
 
   const result: MirrorResult = {
     prefix,
@@ -123,7 +125,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     progress.bytes += remote.size;
     (action === 'single' ? single : batch).push(remote);
   };
-  await listWhileReloading(context, prefix, plan, signal);
+  await context.list(prefix, plan, signal);
   result.listed = listed.length;
   if (listed.length === 0) throw await emptyFolderError(context, prefix, argument, signal);
   tell();
@@ -242,35 +244,6 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     await context.forget(record.name);
   }
   return result;
-}
-
-/**
- * The listing, with `plan` called on each file once the task map is read
- * again. Both at once: at 100,000 files, reading the map and walking the
- * server's tree each take about half a second, which one after the other
- * added up. Files listed before the map is read wait for it, in order. A
- * map that cannot be read ends the listing.
- */
-async function listWhileReloading(context: MirrorContext, prefix: string, plan: (remote: ListedFile) => void, signal: AbortSignal | undefined): Promise<void> {
-  const stop = new AbortController();
-  const listSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  let early: ListedFile[] | undefined = [];
-  const reloading = context.store.reload().then(
-    () => {
-      const waiting = early!;
-      early = undefined;
-      for (const remote of waiting) plan(remote);
-    },
-    (err: unknown) => {
-      stop.abort(err);
-      throw err;
-    },
-  );
-  const listing = context.list(prefix, (remote) => (early ? early.push(remote) : plan(remote)), listSignal);
-  // The map's failure, when there is one, says more than the listing it cut short.
-  const [reloaded, listed] = await Promise.allSettled([reloading, listing]);
-  if (reloaded.status === 'rejected') throw reloaded.reason;
-  if (listed.status === 'rejected') throw listed.reason;
 }
 
 /** Why a folder listed nothing: it is a file, or there is nothing there. */

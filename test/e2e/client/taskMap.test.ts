@@ -100,6 +100,18 @@ describe('grpc-client: a damaged task map', function () {
     });
   }
 
+  it('get -r with a broken map: one line, exit 1, the map untouched and nothing fetched (the listing, asked early, is dropped)', async () => {
+    const [what, text, reason] = BROKEN_MAPS[0]!;
+    await writeFile(taskMapOf(out), text);
+    const calls = server.calls().length;
+    const run = await runClient(['get', '-r', '.', '--server', server.address, '--out', out]);
+    expect(run.code, `${what}: ${run.stderr}`).to.equal(1);
+    expect(expectOneLine(run)).to.match(reason).and.to.include(RECOVERY);
+    const made = server.calls().slice(calls);
+    expect(made.filter((call) => call.method !== 'ListBatches' && call.method !== 'List').map((call) => call.method)).to.deep.equal([]);
+    expect(await readFile(taskMapOf(out), 'utf8')).to.equal(text);
+  });
+
   it('status shows the valid records of a map with invalid ones, and names each invalid one once', async () => {
     const { name: _, ...nameless } = { ...record('gone.bin', 5, 'b'.repeat(64)), status: 'incomplete', sha256: null, completedAt: null };
     await writeFile(path.join(out, 'small.bin'), small);
