@@ -67,7 +67,13 @@ export class TaskStore implements TaskRecords {
   }
 
   get(name: string): TaskRecord | undefined {
-    return Object.hasOwn(this.db.data.tasks, name) ? this.db.data.tasks[name] : undefined;
+    // One lookup, where hasOwn then an index made two: a mirror asks for
+    // every name of its tree. Every record is filed under its own name
+    // (recordFault), which nothing inherited matches as an object of that
+    // name (a method does: typeof "function"), so "constructor", "toString"
+    // or "__proto__" is found only when recorded.
+    const record = this.db.data.tasks[name];
+    return typeof record === 'object' && record.name === name ? record : undefined;
   }
 
   /** Every record, by name. */

@@ -126,5 +126,6 @@ describe('TaskStore', () => {
     const store = await TaskStore.open(path.join(dir, 'tasks.json'));
     expect(store.get('constructor')).to.equal(undefined);
     expect(store.get('__proto__')).to.equal(undefined);
+    expect(store.get('toString')).to.equal(undefined);
   });
 });
