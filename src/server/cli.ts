@@ -206,7 +206,6 @@ try {
   const server = await startServer({ ...options, tls: await readTls(), tokens, logger });
   const scheme = options.tlsCert ? ' with TLS' : '';
   const metricsNote = server.metricsPort !== undefined ? `, metrics on ${server.host}:${server.metricsPort}` : '';
-  process.stdout.write(`grpc-server listening on ${server.host}:${server.port}, serving ${server.root}${scheme}${metricsNote}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -220,6 +219,10 @@ try {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Only now: stdout to a pipe is written at once, and a supervisor that
+  // reads this line may signal at once; without a handler yet, SIGTERM
+  // would kill the server without its graceful stop.
+  process.stdout.write(`grpc-server listening on ${server.host}:${server.port}, serving ${server.root}${scheme}${metricsNote}\n`);
 } catch (err) {
   process.stderr.write(`grpc-server: ${describeListenFailure((err as Error).message)}\n`);
   process.exit(1);
