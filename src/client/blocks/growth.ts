@@ -49,8 +49,7 @@ export interface GrowthResume {
 }
 
 /**
- * Asks the server for the blocks of `name` (at `expectedVersion`, when
- * given) and compares those of `file`, our first `localLength` bytes of an
+ * Asks the server for the blocks of `name` and compares those of `file`, our first `localLength` bytes of an
  * older version: where to continue if the file only grew (see
  * growthDecision), or undefined to start from 0, which is also the answer
  * of a server without Blocks and of any failure here (the download from 0
@@ -61,11 +60,11 @@ export async function followGrowth(
   name: string,
   file: string,
   localLength: number,
-  options: { expectedVersion?: string; signal?: AbortSignal },
+  signal: AbortSignal | undefined,
 ): Promise<GrowthResume | undefined> {
-  const { signal } = options;
   try {
-    const list = await fetchBlockList(channel.client, name, { expectedVersion: options.expectedVersion, signal, secure: channel.secure });
+    // Whatever version the list is of, the download asks for that one.
+    const list = await fetchBlockList(channel.client, name, { signal, secure: channel.secure });
     if (list === undefined) {
       trace.plan('%s: the server has no Blocks: from 0', name);
       return undefined;

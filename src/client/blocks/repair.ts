@@ -93,7 +93,14 @@ async function fetchRange(
   await withRetries(
     async () => {
       progressed = false;
-      const call = context.client.download({ name, offset: String(next), limit: String(range.end - next), expectedVersion: remote.version });
+      // The digest too: a replica with the same bytes under another version accepts the range by it.
+      const call = context.client.download({
+        name,
+        offset: String(next),
+        limit: String(range.end - next),
+        expectedVersion: remote.version,
+        expectedSha256: remote.sha256,
+      });
       const watch = watchCall(call, context.stallTimeoutMs, signal);
       let pending: Buffer[] = [];
       let pendingBytes = 0;

@@ -131,10 +131,10 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
     if (check.verdict === 'same-content') await store.markComplete(name, { size: record!.size, version: check.version, sha256: record!.sha256! });
     if (check.verdict !== 'changed') return kept;
     // Like wget -N: the server's copy is newer; the old file stays in place
-    // until the new one is verified and renamed over it. One that only grew
-    // is continued in a copy of ours.
+    // until the new one is verified and renamed over it. One that grew may
+    // have been appended to: it is continued in a copy of ours if so.
     first = { offset: 0, expectedVersion: check.version };
-    grown = await followGrowth(context, name, paths.finalPath, record!.size, { expectedVersion: check.version, signal: options.signal });
+    if (check.size > record!.size) grown = await followGrowth(context, name, paths.finalPath, record!.size, options.signal);
     if (grown) {
       await copyToPartial(context.out, paths);
       first = { offset: grown.offset, expectedVersion: grown.expectedVersion };
@@ -213,7 +213,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
           if (expectedVersion === undefined) expectedSha256 = undefined;
           // The file changed under the partial: if it only grew, the
           // partial's full blocks are kept.
-          const kept = reason === 'changed' && partSize ? await followGrowth(context, name, paths.partPath, partSize, { signal: options.signal }) : undefined;
+          const kept = reason === 'changed' && partSize ? await followGrowth(context, name, paths.partPath, partSize, options.signal) : undefined;
           if (kept) ({ offset, expectedVersion, expectedSha256, carried } = kept);
           trace.plan('%s: next attempt from %d (version %s)', name, offset, expectedVersion ?? 'any');
         },
@@ -251,11 +251,11 @@ async function checkComplete(
   context: DownloadContext,
   record: TaskRecord,
   signal: AbortSignal | undefined,
-): Promise<{ verdict: RemoteVerdict; version: string } | { unchecked: string }> {
+): Promise<{ verdict: RemoteVerdict; version: string; size: number } | { unchecked: string }> {
   const timeout = AbortSignal.timeout(context.stallTimeoutMs);
   try {
     const remote = await statRemote(context.client, record.name, signal ? AbortSignal.any([signal, timeout]) : timeout, context);
-    return { verdict: remoteVerdict(record, remote), version: remote.version };
+    return { verdict: remoteVerdict(record, remote), version: remote.version, size: remote.size };
   } catch (err) {
     if (signal?.aborted) throw abortedError(record.name, signal, err);
     if (!(err instanceof ClientError)) throw err;
