@@ -53,6 +53,8 @@ export interface CallLog {
   bytesSent: number;
   /** DownloadMany: files sent whole. */
   files?: number;
+  /** Blocks: digests sent. */
+  blocks?: number;
 }
 
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */

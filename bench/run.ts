@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdir, mkdtemp, open, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -312,6 +312,8 @@ async function main(): Promise<void> {
 
     if (want('8')) results.push(await replicaScaling(shm, path.join(root, 'mid.bin'), RUNS));
 
+    if (want('9') || want('10')) await blockCases(server, ours, shm, results);
+
     await writeReport(RESULTS, results, {
       runs: RUNS,
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}`,
@@ -433,6 +435,71 @@ async function mirrorTree(server: string, ours: { pid: number; calls: CallLog[] 
       met: seconds(again) / seconds(first) <= 0.1,
     },
   );
+}
+
+/** The server's block size: startOurs passes no --block-size. */
+const SERVER_BLOCK = 4 * MiB;
+
+/**
+ * Cases 9 and 10, on a complete 1 GiB copy: the server's file grows by
+ * 10 MiB, and `get` brings the copy up to date (9); three spots of the
+ * copy are damaged, and `verify --repair` mends them (10). Bytes sent are
+ * the server's own count of file data (Download's bytesSent); the block
+ * lists are counted apart, 32 bytes a block.
+ */
+async function blockCases(server: string, ours: { calls: CallLog[] }, shm: string, results: CaseResult[]): Promise<void> {
+  const source = path.join(shm, 'root', 'grow.bin');
+  const out = path.join(shm, 'out-blocks');
+  const args = ['--server', server, '--out', out, '--quiet'];
+  await copyFile(path.join(shm, 'root', 'big.bin'), source);
+  await rm(out, { recursive: true, force: true });
+  await timed(CLIENT_BIN, ['get', 'grow.bin', ...args]);
+  /** File data and block lists the server sent for grow.bin since call `before`. */
+  const sentSince = async (before: number) => {
+    await logBarrier(server, ours.calls);
+    const calls = ours.calls.slice(before).filter((c) => c.name === 'grow.bin');
+    return {
+      data: calls.filter((c) => c.method === 'Download').reduce((sum, c) => sum + c.bytesSent, 0),
+      lists: calls.filter((c) => c.method === 'Blocks').reduce((sum, c) => sum + (c.blocks ?? 0) * 32, 0),
+    };
+  };
+  try {
+    if (want('9')) {
+      process.stderr.write('case 9: a complete 1 GiB copy, 10 MiB appended on the server\n');
+      await appendFile(source, randomFillSync(Buffer.alloc(10 * MiB)));
+      const before = ours.calls.length;
+      const run = await timed(CLIENT_BIN, ['get', 'grow.bin', ...args]);
+      const sent = await sentSince(before);
+      results.push({
+        id: '9',
+        title: 'complete 1 GiB copy, 10 MiB appended on the server, get again: MiB of file data sent',
+        ours: sent.data / MiB,
+        extra: { blockListKiB: sent.lists / KiB, seconds: run.seconds, clientPeakRssMiB: run.peakRssMiB },
+        goal: '≤ 10 MiB + 1 block (4 MiB), plus the block list',
+        met: sent.data <= 10 * MiB + SERVER_BLOCK,
+      });
+    }
+    if (want('10')) {
+      process.stderr.write('case 10: 3 damaged spots in a complete 1 GiB copy, verify --repair\n');
+      const copy = await open(path.join(out, 'grow.bin'), 'r+');
+      for (const at of [100 * MiB + 5, 500 * MiB + 7, 900 * MiB + 11]) await copy.write(Buffer.from([0x5a]), 0, 1, at);
+      await copy.close();
+      const before = ours.calls.length;
+      const run = await timed(CLIENT_BIN, ['verify', '--repair', 'grow.bin', '--server', server, '--out', out]);
+      const sent = await sentSince(before);
+      results.push({
+        id: '10',
+        title: '3 damaged spots in a complete 1 GiB copy, verify --repair: MiB of file data sent',
+        ours: sent.data / MiB,
+        extra: { blockListKiB: sent.lists / KiB, seconds: run.seconds, clientPeakRssMiB: run.peakRssMiB },
+        goal: '≤ 3 blocks (12 MiB), plus the block list',
+        met: sent.data <= 3 * SERVER_BLOCK,
+      });
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+    await rm(source, { force: true });
+  }
 }
 
 /** `files` random files of `size` bytes under `top`, TREE_PER_FOLDER a folder; sync calls, the quickest way to make many small files. */

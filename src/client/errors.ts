@@ -70,8 +70,8 @@ export class ProtocolError extends ClientError {
 export class DigestMismatchError extends ClientError {
   readonly kind = 'digest-mismatch';
 
-  constructor(name: string, got: string, expected: string) {
-    super(status.DATA_LOSS, `sha256 mismatch for ${name}: got ${got}, the server says ${expected}; the partial was discarded`);
+  constructor(name: string, got: string, expected: string, outcome = 'the partial was discarded') {
+    super(status.DATA_LOSS, `sha256 mismatch for ${name}: got ${got}, the server says ${expected}; ${outcome}`);
     this.name = 'DigestMismatchError';
   }
 }

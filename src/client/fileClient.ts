@@ -28,6 +28,7 @@ import { folderPrefixOf } from './mirror/mirrorPlan.js';
 import { abortedError } from './download/retryLoop.js';
 import type { VerifyResult } from './download/verifyLocal.js';
 import { verifyStore } from './taskMap/localTasks.js';
+import { recordedFiles, verifyWithServer, type ServerVerifyResult } from './blocks/serverVerify.js';
 import { toClientError } from './errors.js';
 
 export interface FileClientOptions {
@@ -230,6 +231,36 @@ export class FileClient {
     const { out, store } = await this.open();
     await store.reload();
     return verifyStore(out, store, names);
+  }
+
+  /**
+   * Compares downloaded files with the server's: `names`, or every file
+   * recorded complete or found damaged by a verify before, one at a time, block by block against the server's
+   * Blocks list (whole, by SHA-256, with a server that has no Blocks).
+   * Each result says which byte ranges differ. With `repair`, a file that
+   * differs fetches only the blocks that do, into a copy that replaces the
+   * published file only once its SHA-256 is the server's (a missing file,
+   * or one on a server without Blocks, is downloaded again as `download`
+   * would); the output folder is held meanwhile, as downloads hold it.
+   */
+  async verifyWithServer(
+    names?: string[],
+    options: { repair?: boolean; signal?: AbortSignal; onResult?: (result: ServerVerifyResult) => void; onWait?: (holderPid: number | undefined) => void } = {},
+  ): Promise<ServerVerifyResult[]> {
+    const context = await this.open();
+    const { store } = context;
+    await store.reload();
+    const wanted = names ?? (await recordedFiles(context.out, store.all()));
+    const repair = options.repair ?? false;
+    const results: ServerVerifyResult[] = [];
+    for (const name of wanted) {
+      const one = (signal: AbortSignal | undefined) => verifyWithServer(context, name, { repair, signal });
+      const result = repair ? await context.lease.hold(name, one, { signal: options.signal, onWait: options.onWait }) : await one(options.signal);
+      options.onResult?.(result);
+      results.push(result);
+    }
+    await store.flushed();
+    return results;
   }
 
   /** The task map's records, by name. */

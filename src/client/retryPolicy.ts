@@ -37,8 +37,10 @@ export interface Failure {
   code: status;
 }
 
-export type RetryDecision =
-  { action: 'retry'; delayMs: number; fromZero: boolean; reason: 'transient' | 'protocol' | 'changed' | 'digest' } | { action: 'fail'; unreachable?: true };
+/** Why an attempt is retried: `changed` is a remote file that no longer matches the bytes we hold. */
+export type RetryReason = 'transient' | 'protocol' | 'changed' | 'digest';
+
+export type RetryDecision = { action: 'retry'; delayMs: number; fromZero: boolean; reason: RetryReason } | { action: 'fail'; unreachable?: true };
 
 /** Remote codes that say "try the same request again later". */
 // CANCELLED from the server's side too: a server that shuts down cuts

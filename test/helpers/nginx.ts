@@ -15,6 +15,8 @@ interface NginxSite {
   listen: string;
   upstreams: string[];
   workDir: string;
+  /** FileService methods nginx answers 404 for, which grpc-js reads as UNIMPLEMENTED: a server older than them. */
+  hidden?: string[];
 }
 
 /**
@@ -41,6 +43,8 @@ function renderNginxConf(template: string, site: NginxSite): string {
   let text = template.replace(upstream[0], `${upstream[1]}${withoutServers}${upstream[3]}`);
   text = replaceOnce(text, /^(\s*)listen\s+\S+\s+http2;/m, `$1listen ${site.listen} http2;`, 'listen ... http2; line');
   text = replaceOnce(text, /^(\s*access_log\s+)\S+/m, `$1${path.join(site.workDir, 'access.log')}`, 'access_log line');
+  const hidden = (site.hidden ?? []).map((method) => `$1location = /filetransfer.v1.FileService/${method} { return 404; }\n`).join('');
+  text = replaceOnce(text, /^(\s*)location \/ \{/m, `${hidden}$1location / {`, '"location / {" line');
   const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${kind}_temp_path ${path.join(site.workDir, kind)};\n`).join('');
   return replaceOnce(text, /^http \{\n/m, `http {\n${temps}`, '"http {" line');
 }
@@ -73,13 +77,13 @@ export interface NginxProcess extends Watched {
  * foreground. Resolves once a worker has started: the port was bound
  * before that.
  */
-export async function startNginx(upstreams: string[], workDir: string): Promise<NginxProcess> {
+export async function startNginx(upstreams: string[], workDir: string, options: { hidden?: string[] } = {}): Promise<NginxProcess> {
   const nginx = findNginx();
   if (!nginx) throw new Error('nginx is not installed (not on PATH nor in /usr/sbin): .ci/run installs it with apt-get install nginx-light');
   const port = await freePort();
   const listen = `127.0.0.1:${port}`;
   const conf = path.join(workDir, 'nginx.conf');
-  await writeFile(conf, renderNginxConf(await readFile(DEPLOY_CONF, 'utf8'), { listen, upstreams, workDir }));
+  await writeFile(conf, renderNginxConf(await readFile(DEPLOY_CONF, 'utf8'), { listen, upstreams, workDir, hidden: options.hidden }));
   // Workers of a root master run as nobody, who cannot enter the test's
   // mode-700 temp folders.
   const user = process.getuid?.() === 0 ? 'user root;' : '';

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { BlockHasher } from '../../shared/blockHasher.js';
+import { digestOf } from './blockList.js';
 
 const READ_BUFFER = 1 << 20;
 
@@ -31,6 +32,45 @@ export async function hashLocalBlocks(
       position += bytesRead;
     }
     return { digests: blocks.digest(), sha256: whole.digest('hex'), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * How many of a local file's first `count` blocks have the digests in
+ * `expected` (a server's list of the same block size), read in order and
+ * only up to the first that differs: a file rewritten at its start costs
+ * one block's read, not the whole file's. When all match, also the SHA-256
+ * state of those bytes, which a download continuing after them goes on
+ * hashing instead of reading them again.
+ */
+export async function matchingBlocks(
+  file: string,
+  blockSize: number,
+  expected: Buffer,
+  count: number,
+  signal?: AbortSignal,
+): Promise<{ matched: number; hash: Hash | undefined }> {
+  const handle = await open(file, 'r');
+  try {
+    const whole = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(Math.min(READ_BUFFER, blockSize));
+    for (let block = 0; block < count; block += 1) {
+      const hash = createHash('sha256');
+      const end = (block + 1) * blockSize;
+      for (let position = block * blockSize; position < end;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+        if (bytesRead === 0) throw new Error(`${file} is shorter than ${count} blocks of ${blockSize} bytes`);
+        const piece = buffer.subarray(0, bytesRead);
+        hash.update(piece);
+        whole.update(piece);
+        position += bytesRead;
+      }
+      if (!hash.digest().equals(digestOf(expected, block))) return { matched: block, hash: undefined };
+    }
+    return { matched: count, hash: whole };
   } finally {
     await handle.close();
   }

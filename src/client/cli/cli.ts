@@ -151,14 +151,28 @@ commandLine(program.command('status'), ['grpc-client status', 'grpc-client statu
     process.exitCode = await showStatus(options);
   });
 
-commandLine(program.command('verify'), ['grpc-client verify', 'grpc-client verify data/big.bin -o /srv/in --json'])
-  .description('re-hash downloaded files against the task map, without a server; exit 0 only when all match')
+const verifyCommand = program.command('verify');
+addConnectionFlags(
+  commandLine(verifyCommand, [
+    'grpc-client verify                               # against the task map, offline',
+    'grpc-client verify data/big.bin -o /srv/in --json',
+    'grpc-client verify data/big.bin -s files.example:50051   # block by block against the server',
+    'grpc-client verify --repair data/big.bin         # and fetch only the blocks that differ',
+  ]),
+)
+  .description(
+    're-hash downloaded files: against the task map, without a server; with --server (or any connection flag) or --repair, block by block against the server, naming the byte ranges that differ. Exit 0 only when all match',
+  )
   .argument('[name...]', 'file names to check (default: every file recorded complete)')
   .addOption(outOption())
   .addOption(dbOption())
+  .option('--repair', 'fetch only the blocks that differ from the server, and replace the file once it is verified whole')
   .option('--json', 'print one JSON object per file')
-  .action(async (names: string[], options: { out: string; db?: string; json?: boolean }) => {
-    process.exitCode = await verifyLocal(names, options);
+  .action(async (names: string[], options: VerifyOptions, command: Command) => {
+    // The server's default and $GRPC_FILE_SERVER name none: verify stays offline unless asked.
+    const online =
+      options.repair || command.getOptionValueSource('server') === 'cli' || [options.tlsCa, options.tlsCert, options.tlsKey, options.tokenFile].some(Boolean);
+    process.exitCode = online ? await verifyOnline(names, options) : await verifyLocal(names, options);
   });
 
 const lsCommand = program.command('ls');
@@ -194,6 +208,13 @@ addConnectionFlags(commandLine(program.command('health'), ['grpc-client health -
       process.exitCode = EXIT_FAILED;
     }
   });
+
+interface VerifyOptions extends ConnectionFlags {
+  out: string;
+  db?: string;
+  json?: boolean;
+  repair?: boolean;
+}
 
 interface GetOptions extends ConnectionFlags {
   out: string;
@@ -494,6 +515,67 @@ async function verifyLocal(names: string[], options: { out: string; db?: string;
         : `${results.length} ${results.length === 1 ? 'file' : 'files'}: ${results.length - bad} ok, ${bad} not ok\n`,
     );
   return bad === 0 ? 0 : EXIT_FAILED;
+}
+
+async function verifyOnline(names: string[], options: VerifyOptions): Promise<number> {
+  const [{ FileClient }, text] = await Promise.all([import('../fileClient.js'), import('./serverVerifyText.js')]);
+  let connection;
+  try {
+    connection = await resolveConnection(options);
+  } catch (err) {
+    return usageError(verifyCommand, (err as Error).message);
+  }
+  const client = new FileClient({
+    ...connection,
+    server: options.server,
+    out: options.out,
+    db: options.db,
+    onTaskMapProblem: (message) => process.stderr.write(`grpc-client: warning: ${message}\n`),
+  });
+  const fail = (err: unknown) => {
+    const message = err instanceof ClientError ? describeFailure('', err, options.server, client.secure) : (err as Error).message;
+    process.stderr.write(`grpc-client: ${message}\n`);
+    return err instanceof ClientError ? exitCodeOf(err) : EXIT_FAILED;
+  };
+  try {
+    await client.tasks();
+  } catch (err) {
+    await client.close();
+    return fail(err);
+  }
+  return withInterrupts(client, async (signal) => {
+    let whole = false;
+    let results;
+    try {
+      results = await client.verifyWithServer(names.length > 0 ? names : undefined, {
+        repair: options.repair,
+        signal,
+        onWait: (pid) => process.stderr.write(`grpc-client: another process${pid ? ` (pid ${pid})` : ''} is downloading into ${options.out}; waiting for it\n`),
+        onResult: (result) => {
+          if (result.blockSize === null && result.version !== null && !whole) {
+            whole = true;
+            process.stderr.write(`grpc-client: the server at ${options.server} has no Blocks (an older version): files are compared whole, by sha256\n`);
+          }
+          process.stdout.write(
+            options.json ? `${JSON.stringify({ ...result, error: undefined })}\n` : `${text.serverVerifyLine(result, options.server, client.secure)}\n`,
+          );
+        },
+      });
+    } catch (err) {
+      if (signal.aborted) return EXIT_INTERRUPTED;
+      return fail(err);
+    }
+    if (!options.json) {
+      const repaired = results.filter((r) => r.verdict === 'repaired').length;
+      const ok = results.filter((r) => r.verdict === 'ok').length;
+      process.stdout.write(
+        results.length === 0
+          ? 'nothing to verify: no file is recorded complete\n'
+          : `${results.length} ${results.length === 1 ? 'file' : 'files'}: ${ok} ok, ${options.repair ? `${repaired} repaired, ` : ''}${results.length - ok - repaired} not ok\n`,
+      );
+    }
+    return text.serverVerifyExitCode(results);
+  });
 }
 
 async function listRemote(prefix: string, options: ConnectionFlags & { json?: boolean; namesOnly?: boolean }): Promise<number> {

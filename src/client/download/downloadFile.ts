@@ -7,6 +7,8 @@ import type { RemoteFile } from '../remoteFile.js';
 import { planTask, remoteVerdict, type PlanState, type RemoteVerdict } from '../taskState.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { trace } from '../trace.js';
+import { followGrowth, type GrowthResume } from '../blocks/growth.js';
+import { copyToPartial } from '../blocks/partialCopy.js';
 import { downloadAttempt } from './attempt.js';
 import type { FolderSyncer } from './folderSync.js';
 import { hashFile, PartialFile, publish } from './partialFile.js';
@@ -118,6 +120,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   const base = { name, path: paths.finalPath, state: plan.state, bytesReceived: 0, attempts: 0, resumedFrom: 0 };
 
   let first: { offset: number; expectedVersion: string | undefined } = { offset: 0, expectedVersion: undefined };
+  let grown: GrowthResume | undefined;
   if (plan.action === 'download') first = { offset: plan.offset, expectedVersion: plan.expectedVersion };
   if (plan.action === 'skip') {
     const kept = { ...base, size: record!.size, sha256: record!.sha256 ?? '', transferred: false };
@@ -128,8 +131,14 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
     if (check.verdict === 'same-content') await store.markComplete(name, { size: record!.size, version: check.version, sha256: record!.sha256! });
     if (check.verdict !== 'changed') return kept;
     // Like wget -N: the server's copy is newer; the old file stays in place
-    // until the new one is verified and renamed over it.
+    // until the new one is verified and renamed over it. One that grew may
+    // have been appended to: it is continued in a copy of ours if so.
     first = { offset: 0, expectedVersion: check.version };
+    if (check.size > record!.size) grown = await followGrowth(context, name, paths.finalPath, record!.size, options.signal);
+    if (grown) {
+      await copyToPartial(context.out, paths);
+      first = { offset: grown.offset, expectedVersion: grown.expectedVersion };
+    }
   }
   if (plan.action === 'verify') {
     const remote = await withRetries(() => statRemote(context.client, name, options.signal, context), retryOptions(context, name, options));
@@ -145,9 +154,10 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   }
   let { offset, expectedVersion } = first;
   // The record's digest belongs to the partial only with the record's version.
-  let expectedSha256 = expectedVersion !== undefined && expectedVersion === record?.version ? (record.sha256 ?? undefined) : undefined;
+  let expectedSha256 =
+    grown?.expectedSha256 ?? (expectedVersion !== undefined && expectedVersion === record?.version ? (record.sha256 ?? undefined) : undefined);
   const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
-  let carried: CarriedHash | undefined;
+  let carried: CarriedHash | undefined = grown?.carried;
   let received = 0;
   let attempts = 0;
   let progressed = false;
@@ -197,9 +207,14 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
         ...retryOptions(context, name, options),
         progressed: () => progressed,
         attemptOffset: () => offset,
-        beforeRetry: async (fromZero) => {
-          ({ offset, expectedVersion } = nextResumePoint(fromZero, await sizeOf(paths.partPath), expectedVersion));
+        beforeRetry: async (fromZero, reason) => {
+          const partSize = await sizeOf(paths.partPath);
+          ({ offset, expectedVersion } = nextResumePoint(fromZero, partSize, expectedVersion));
           if (expectedVersion === undefined) expectedSha256 = undefined;
+          // The file changed under the partial: if it only grew, the
+          // partial's full blocks are kept.
+          const kept = reason === 'changed' && partSize ? await followGrowth(context, name, paths.partPath, partSize, options.signal) : undefined;
+          if (kept) ({ offset, expectedVersion, expectedSha256, carried } = kept);
           trace.plan('%s: next attempt from %d (version %s)', name, offset, expectedVersion ?? 'any');
         },
       },
@@ -236,11 +251,11 @@ async function checkComplete(
   context: DownloadContext,
   record: TaskRecord,
   signal: AbortSignal | undefined,
-): Promise<{ verdict: RemoteVerdict; version: string } | { unchecked: string }> {
+): Promise<{ verdict: RemoteVerdict; version: string; size: number } | { unchecked: string }> {
   const timeout = AbortSignal.timeout(context.stallTimeoutMs);
   try {
     const remote = await statRemote(context.client, record.name, signal ? AbortSignal.any([signal, timeout]) : timeout, context);
-    return { verdict: remoteVerdict(record, remote), version: remote.version };
+    return { verdict: remoteVerdict(record, remote), version: remote.version, size: remote.size };
   } catch (err) {
     if (signal?.aborted) throw abortedError(record.name, signal, err);
     if (!(err instanceof ClientError)) throw err;

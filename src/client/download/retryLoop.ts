@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, ClientError, ServerUnreachableError, toClientError } from '../errors.js';
-import { decideRetry } from '../retryPolicy.js';
+import { decideRetry, type RetryReason } from '../retryPolicy.js';
 import { trace } from '../trace.js';
 
 export interface RetryNotice {
@@ -24,8 +24,8 @@ export interface RetryLoopOptions {
   attemptOffset?: () => number;
   /** Whether the channel has connected to the server in this run (unknown: reached). */
   serverReached?: () => boolean;
-  /** Runs after the pause, before the next attempt: where it starts from. */
-  beforeRetry?: (fromZero: boolean) => Promise<void>;
+  /** Runs after the pause, before the next attempt: where it starts from, and why the last one failed. */
+  beforeRetry?: (fromZero: boolean, reason: RetryReason) => Promise<void>;
 }
 
 /**
@@ -71,7 +71,7 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, op
       options.onRetry?.({ name, attempt: number + 1, delayMs: decision.delayMs, fromZero: decision.fromZero, error });
       await sleep(decision.delayMs, undefined, signal ? { signal } : {}).catch(() => undefined);
       if (signal?.aborted) throw abortedError(name, signal, error);
-      await options.beforeRetry?.(decision.fromZero);
+      await options.beforeRetry?.(decision.fromZero, decision.reason);
     }
   }
 }
