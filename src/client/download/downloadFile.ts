@@ -1,6 +1,7 @@
 import { stat, unlink } from 'node:fs/promises';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
-import { ClientError, locally } from '../errors.js';
+import type { ReplicaSet } from '../connection/replicas.js';
+import { BlockMismatchError, ClientError, locally } from '../errors.js';
 import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import { RateLimiter } from '../../shared/rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
@@ -10,9 +11,11 @@ import { trace } from '../trace.js';
 import { downloadAttempt } from './attempt.js';
 import type { FolderSyncer } from './folderSync.js';
 import { hashFile, PartialFile, publish } from './partialFile.js';
-import { nextResumePoint, reusableHash, type CarriedHash } from './resumePoint.js';
+import { ReplicaTrust } from './replicaTrust.js';
+import { nextResumePoint } from './resumePoint.js';
 import { abortedError, withRetries, type RetryNotice } from './retryLoop.js';
 import { statRemote } from './statRemote.js';
+import { StreamBlocks } from './streamBlocks.js';
 import type { TaskRecords } from './taskRecords.js';
 
 export interface DownloadContext {
@@ -38,6 +41,10 @@ export interface DownloadContext {
   checkRemote: boolean;
   /** Whether to treat the server as reached (see RetryState.serverReached); unknown: reached. */
   serverReached?: () => boolean;
+  /** A client per replica of the server, beside `client`, which spreads calls over them. */
+  replicas: ReplicaSet;
+  /** Ranges fetched at once per file, from as many connections and replicas (1: one stream). */
+  segments?: number;
 }
 
 export interface DownloadProgress {
@@ -54,6 +61,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Bytes per second for this download alone, instead of the client's pace. */
   limitRate?: number;
+  /** Ranges of the file fetched at once, instead of the client's setting (see FileClientOptions.segments). */
+  segments?: number;
   /** The server has described the file and bytes are about to flow. */
   onStart?: (start: DownloadStart) => void;
   onProgress?: (progress: DownloadProgress) => void;
@@ -147,10 +156,18 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   // The record's digest belongs to the partial only with the record's version.
   let expectedSha256 = expectedVersion !== undefined && expectedVersion === record?.version ? (record.sha256 ?? undefined) : undefined;
   const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
-  let carried: CarriedHash | undefined;
   let received = 0;
   let attempts = 0;
   let progressed = false;
+  const blocks = new StreamBlocks({
+    name,
+    secure: context.secure,
+    trust: new ReplicaTrust(context.replicas),
+    onList: (list) => {
+      expectedSha256 = list.remote.sha256;
+      void store.markIncomplete(name, { size: list.remote.size, version: list.remote.version, sha256: list.remote.sha256 }).catch(() => undefined);
+    },
+  });
 
   let done: { remote: RemoteFile; sha256: string };
   try {
@@ -158,12 +175,11 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       async (attempt) => {
         attempts = attempt;
         progressed = false;
-        const partial = await PartialFile.open(context.out, paths.partPath, offset, reusableHash(carried, offset), options.signal);
-        carried = undefined;
+        const partial = await PartialFile.open(context.out, paths.partPath, offset, blocks.hashesFor(offset, record?.size));
         let failure: unknown;
         try {
           return await downloadAttempt({
-            client: context.client,
+            client: blocks.attemptStarts().client,
             secure: context.secure,
             name,
             partial,
@@ -172,9 +188,10 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
             stallTimeoutMs: context.stallTimeoutMs,
             limiter,
             signal: options.signal,
-            onDescribed: (remote) => {
+            onDescribed: (remote, peer) => {
               expectedVersion = remote.version;
-              expectedSha256 = remote.sha256 || undefined;
+              expectedSha256 = remote.sha256 || blocks.listDigest;
+              blocks.described(remote, peer, offset);
               // Not awaited: a partial whose record never reached the disk is
               // resumed without a version and judged by its digest, so data
               // need not wait for the task map.
@@ -182,14 +199,19 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
               options.onStart?.({ name, size: remote.size, offset, attempt });
             },
             onData: (remote) => options.onProgress?.({ name, received: partial.length, size: remote.size, attemptOffset: offset }),
+            provePrefix: blocks.provesPrefix(),
+            badBlock: (index) => blocks.badBlock(index),
+            takeFailure: () => blocks.takeFailure(),
           });
         } catch (err) {
           failure = err;
-          carried = partial.carry();
+          // The bytes before a bad block were verified: only it and what came after go.
+          if (err instanceof BlockMismatchError) await partial.cutBack(err.block * err.blockSize).catch(() => undefined);
           throw await partial.close(err);
         } finally {
-          received += partial.length - offset;
-          progressed = partial.length > offset;
+          received += partial.received;
+          progressed = partial.received > 0;
+          blocks.attemptEnds(failure !== undefined && !progressed);
           if (failure === undefined) await partial.close();
         }
       },
@@ -197,7 +219,9 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
         ...retryOptions(context, name, options),
         progressed: () => progressed,
         attemptOffset: () => offset,
+        replica: () => blocks.sender,
         beforeRetry: async (fromZero) => {
+          if (fromZero) blocks.restart();
           ({ offset, expectedVersion } = nextResumePoint(fromZero, await sizeOf(paths.partPath), expectedVersion));
           if (expectedVersion === undefined) expectedSha256 = undefined;
           trace.plan('%s: next attempt from %d (version %s)', name, offset, expectedVersion ?? 'any');
@@ -211,6 +235,8 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       await unlink(paths.partPath).catch(() => undefined);
     }
     throw err;
+  } finally {
+    blocks.close();
   }
   // Whoever took over a lost lock may be writing this partial now.
   if (options.signal?.aborted) throw abortedError(name, options.signal, undefined);
