@@ -22,7 +22,8 @@ export interface Reporter {
 }
 
 const retryLine = (notice: RetryNotice) =>
-  `${notice.name}: ${notice.error.message}; ${notice.fromZero ? 'starting over' : 'retrying'} in ${(notice.delayMs / 1000).toFixed(1)}s (attempt ${notice.attempt})`;
+  `${notice.name}: ${notice.error.message}${notice.replica && !notice.error.message.includes(notice.replica) ? ` (from ${notice.replica})` : ''}; ` +
+  `${notice.fromZero ? 'starting over' : 'retrying'} in ${(notice.delayMs / 1000).toFixed(1)}s (attempt ${notice.attempt})`;
 const waitLine = (name: string, pid: number | undefined) =>
   pid !== undefined && !isAlive(pid)
     ? `${name}: locked by a process that is gone (pid ${pid}); taking the lock over once it is stale`
@@ -93,8 +94,8 @@ function jsonReporter(out: Sink = stdout): Reporter {
       lastProgress.set(name, now);
       emit({ event: 'progress', name, received, size });
     },
-    retry: ({ name, attempt, delayMs, fromZero, error }) =>
-      emit({ event: 'retry', name, attempt, delayMs, fromZero, code: status[error.code], message: error.message }),
+    retry: ({ name, attempt, delayMs, fromZero, error, replica }) =>
+      emit({ event: 'retry', name, attempt, delayMs, fromZero, code: status[error.code], message: error.message, replica: replica ?? null }),
     wait: (name, holderPid) => emit({ event: 'wait', name, holderPid: holderPid ?? null }),
     done: (result) => {
       lastProgress.delete(result.name);

@@ -14,6 +14,7 @@ import { hashFile, PartialFile, publish } from './partialFile.js';
 import { ReplicaTrust } from './replicaTrust.js';
 import { nextResumePoint } from './resumePoint.js';
 import { abortedError, withRetries, type RetryNotice } from './retryLoop.js';
+import { downloadInSegments } from './segmented.js';
 import { statRemote } from './statRemote.js';
 import { StreamBlocks } from './streamBlocks.js';
 import type { TaskRecords } from './taskRecords.js';
@@ -152,17 +153,31 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       }
     }
   }
+  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
+  const trust = new ReplicaTrust(context.replicas);
+  const segments = options.segments ?? context.segments ?? 1;
+  // A partial fetched in segments has holes: only the segmented path can resume it.
+  if (segments > 1 || record?.verifiedBlocks) {
+    const retry = retryOptions(context, name, options);
+    const fresh = first.offset === 0;
+    const segmented = await downloadInSegments({ context, name, paths, record, segments, options, limiter, trust, retry, fresh });
+    if (segmented) {
+      await publishVerified(context, name, paths, segmented.remote, segmented.sha256, options.signal);
+      const { resumedFrom, bytesReceived, attempts } = segmented;
+      return { ...base, resumedFrom, transferred: true, bytesReceived, attempts, size: segmented.remote.size, sha256: segmented.sha256 };
+    }
+    if (record?.verifiedBlocks) first = { offset: 0, expectedVersion: undefined };
+  }
   let { offset, expectedVersion } = first;
   // The record's digest belongs to the partial only with the record's version.
   let expectedSha256 = expectedVersion !== undefined && expectedVersion === record?.version ? (record.sha256 ?? undefined) : undefined;
-  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
   let received = 0;
   let attempts = 0;
   let progressed = false;
   const blocks = new StreamBlocks({
     name,
     secure: context.secure,
-    trust: new ReplicaTrust(context.replicas),
+    trust,
     onList: (list) => {
       expectedSha256 = list.remote.sha256;
       void store.markIncomplete(name, { size: list.remote.size, version: list.remote.version, sha256: list.remote.sha256 }).catch(() => undefined);
@@ -238,18 +253,30 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   } finally {
     blocks.close();
   }
-  // Whoever took over a lost lock may be writing this partial now.
-  if (options.signal?.aborted) throw abortedError(name, options.signal, undefined);
-  await publish(paths.partPath, paths.finalPath, context.folderSyncer);
   const { remote, sha256 } = done;
+  await publishVerified(context, name, paths, remote, sha256, options.signal);
+  return { ...base, resumedFrom: first.offset, transferred: true, bytesReceived: received, attempts, size: remote.size, sha256 };
+}
+
+/** Gives a verified partial its final name and records it complete. */
+async function publishVerified(
+  context: DownloadContext,
+  name: string,
+  paths: OutputPaths,
+  remote: RemoteFile,
+  sha256: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  // Whoever took over a lost lock may be writing this partial now.
+  if (signal?.aborted) throw abortedError(name, signal, undefined);
+  await publish(paths.partPath, paths.finalPath, context.folderSyncer);
   // Not awaited for small files: a published file whose record was lost in
   // a crash is verified against the server's digest and kept (state
   // "unverified"), which costs little. For a large one that check is a full
   // hash, which another process waiting on our lock would pay if it found
   // no record: the lock is released only once the record is on disk.
-  const recorded = store.markComplete(name, { size: remote.size, version: remote.version, sha256 }).catch(() => undefined);
+  const recorded = context.store.markComplete(name, { size: remote.size, version: remote.version, sha256 }).catch(() => undefined);
   if (remote.size >= AWAIT_RECORD_BYTES) await recorded;
-  return { ...base, resumedFrom: first.offset, transferred: true, bytesReceived: received, attempts, size: remote.size, sha256 };
 }
 
 /**

@@ -135,6 +135,71 @@ export class PartialFile {
   }
 }
 
+/**
+ * `<name>.part` of a download in segments: as long as the file from the
+ * start, written wherever ranges arrive, holes elsewhere. Which of its
+ * blocks hold verified bytes is the task map's to say (verifiedBlocks),
+ * not its length's.
+ */
+export class SparsePartial {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly writeback: Writeback,
+  ) {}
+
+  /** Opens the partial, emptied when `fresh`; under `out` only, as PartialFile.open. */
+  static async open(out: string, partPath: string, fresh: boolean): Promise<SparsePartial> {
+    const handle = await locally('open', partPath, () => openInside(out, partPath, fresh ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
+    return new SparsePartial(partPath, handle, new Writeback(handle));
+  }
+
+  async length(): Promise<number> {
+    return (await locally('stat', this.path, () => this.handle.stat())).size;
+  }
+
+  /** Gives it the file's length: holes where nothing was written. */
+  async resize(size: number): Promise<void> {
+    await locally('truncate', this.path, () => this.handle.truncate(size));
+  }
+
+  /** Writes `data` at `position`; synchronous, as PartialFile.append. */
+  write(data: Buffer, position: number): void {
+    try {
+      writeAt(this.handle.fd, data, position);
+    } catch (err) {
+      throw new LocalIoError('write', this.path, err as NodeJS.ErrnoException);
+    }
+    this.writeback.wrote(data.length);
+  }
+
+  /** The SHA-256 of bytes [start, end) as on disk. */
+  async digestOf(start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
+    return locally('read', this.path, async () => {
+      const hash = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(Math.min(HASH_BUFFER, Math.max(1, end - start)));
+      for (let position = start; position < end;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await this.handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        position += bytesRead;
+      }
+      return hash.digest();
+    });
+  }
+
+  /** Makes every byte durable. */
+  async sync(): Promise<void> {
+    await locally('sync', this.path, () => this.writeback.finish());
+  }
+
+  async close(): Promise<void> {
+    await this.writeback.settled();
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
 /** Writes all of `data` at `position`: a write to a regular file may still return short. */
 export function writeAt(fd: number, data: Buffer, position: number): void {
   let written = 0;

@@ -7,7 +7,7 @@ import { reusableHash } from './resumePoint.js';
 import { StreamHash } from './streamHash.js';
 
 /** No server splits a file this small: 64 KiB is the least block size there is. */
-export const ONE_BLOCK_AT_MOST = 64 * 1024;
+const ONE_BLOCK_AT_MOST = 64 * 1024;
 /** The server's default block size: the guess until a list tells. */
 const GUESSED_BLOCK_SIZE = 4 * 1024 * 1024;
 
