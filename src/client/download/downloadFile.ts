@@ -157,7 +157,9 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   const trust = new ReplicaTrust(context.replicas);
   const segments = options.segments ?? context.segments ?? 1;
   // A partial fetched in segments has holes: only the segmented path can resume it.
-  if (segments > 1 || record?.verifiedBlocks) {
+  // A file known to be one block has no ranges to split (and no list to ask for).
+  const oneBlock = record !== undefined && record.size <= (context.replicas.blockSize ?? 0);
+  if ((segments > 1 && !oneBlock) || record?.verifiedBlocks) {
     const retry = retryOptions(context, name, options);
     const fresh = first.offset === 0;
     const segmented = await downloadInSegments({ context, name, paths, record, segments, options, limiter, trust, retry, fresh });

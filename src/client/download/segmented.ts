@@ -82,6 +82,8 @@ async function referenceList(run: SegmentedDownload, notice: (error: ClientError
     } catch (err) {
       if (options.signal?.aborted) throw abortedError(name, options.signal, err);
       failure ??= toClientError(err, context);
+      // Down, most likely: the lanes try it last.
+      trust.failing.add(entry);
       trace.retry('%s: no block list from %s: %s', name, entry, (err as Error).message);
     }
   };
@@ -112,7 +114,9 @@ async function referenceList(run: SegmentedDownload, notice: (error: ClientError
     );
   }
   const source = answers.find((answer) => answer.sha256 === agreed.sha256)!.entry;
-  return { list: lists.get(source)!, source };
+  const list = lists.get(source)!;
+  trust.replicas.blockSize = list.blockSize;
+  return { list, source };
 }
 
 /**
