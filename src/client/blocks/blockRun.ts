@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { DIGEST_BYTES } from '../../shared/blockHasher.js';
-import { digestOf } from './blockList.js';
+import { digestOf } from './blockSet.js';
 
 /**
  * Hashes consecutive blocks of a file as their bytes arrive, from block

@@ -1,3 +1,11 @@
+import { DIGEST_BYTES } from '../../shared/blockHasher.js';
+
+/** Blocks of a file of `size` bytes: the last may be short; an empty file has none. */
+export const blocksIn = (size: number, blockSize: number) => Math.ceil(size / blockSize);
+
+/** Block `index`'s digest in a list of digests back to back. */
+export const digestOf = (digests: Buffer, index: number) => digests.subarray(index * DIGEST_BYTES, (index + 1) * DIGEST_BYTES);
+
 /** Blocks [start, end) of a file, by index. */
 export type BlockRange = [start: number, end: number];
 

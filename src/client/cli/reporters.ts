@@ -22,8 +22,7 @@ export interface Reporter {
 }
 
 const retryLine = (notice: RetryNotice) =>
-  `${notice.name}: ${notice.error.message}${notice.replica && !notice.error.message.includes(notice.replica) ? ` (from ${notice.replica})` : ''}; ` +
-  `${notice.fromZero ? 'starting over' : 'retrying'} in ${(notice.delayMs / 1000).toFixed(1)}s (attempt ${notice.attempt})`;
+  `${notice.name}: ${notice.error.message}; ${notice.fromZero ? 'starting over' : 'retrying'} in ${(notice.delayMs / 1000).toFixed(1)}s (attempt ${notice.attempt})`;
 const waitLine = (name: string, pid: number | undefined) =>
   pid !== undefined && !isAlive(pid)
     ? `${name}: locked by a process that is gone (pid ${pid}); taking the lock over once it is stale`

@@ -6,21 +6,22 @@ import type { ReplicaTrust, Route } from './replicaTrust.js';
 import { reusableHash } from './resumePoint.js';
 import { StreamHash } from './streamHash.js';
 
-/** No server splits a file this small: 64 KiB is the least block size there is. */
-const ONE_BLOCK_AT_MOST = 64 * 1024;
-/** The server's default block size: the guess until a list tells. */
-const GUESSED_BLOCK_SIZE = 4 * 1024 * 1024;
+/**
+ * The servers' default block size: until a list says otherwise, a file no
+ * larger is taken as one block, whose one digest is the whole digest, and
+ * gets no list (it also is the size blocks are guessed by until one comes).
+ */
+const DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024;
 
 /**
  * Whether a download of `size` bytes from `offset` asks for the block list.
- * Not for a file of one block (its one digest is the whole digest), nor
- * from offset 0 when the server does not know the digest yet: it then
- * hashes the file, blocks too, from the very bytes it sends, so a list
- * would cost it a second read of the whole file and tell nothing the
- * whole digest at the end does not.
+ * Not for a file of one block, nor from offset 0 when the server does not
+ * know the digest yet: it then hashes the file, blocks too, from the very
+ * bytes it sends, so a list would cost it a second read of the whole file
+ * and tell nothing the whole digest at the end does not.
  */
 export function wantsBlockList(size: number, offset: number, serverKnowsDigest: boolean, blockSizeSeen: number | undefined): boolean {
-  if (size <= Math.max(ONE_BLOCK_AT_MOST, blockSizeSeen ?? 0)) return false;
+  if (size <= (blockSizeSeen ?? DEFAULT_BLOCK_SIZE)) return false;
   return serverKnowsDigest || offset > 0;
 }
 
@@ -69,7 +70,7 @@ export class StreamBlocks {
   hashesFor(offset: number, size: number | undefined): StreamHash {
     if (reusableHash(this.hash, offset) === undefined) {
       this.hash = new StreamHash(offset);
-      if (offset > 0 && (size ?? offset) > ONE_BLOCK_AT_MOST) this.hash.hashBlocks(this.guess(), size);
+      if (offset > 0 && (size ?? offset) > this.guess()) this.hash.hashBlocks(this.guess(), size);
       this.listState = 'idle';
     }
     return this.hash!;
@@ -198,7 +199,7 @@ export class StreamBlocks {
   }
 
   private guess(): number {
-    return this.context.trust.replicas.blockSize ?? GUESSED_BLOCK_SIZE;
+    return this.context.trust.replicas.blockSize ?? DEFAULT_BLOCK_SIZE;
   }
 
   /** A list that does not add up: the attempt ends with its error, and no other is asked for this file. */

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { BlockList } from '../blocks/blockList.js';
-import { blocksIn } from '../blocks/blockList.js';
+import { blocksIn } from '../blocks/blockSet.js';
 import { BlockRun } from '../blocks/blockRun.js';
 
 /**

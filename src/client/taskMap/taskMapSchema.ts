@@ -1,6 +1,5 @@
 import { checkName } from '../../shared/names.js';
-import { blocksIn } from '../blocks/blockList.js';
-import { rangesFault } from '../blocks/blockSet.js';
+import { blocksIn, rangesFault } from '../blocks/blockSet.js';
 import type { TaskRecord } from './taskRecord.js';
 
 /**

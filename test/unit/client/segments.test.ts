@@ -247,6 +247,8 @@ describe('when to ask for a block list', () => {
     expect(wantsBlockList(5 << 20, 0, false, undefined)).to.equal(false);
     expect(wantsBlockList(5 << 20, 0, true, undefined)).to.equal(true);
     expect(wantsBlockList(5 << 20, 1000, false, undefined)).to.equal(true);
+    // A server that said its blocks are smaller than the default.
+    expect(wantsBlockList(1 << 20, 0, true, 64 * 1024)).to.equal(true);
   });
 
   it('refetches a bad block at once from another replica, a few times with backoff from the only one', () => {
