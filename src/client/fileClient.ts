@@ -94,9 +94,7 @@ export class FileClient {
     this.secure = options.credentials?._isSecure() ?? false;
     const warning = plaintextTokenWarning(options.server, this.secure, options.token);
     if (warning !== undefined) process.emitWarning(warning, { code: 'GRPC_FILE_PLAINTEXT_TOKEN' });
-    if (options.segments !== undefined && !(Number.isInteger(options.segments) && options.segments >= 1)) {
-      throw new RangeError(`segments must be a whole number ≥ 1, not ${options.segments}`);
-    }
+    checkSegments(options.segments);
     const connectOptions = { credentials: options.credentials, token: options.token, limitRate: options.limitRate, channelOptions: options.channelOptions };
     this.client = connect(options.server, connectOptions);
     this.replicas = new ReplicaSet(options.server, connectOptions, this.client);
@@ -105,6 +103,7 @@ export class FileClient {
 
   /** Downloads `name` into the output folder, resuming whatever is there. */
   async download(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    checkSegments(options.segments);
     const context = await this.open();
     return context.lease.hold(name, (signal) => downloadFile(context, name, { ...options, signal }), {
       signal: options.signal,
@@ -268,6 +267,10 @@ export class FileClient {
     })();
     return this.context;
   }
+}
+
+function checkSegments(segments: number | undefined): void {
+  if (segments !== undefined && !(Number.isInteger(segments) && segments >= 1)) throw new RangeError(`segments must be a whole number ≥ 1, not ${segments}`);
 }
 
 type ClientContext = DownloadContext & { store: TaskStore; lease: FolderLease };

@@ -321,7 +321,8 @@ class Lanes {
             digestFailures: 0,
             blockFailures,
             attemptOffset: piece.next * this.list.blockSize,
-            serverReached: this.job.context.serverReached?.(),
+            // Replicas answered for the reference list: one down now went away, it was not a wrong address.
+            serverReached: true,
           },
           { retryForMs: this.job.context.retryForMs },
         );
