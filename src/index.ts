@@ -16,6 +16,7 @@ export { startServer, type RunningServer, type ServerLimits, type ServerOptions 
 export { StatusError } from './shared/statusError.js';
 export {
   AbortedError,
+  BlockMismatchError,
   ClientError,
   DigestMismatchError,
   InvalidNameError,

@@ -11,6 +11,8 @@ import { grpcCodeOf, StatusError } from '../shared/statusError.js';
  * - local-io: this machine's disk or folders failed us;
  * - protocol: the server's stream broke the protocol's rules;
  * - digest-mismatch: all bytes arrived, but their SHA-256 is not the server's;
+ * - block-mismatch: a block's SHA-256 is not the one in the server's block
+ *   list; `err.replica` sent it;
  * - lock-lost: another process took over the file while we wrote it;
  * - aborted: the caller's signal stopped the download;
  * - invalid-name: the name can never be downloaded into --out;
@@ -18,7 +20,8 @@ import { grpcCodeOf, StatusError } from '../shared/statusError.js';
  *   refused, name not resolved, no gRPC spoken there); `code` stays
  *   UNAVAILABLE.
  */
-export type ErrorKind = 'remote-status' | 'local-io' | 'protocol' | 'digest-mismatch' | 'lock-lost' | 'aborted' | 'invalid-name' | 'unreachable';
+export type ErrorKind =
+  'remote-status' | 'local-io' | 'protocol' | 'digest-mismatch' | 'block-mismatch' | 'lock-lost' | 'aborted' | 'invalid-name' | 'unreachable';
 
 /** Every error the client gives its callers. */
 export abstract class ClientError extends StatusError {
@@ -73,6 +76,34 @@ export class DigestMismatchError extends ClientError {
   constructor(name: string, got: string, expected: string, outcome = 'the partial was discarded') {
     super(status.DATA_LOSS, `sha256 mismatch for ${name}: got ${got}, the server says ${expected}; ${outcome}`);
     this.name = 'DigestMismatchError';
+  }
+}
+
+/**
+ * One block's bytes do not hash to its digest in the block list. The bytes
+ * before the block were verified and stay; the block is fetched again,
+ * from another replica when there is one (`elsewhere`).
+ */
+export class BlockMismatchError extends ClientError {
+  readonly kind = 'block-mismatch';
+
+  constructor(
+    name: string,
+    readonly block: number,
+    readonly blockSize: number,
+    /** Who sent the block (a replica's host:port); undefined for bytes an earlier run left on disk. */
+    readonly replica: string | undefined,
+    /** Whether another replica is left to fetch it from; the sender is then never asked again for this file. */
+    readonly elsewhere: boolean,
+  ) {
+    const start = block * blockSize;
+    const source = replica === undefined ? 'on disk' : `from ${replica}`;
+    super(
+      status.DATA_LOSS,
+      `block ${block} of ${name} (bytes ${start}-${start + blockSize - 1}) ${source} does not match its sha256 in the block list` +
+        (replica !== undefined && elsewhere ? `; ${replica} is not asked again for this file` : ''),
+    );
+    this.name = 'BlockMismatchError';
   }
 }
 

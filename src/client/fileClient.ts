@@ -8,6 +8,7 @@ import { parsePrefix } from '../shared/names.js';
 import { grpcCodeOf } from '../shared/statusError.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connection/connect.js';
+import { ReplicaSet } from './connection/replicas.js';
 import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
 import type { BatchItem } from './schedule.js';
@@ -61,6 +62,13 @@ export interface FileClientOptions {
    */
   retryConnRefused?: boolean;
   /**
+   * Fetch each file larger than a block as this many ranges at once, each
+   * on a connection of its own and, when `server` lists several replicas,
+   * from several of them, every block checked as it arrives; 1 (the
+   * default) fetches a file as one stream. Clamped to the file's blocks.
+   */
+  segments?: number;
+  /**
    * More grpc-js channel options, e.g. keepalive settings, or
    * `'grpc.use_local_subchannel_pool': 1` for a connection of its own
    * (grpc-js otherwise shares one between clients of the same server).
@@ -76,6 +84,7 @@ export interface FileClientOptions {
 /** The client as a library: what the CLI does, for programs that embed it. */
 export class FileClient {
   private readonly client: FileServiceClient;
+  private readonly replicas: ReplicaSet;
   /** Whether the channel uses TLS. */
   readonly secure: boolean;
   private context: Promise<ClientContext> | undefined;
@@ -88,17 +97,16 @@ export class FileClient {
     this.secure = options.credentials?._isSecure() ?? false;
     const warning = plaintextTokenWarning(options.server, this.secure, options.token);
     if (warning !== undefined) process.emitWarning(warning, { code: 'GRPC_FILE_PLAINTEXT_TOKEN' });
-    this.client = connect(options.server, {
-      credentials: options.credentials,
-      token: options.token,
-      limitRate: options.limitRate,
-      channelOptions: options.channelOptions,
-    });
+    checkSegments(options.segments);
+    const connectOptions = { credentials: options.credentials, token: options.token, limitRate: options.limitRate, channelOptions: options.channelOptions };
+    this.client = connect(options.server, connectOptions);
+    this.replicas = new ReplicaSet(options.server, connectOptions, this.client);
     onceReady(this.client.getChannel(), () => (this.reached = true));
   }
 
   /** Downloads `name` into the output folder, resuming whatever is there. */
   async download(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    checkSegments(options.segments);
     const context = await this.open();
     return context.lease.hold(name, (signal) => downloadFile(context, name, { ...options, signal }), {
       signal: options.signal,
@@ -276,6 +284,7 @@ export class FileClient {
       const context = await this.context?.catch(() => undefined);
       if (context) await context.store.flushed();
     } finally {
+      this.replicas.close();
       this.client.close();
     }
   }
@@ -305,10 +314,16 @@ export class FileClient {
         stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
         checkRemote: this.options.checkRemote ?? true,
         serverReached: () => this.serverReached(),
+        replicas: this.replicas,
+        segments: this.options.segments ?? 1,
       };
     })();
     return this.context;
   }
+}
+
+function checkSegments(segments: number | undefined): void {
+  if (segments !== undefined && !(Number.isInteger(segments) && segments >= 1)) throw new RangeError(`segments must be a whole number ≥ 1, not ${segments}`);
 }
 
 type ClientContext = DownloadContext & { store: TaskStore; lease: FolderLease };

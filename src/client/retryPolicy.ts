@@ -22,6 +22,8 @@ export interface RetryState {
   restarts: number;
   /** Digest failures before this one. */
   digestFailures: number;
+  /** Bad blocks before this one that could not be fetched from another replica. */
+  blockFailures?: number;
   /** Offset the failed attempt started from. */
   attemptOffset: number;
   /**
@@ -35,10 +37,12 @@ export interface RetryState {
 export interface Failure {
   kind: ErrorKind;
   code: status;
+  /** A bad block: whether another replica is left to fetch it from. */
+  elsewhere?: boolean;
 }
 
-/** Why an attempt is retried: `changed` is a remote file that no longer matches the bytes we hold. */
-export type RetryReason = 'transient' | 'protocol' | 'changed' | 'digest';
+/** Why an attempt is retried: `changed` is a remote file that no longer matches the bytes we hold; `block` a block that did not match its digest. */
+export type RetryReason = 'transient' | 'protocol' | 'changed' | 'digest' | 'block';
 
 export type RetryDecision = { action: 'retry'; delayMs: number; fromZero: boolean; reason: RetryReason } | { action: 'fail'; unreachable?: true };
 
@@ -65,7 +69,10 @@ const CHANGED = new Set<status>([status.FAILED_PRECONDITION, status.OUT_OF_RANGE
  * when the remote file changed; one more fresh try when a resumed file fails
  * its digest (the partial was bad), a few with backoff when a fresh one does
  * (the file may have changed mid-stream); a stream that broke the protocol
- * is asked for again from the bytes it got right. Local failures (a disk,
+ * is asked for again from the bytes it got right. A bad block is asked
+ * for again at once from another replica, or, with none left, a few
+ * times with backoff from the same one (the damage may have been on the
+ * way); the verified blocks before it stay either way. Local failures (a disk,
  * a lost lock, an abort, a bad name) are never retried: waiting fixes none.
  * Nor is a server this run never reached: a wrong address or a stopped
  * server costs a few seconds, not all of --retry-for (as curl and wget
@@ -89,6 +96,10 @@ export function decideRetry(failure: Failure, state: RetryState, options: RetryP
   switch (failure.kind) {
     case 'digest-mismatch':
       return digest();
+    case 'block-mismatch':
+      if (failure.elsewhere) return { action: 'retry', delayMs: 0, fromZero: false, reason: 'block' };
+      if ((state.blockFailures ?? 0) >= maxDigestFailures) return { action: 'fail' };
+      return { action: 'retry', delayMs: backoff(), fromZero: false, reason: 'block' };
     case 'protocol':
       return transient('protocol');
     case 'remote-status':

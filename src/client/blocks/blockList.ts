@@ -3,6 +3,10 @@ import type { BlockList__Output } from '../../generated/filetransfer/v1/BlockLis
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import { DIGEST_BYTES } from '../../shared/blockHasher.js';
 import { ClientError, ProtocolError, toClientError } from '../errors.js';
+import { blocksIn, digestOf } from './blockSet.js';
+
+// Where they began; they live in blockSet.ts, which loads no gRPC (status and verify import them).
+export { blocksIn, digestOf };
 import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
 
 /** A file's block digests as the server gave them, checked (see the proto's Blocks). */
@@ -13,12 +17,6 @@ export interface BlockList {
   /** Raw SHA-256 of block i at [i * 32, i * 32 + 32). */
   digests: Buffer;
 }
-
-/** Blocks of a file of `size` bytes: the last may be short; an empty file has none. */
-export const blocksIn = (size: number, blockSize: number) => Math.ceil(size / blockSize);
-
-/** Block `index`'s digest in a list. */
-export const digestOf = (digests: Buffer, index: number) => digests.subarray(index * DIGEST_BYTES, (index + 1) * DIGEST_BYTES);
 
 /**
  * The list that a Blocks call's messages make, or a ProtocolError naming

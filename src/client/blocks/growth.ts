@@ -1,6 +1,5 @@
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import { ClientError, locally } from '../errors.js';
-import type { CarriedHash } from '../download/resumePoint.js';
 import { abortedError } from '../download/retryLoop.js';
 import { trace } from '../trace.js';
 import { fetchBlockList } from './blockList.js';
@@ -44,8 +43,6 @@ export interface GrowthResume {
   offset: number;
   expectedVersion: string;
   expectedSha256: string;
-  /** The SHA-256 state of the bytes kept, so they are not read again. */
-  carried: CarriedHash;
 }
 
 /**
@@ -80,7 +77,6 @@ export async function followGrowth(
       offset: decision.from,
       expectedVersion: list.remote.version,
       expectedSha256: list.remote.sha256,
-      carried: { length: decision.from, hash },
     };
   } catch (err) {
     if (signal?.aborted) throw abortedError(name, signal, err);

@@ -112,6 +112,7 @@ addConnectionFlags(
     'grpc-client get --from list.txt -j 8 --limit-rate 10M',
     'grpc-client get -r models/ -o /srv/models           # a whole folder; run again to update',
     'grpc-client get big.iso --retry-for 10m          # wait out longer outages',
+    'grpc-client get big.iso --segments 3 -s a:50051,b:50051,c:50051   # a third from each',
   ]),
 )
   .description('download files into --out; run again after an interruption to resume')
@@ -124,6 +125,12 @@ addConnectionFlags(
   .option('-j, --concurrency <n>', 'transfers at once', asParser(positiveInteger), DEFAULT_CONCURRENCY)
   .addOption(new Option('--order <order>', 'which queued file starts next').choices(ORDERS).default('fifo'))
   .option('--limit-rate <rate>', 'cap the total download rate, e.g. 512k, 16M, 1G (bytes per second)', asParser(parseByteSize))
+  .option(
+    '--segments <n>',
+    'fetch each file larger than a block as n ranges at once, each on its own connection, from several replicas when --server lists them',
+    asParser(positiveInteger),
+    1,
+  )
   .addOption(
     new Option('--retry-for <duration>', 'keep retrying an interrupted download this long without progress, e.g. 90s, 10m (a bare number is seconds)')
       .argParser(asParser(parseDuration))
@@ -223,6 +230,7 @@ interface GetOptions extends ConnectionFlags {
   concurrency: number;
   order: Order;
   limitRate?: number;
+  segments: number;
   retryFor: number;
   stallTimeout: number;
   check: boolean;
@@ -284,6 +292,7 @@ async function get(names: string[], options: GetOptions): Promise<number> {
     out: options.out,
     db: options.db,
     limitRate: options.limitRate,
+    segments: options.segments,
     retryForMs: options.retryFor,
     stallTimeoutMs: options.stallTimeout,
     checkRemote: options.check,

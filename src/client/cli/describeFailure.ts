@@ -19,6 +19,8 @@ export function describeFailure(name: string, err: ClientError, server: string, 
       return `${name}: ${err.message}; another process took it over: run again once it is done`;
     case 'digest-mismatch':
       return `${name}: ${err.message}; run again to fetch it afresh`;
+    case 'block-mismatch':
+      return `${err.message}; run again: the blocks before it are kept`;
     case 'protocol':
       return `${name}: ${err.message}; the server at ${server} may run an incompatible version: run again to resume`;
     case 'remote-status':

@@ -46,6 +46,7 @@ export function exitCodeOf(err: ClientError): number {
     case 'protocol':
       return EXIT.protocol;
     case 'digest-mismatch':
+    case 'block-mismatch':
       return EXIT.verification;
     case 'aborted':
       return EXIT.interrupted;

@@ -93,8 +93,8 @@ function jsonReporter(out: Sink = stdout): Reporter {
       lastProgress.set(name, now);
       emit({ event: 'progress', name, received, size });
     },
-    retry: ({ name, attempt, delayMs, fromZero, error }) =>
-      emit({ event: 'retry', name, attempt, delayMs, fromZero, code: status[error.code], message: error.message }),
+    retry: ({ name, attempt, delayMs, fromZero, error, replica }) =>
+      emit({ event: 'retry', name, attempt, delayMs, fromZero, code: status[error.code], message: error.message, replica: replica ?? null }),
     wait: (name, holderPid) => emit({ event: 'wait', name, holderPid: holderPid ?? null }),
     done: (result) => {
       lastProgress.delete(result.name);

@@ -18,7 +18,8 @@ export interface StatusRow {
 
 export function statusRowOf(record: TaskRecord, final: Found, partial: Found): StatusRow {
   if (record.status === 'incomplete') {
-    return { state: 'incomplete', bytesOnDisk: typeof partial === 'object' && 'size' in partial ? partial.size : 0, damage: null };
+    const found = typeof partial === 'object' && 'size' in partial ? partial.size : 0;
+    return { state: 'incomplete', bytesOnDisk: record.verifiedBlocks && found > 0 ? verifiedBytes(record) : found, damage: null };
   }
   if (final === 'missing') return { state: 'deleted', bytesOnDisk: 0, damage: null };
   if ('unusable' in final) return { state: 'damaged', bytesOnDisk: 0, damage: final.unusable };
@@ -26,4 +27,10 @@ export function statusRowOf(record: TaskRecord, final: Found, partial: Found): S
     return { state: 'damaged', bytesOnDisk: final.size, damage: `size ${final.size} bytes, recorded ${record.size}` };
   }
   return { state: 'complete', bytesOnDisk: final.size, damage: null };
+}
+
+/** The bytes of a sparse partial's verified blocks: its length is the whole file's, holes included. */
+function verifiedBytes({ size, verifiedBlocks }: TaskRecord): number {
+  const { blockSize, ranges } = verifiedBlocks!;
+  return ranges.reduce((sum, [first, end]) => sum + Math.min(size, end * blockSize) - first * blockSize, 0);
 }

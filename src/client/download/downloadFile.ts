@@ -1,6 +1,7 @@
 import { stat, unlink } from 'node:fs/promises';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
-import { ClientError, locally } from '../errors.js';
+import type { ReplicaSet } from '../connection/replicas.js';
+import { BlockMismatchError, ClientError, locally } from '../errors.js';
 import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import { RateLimiter } from '../../shared/rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
@@ -12,9 +13,12 @@ import { copyToPartial } from '../blocks/partialCopy.js';
 import { downloadAttempt } from './attempt.js';
 import type { FolderSyncer } from './folderSync.js';
 import { hashFile, PartialFile, publish } from './partialFile.js';
-import { nextResumePoint, reusableHash, type CarriedHash } from './resumePoint.js';
+import { ReplicaTrust } from './replicaTrust.js';
+import { nextResumePoint } from './resumePoint.js';
 import { abortedError, withRetries, type RetryNotice } from './retryLoop.js';
+import { downloadInSegments } from './segmented.js';
 import { statRemote } from './statRemote.js';
+import { StreamBlocks } from './streamBlocks.js';
 import type { TaskRecords } from './taskRecords.js';
 
 export interface DownloadContext {
@@ -40,6 +44,10 @@ export interface DownloadContext {
   checkRemote: boolean;
   /** Whether to treat the server as reached (see RetryState.serverReached); unknown: reached. */
   serverReached?: () => boolean;
+  /** A client per replica of the server, beside `client`, which spreads calls over them. */
+  replicas: ReplicaSet;
+  /** Ranges fetched at once per file, from as many connections and replicas (1: one stream). */
+  segments?: number;
 }
 
 export interface DownloadProgress {
@@ -56,6 +64,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Bytes per second for this download alone, instead of the client's pace. */
   limitRate?: number;
+  /** Ranges of the file fetched at once, instead of the client's setting (see FileClientOptions.segments). */
+  segments?: number;
   /** The server has described the file and bytes are about to flow. */
   onStart?: (start: DownloadStart) => void;
   onProgress?: (progress: DownloadProgress) => void;
@@ -152,15 +162,39 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       }
     }
   }
+  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
+  const trust = new ReplicaTrust(context.replicas);
+  const segments = options.segments ?? context.segments ?? 1;
+  // A partial fetched in segments has holes: only the segmented path can resume it.
+  // A file known to be one block has no ranges to split (and no list to ask for).
+  const oneBlock = record !== undefined && record.size <= (context.replicas.blockSize ?? 0);
+  if ((segments > 1 && !oneBlock) || record?.verifiedBlocks) {
+    const retry = retryOptions(context, name, options);
+    const fresh = first.offset === 0;
+    const segmented = await downloadInSegments({ context, name, paths, record, segments, options, limiter, trust, retry, fresh });
+    if (segmented) {
+      await publishVerified(context, name, paths, segmented.remote, segmented.sha256, options.signal);
+      const { resumedFrom, bytesReceived, attempts } = segmented;
+      return { ...base, resumedFrom, transferred: true, bytesReceived, attempts, size: segmented.remote.size, sha256: segmented.sha256 };
+    }
+    if (record?.verifiedBlocks) first = { offset: 0, expectedVersion: undefined };
+  }
   let { offset, expectedVersion } = first;
   // The record's digest belongs to the partial only with the record's version.
   let expectedSha256 =
     grown?.expectedSha256 ?? (expectedVersion !== undefined && expectedVersion === record?.version ? (record.sha256 ?? undefined) : undefined);
-  const limiter = options.limitRate ? new RateLimiter(options.limitRate) : context.limiter;
-  let carried: CarriedHash | undefined = grown?.carried;
   let received = 0;
   let attempts = 0;
   let progressed = false;
+  const blocks = new StreamBlocks({
+    name,
+    secure: context.secure,
+    trust,
+    onList: (list) => {
+      expectedSha256 = list.remote.sha256;
+      void store.markIncomplete(name, { size: list.remote.size, version: list.remote.version, sha256: list.remote.sha256 }).catch(() => undefined);
+    },
+  });
 
   let done: { remote: RemoteFile; sha256: string };
   try {
@@ -168,12 +202,11 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       async (attempt) => {
         attempts = attempt;
         progressed = false;
-        const partial = await PartialFile.open(context.out, paths.partPath, offset, reusableHash(carried, offset), options.signal);
-        carried = undefined;
+        const partial = await PartialFile.open(context.out, paths.partPath, offset, blocks.hashesFor(offset, record?.size));
         let failure: unknown;
         try {
           return await downloadAttempt({
-            client: context.client,
+            client: blocks.attemptStarts().client,
             secure: context.secure,
             name,
             partial,
@@ -182,9 +215,10 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
             stallTimeoutMs: context.stallTimeoutMs,
             limiter,
             signal: options.signal,
-            onDescribed: (remote) => {
+            onDescribed: (remote, peer) => {
               expectedVersion = remote.version;
-              expectedSha256 = remote.sha256 || undefined;
+              expectedSha256 = remote.sha256 || blocks.listDigest;
+              blocks.described(remote, peer, offset);
               // Not awaited: a partial whose record never reached the disk is
               // resumed without a version and judged by its digest, so data
               // need not wait for the task map.
@@ -192,14 +226,19 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
               options.onStart?.({ name, size: remote.size, offset, attempt });
             },
             onData: (remote) => options.onProgress?.({ name, received: partial.length, size: remote.size, attemptOffset: offset }),
+            provePrefix: blocks.provesPrefix(),
+            badBlock: (index) => blocks.badBlock(index),
+            takeFailure: () => blocks.takeFailure(),
           });
         } catch (err) {
           failure = err;
-          carried = partial.carry();
+          // The bytes before a bad block were verified: only it and what came after go.
+          if (err instanceof BlockMismatchError) await partial.cutBack(err.block * err.blockSize).catch(() => undefined);
           throw await partial.close(err);
         } finally {
-          received += partial.length - offset;
-          progressed = partial.length > offset;
+          received += partial.received;
+          progressed = partial.received > 0;
+          blocks.attemptEnds(failure !== undefined && !progressed);
           if (failure === undefined) await partial.close();
         }
       },
@@ -207,14 +246,16 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
         ...retryOptions(context, name, options),
         progressed: () => progressed,
         attemptOffset: () => offset,
+        replica: () => blocks.sender,
         beforeRetry: async (fromZero, reason) => {
+          if (fromZero) blocks.restart();
           const partSize = await sizeOf(paths.partPath);
           ({ offset, expectedVersion } = nextResumePoint(fromZero, partSize, expectedVersion));
           if (expectedVersion === undefined) expectedSha256 = undefined;
           // The file changed under the partial: if it only grew, the
           // partial's full blocks are kept.
           const kept = reason === 'changed' && partSize ? await followGrowth(context, name, paths.partPath, partSize, options.signal) : undefined;
-          if (kept) ({ offset, expectedVersion, expectedSha256, carried } = kept);
+          if (kept) ({ offset, expectedVersion, expectedSha256 } = kept);
           trace.plan('%s: next attempt from %d (version %s)', name, offset, expectedVersion ?? 'any');
         },
       },
@@ -226,19 +267,33 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
       await unlink(paths.partPath).catch(() => undefined);
     }
     throw err;
+  } finally {
+    blocks.close();
   }
-  // Whoever took over a lost lock may be writing this partial now.
-  if (options.signal?.aborted) throw abortedError(name, options.signal, undefined);
-  await publish(paths.partPath, paths.finalPath, context.folderSyncer);
   const { remote, sha256 } = done;
+  await publishVerified(context, name, paths, remote, sha256, options.signal);
+  return { ...base, resumedFrom: first.offset, transferred: true, bytesReceived: received, attempts, size: remote.size, sha256 };
+}
+
+/** Gives a verified partial its final name and records it complete. */
+async function publishVerified(
+  context: DownloadContext,
+  name: string,
+  paths: OutputPaths,
+  remote: RemoteFile,
+  sha256: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  // Whoever took over a lost lock may be writing this partial now.
+  if (signal?.aborted) throw abortedError(name, signal, undefined);
+  await publish(paths.partPath, paths.finalPath, context.folderSyncer);
   // Not awaited for small files: a published file whose record was lost in
   // a crash is verified against the server's digest and kept (state
   // "unverified"), which costs little. For a large one that check is a full
   // hash, which another process waiting on our lock would pay if it found
   // no record: the lock is released only once the record is on disk.
-  const recorded = store.markComplete(name, { size: remote.size, version: remote.version, sha256 }).catch(() => undefined);
+  const recorded = context.store.markComplete(name, { size: remote.size, version: remote.version, sha256 }).catch(() => undefined);
   if (remote.size >= AWAIT_RECORD_BYTES) await recorded;
-  return { ...base, resumedFrom: first.offset, transferred: true, bytesReceived: received, attempts, size: remote.size, sha256 };
 }
 
 /**

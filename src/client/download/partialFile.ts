@@ -1,47 +1,50 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants, createReadStream, writeSync } from 'node:fs';
 import { rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError, LocalIoError, locally } from '../errors.js';
 import { openInside } from '../pinnedFolder.js';
 import type { FolderSyncer } from './folderSync.js';
-import type { CarriedHash } from './resumePoint.js';
+import { StreamHash } from './streamHash.js';
 import { Writeback } from './writeback.js';
 
 const HASH_BUFFER = 1 << 20;
 const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
 
 /**
- * `<name>.part` while it is written: the bytes on disk and the SHA-256 of
- * all of them, kept in step. Nothing else writes the partial.
+ * `<name>.part` while it is written: the bytes on disk and their hashes
+ * (see StreamHash), kept in step. Nothing else writes the partial.
  */
 export class PartialFile {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     private readonly writeback: Writeback,
-    private readonly hash: Hash,
-    /** Bytes on disk, all of them hashed. */
-    public length: number,
+    /** The hashes of the bytes on disk, carried from attempt to attempt. */
+    readonly hash: StreamHash,
   ) {}
 
+  /** Bytes appended since the partial was opened. */
+  received = 0;
+
+  /** Bytes on disk. */
+  get length(): number {
+    return this.hash.length;
+  }
+
   /**
-   * Opens the partial at `offset` (0 truncates it), hashing the bytes kept
-   * unless `carried` already holds their hash. Call before the Download
-   * call starts: a grpc-js stream that nobody reads yet buffers without
-   * limit. The descriptor must really lie under `out`: a folder on the way
-   * swapped for a symlink is refused.
+   * Opens the partial at `offset` (0 truncates it), with the hashes a
+   * failed attempt left at `offset`, or new ones (the bytes kept are then
+   * hashed when a hash is asked for, see catchUp). Call before the
+   * Download call starts: a grpc-js stream that nobody reads yet buffers
+   * without limit. The descriptor must really lie under `out`: a folder on
+   * the way swapped for a symlink is refused.
    */
-  static async open(out: string, partPath: string, offset: number, carried: Hash | undefined, signal?: AbortSignal): Promise<PartialFile> {
+  static async open(out: string, partPath: string, offset: number, carried: StreamHash | undefined): Promise<PartialFile> {
     const handle = await locally('open', partPath, () => openInside(out, partPath, offset === 0 ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
     try {
       if (offset > 0) await locally('truncate', partPath, () => handle.truncate(offset));
-      let hash = carried;
-      if (!hash) {
-        hash = createHash('sha256');
-        if (offset > 0) await locally('read', partPath, () => hashPrefix(handle, offset, hash!, signal));
-      }
-      return new PartialFile(partPath, handle, new Writeback(handle), hash, offset);
+      return new PartialFile(partPath, handle, new Writeback(handle), carried ?? new StreamHash(offset));
     } catch (err) {
       await handle.close().catch(() => undefined);
       throw err;
@@ -62,17 +65,46 @@ export class PartialFile {
       throw new LocalIoError('write', this.path, err as NodeJS.ErrnoException);
     }
     this.writeback.wrote(data.length);
-    this.hash.update(data);
-    this.length += data.length;
+    this.hash.append(data);
+    this.received += data.length;
+  }
+
+  /** Reads back what the hashes in use have not seen (see StreamHash.behind): the kept bytes of a resume, or after a switch of hash. */
+  async catchUp(signal?: AbortSignal): Promise<void> {
+    await locally('read', this.path, async () => {
+      const buffer = Buffer.allocUnsafe(HASH_BUFFER);
+      for (let position = this.hash.behind(); position !== undefined; position = this.hash.behind()) {
+        const end = this.length;
+        while (position < end) {
+          signal?.throwIfAborted();
+          const { bytesRead } = await this.handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+          if (bytesRead === 0) throw new Error('the partial shrank while it was being read');
+          this.hash.feedAt(buffer.subarray(0, bytesRead), position);
+          position += bytesRead;
+        }
+      }
+    });
+  }
+
+  /** SHA-256 of the bytes on disk, the partial going on hashing (reads them back if need be). */
+  async digestSoFar(signal?: AbortSignal): Promise<string> {
+    this.hash.wantWhole();
+    await this.catchUp(signal);
+    return this.hash.prefixDigest();
   }
 
   /**
    * Checks the digest of all bytes against the server's and makes them
    * durable. A mismatch discards the partial: its bytes cannot be told
-   * apart, so none of them can be trusted.
+   * apart, so none of them can be trusted. Undefined when a block did not
+   * match its list instead (see StreamHash.bad): the bytes before it stay,
+   * and the caller cuts the partial back to it.
    */
-  async verify(name: string, expected: string): Promise<string> {
-    const digest = this.hash.digest('hex');
+  async verify(name: string, expected: string): Promise<string | undefined> {
+    if (this.hash.awaitingList) this.hash.noList();
+    await this.catchUp();
+    const digest = this.hash.finish(this.length);
+    if (digest === undefined) return undefined;
     if (digest !== expected) {
       await unlink(this.path).catch(() => undefined);
       throw new DigestMismatchError(name, digest, expected);
@@ -81,19 +113,10 @@ export class PartialFile {
     return digest;
   }
 
-  /** SHA-256 of the bytes on disk so far; the partial goes on hashing. */
-  digestSoFar(): string {
-    return this.hash.copy().digest('hex');
-  }
-
-  /** The hash state, for an attempt that resumes where this one stopped. */
-  carry(): CarriedHash | undefined {
-    try {
-      return { length: this.length, hash: this.hash.copy() };
-    } catch {
-      // Already finalised by verify(): nothing to carry.
-      return undefined;
-    }
+  /** Drops the bytes from `length` on: a bad block and what followed it. */
+  async cutBack(length: number): Promise<void> {
+    await locally('truncate', this.path, () => this.handle.truncate(length));
+    this.hash.cutBack(length);
   }
 
   /**
@@ -112,6 +135,71 @@ export class PartialFile {
   }
 }
 
+/**
+ * `<name>.part` of a download in segments: as long as the file from the
+ * start, written wherever ranges arrive, holes elsewhere. Which of its
+ * blocks hold verified bytes is the task map's to say (verifiedBlocks),
+ * not its length's.
+ */
+export class SparsePartial {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly writeback: Writeback,
+  ) {}
+
+  /** Opens the partial, emptied when `fresh`; under `out` only, as PartialFile.open. */
+  static async open(out: string, partPath: string, fresh: boolean): Promise<SparsePartial> {
+    const handle = await locally('open', partPath, () => openInside(out, partPath, fresh ? PART_FLAGS | constants.O_TRUNC : PART_FLAGS, 0o644));
+    return new SparsePartial(partPath, handle, new Writeback(handle));
+  }
+
+  async length(): Promise<number> {
+    return (await locally('stat', this.path, () => this.handle.stat())).size;
+  }
+
+  /** Gives it the file's length: holes where nothing was written. */
+  async resize(size: number): Promise<void> {
+    await locally('truncate', this.path, () => this.handle.truncate(size));
+  }
+
+  /** Writes `data` at `position`; synchronous, as PartialFile.append. */
+  write(data: Buffer, position: number): void {
+    try {
+      writeAt(this.handle.fd, data, position);
+    } catch (err) {
+      throw new LocalIoError('write', this.path, err as NodeJS.ErrnoException);
+    }
+    this.writeback.wrote(data.length);
+  }
+
+  /** The SHA-256 of bytes [start, end) as on disk. */
+  async digestOf(start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
+    return locally('read', this.path, async () => {
+      const hash = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(Math.min(HASH_BUFFER, Math.max(1, end - start)));
+      for (let position = start; position < end;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await this.handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        position += bytesRead;
+      }
+      return hash.digest();
+    });
+  }
+
+  /** Makes every byte durable. */
+  async sync(): Promise<void> {
+    await locally('sync', this.path, () => this.writeback.finish());
+  }
+
+  async close(): Promise<void> {
+    await this.writeback.settled();
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
 /** Writes all of `data` at `position`: a write to a regular file may still return short. */
 export function writeAt(fd: number, data: Buffer, position: number): void {
   let written = 0;
@@ -124,18 +212,6 @@ export async function publish(partPath: string, finalPath: string, folderSyncer:
     await rename(partPath, finalPath);
     await folderSyncer.sync(path.dirname(finalPath));
   });
-}
-
-async function hashPrefix(handle: FileHandle, length: number, hash: Hash, signal?: AbortSignal): Promise<void> {
-  const buffer = Buffer.allocUnsafe(HASH_BUFFER);
-  let position = 0;
-  while (position < length) {
-    signal?.throwIfAborted();
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);
-    if (bytesRead === 0) throw new Error('the partial shrank while it was being read');
-    hash.update(buffer.subarray(0, bytesRead));
-    position += bytesRead;
-  }
 }
 
 export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {

@@ -1,5 +1,3 @@
-import type { Hash } from 'node:crypto';
-
 /** Where an attempt starts: from `offset` bytes of the partial, of `expectedVersion`. */
 export interface ResumePoint {
   offset: number;
@@ -19,16 +17,10 @@ export function nextResumePoint(fromZero: boolean, partSize: number | null, last
   return { offset, expectedVersion: offset > 0 ? lastVersion : undefined };
 }
 
-/** The hash state of the bytes a failed attempt left, if they end where the next attempt starts. */
-export interface CarriedHash {
-  length: number;
-  hash: Hash;
-}
-
 /**
- * A retry that resumes exactly where the last attempt's hash stopped
- * continues that hash instead of reading the whole partial again.
+ * A retry that resumes exactly where the last attempt's hashes stopped
+ * continues them instead of reading the whole partial again.
  */
-export function reusableHash(carried: CarriedHash | undefined, offset: number): Hash | undefined {
-  return carried !== undefined && carried.length === offset ? carried.hash : undefined;
+export function reusableHash<T extends { length: number }>(carried: T | undefined, offset: number): T | undefined {
+  return carried !== undefined && carried.length === offset ? carried : undefined;
 }

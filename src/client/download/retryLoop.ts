@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, ClientError, ServerUnreachableError, toClientError } from '../errors.js';
+import { AbortedError, BlockMismatchError, ClientError, ServerUnreachableError, toClientError } from '../errors.js';
 import { decideRetry, type RetryReason } from '../retryPolicy.js';
 import { trace } from '../trace.js';
 
@@ -10,6 +10,8 @@ export interface RetryNotice {
   delayMs: number;
   fromZero: boolean;
   error: ClientError;
+  /** The replica the failed call went to (its address), when known. */
+  replica?: string;
 }
 
 export interface RetryLoopOptions {
@@ -22,6 +24,8 @@ export interface RetryLoopOptions {
   progressed?: () => boolean;
   /** Offset the attempt that just failed started from. */
   attemptOffset?: () => number;
+  /** The replica the attempt that just failed talked to, when known. */
+  replica?: () => string | undefined;
   /** Whether the channel has connected to the server in this run (unknown: reached). */
   serverReached?: () => boolean;
   /** Runs after the pause, before the next attempt: where it starts from, and why the last one failed. */
@@ -40,6 +44,7 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, op
   let failuresWithoutProgress = 0;
   let restarts = 0;
   let digestFailures = 0;
+  let blockFailures = 0;
   for (let number = 1; ; number += 1) {
     try {
       signal?.throwIfAborted();
@@ -58,6 +63,7 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, op
           msSinceProgress: Date.now() - lastProgressAt,
           restarts,
           digestFailures,
+          blockFailures,
           attemptOffset: options.attemptOffset?.() ?? 0,
           serverReached: options.serverReached?.(),
         },
@@ -68,7 +74,9 @@ export async function withRetries<T>(attempt: (number: number) => Promise<T>, op
       failuresWithoutProgress += 1;
       if (decision.reason === 'changed') restarts += 1;
       if (decision.reason === 'digest') digestFailures += 1;
-      options.onRetry?.({ name, attempt: number + 1, delayMs: decision.delayMs, fromZero: decision.fromZero, error });
+      if (decision.reason === 'block' && !(error instanceof BlockMismatchError && error.elsewhere)) blockFailures += 1;
+      const replica = error instanceof BlockMismatchError ? error.replica : options.replica?.();
+      options.onRetry?.({ name, attempt: number + 1, delayMs: decision.delayMs, fromZero: decision.fromZero, error, ...(replica ? { replica } : {}) });
       await sleep(decision.delayMs, undefined, signal ? { signal } : {}).catch(() => undefined);
       if (signal?.aborted) throw abortedError(name, signal, error);
       await options.beforeRetry?.(decision.fromZero, decision.reason);

@@ -1,4 +1,5 @@
 import { checkName } from '../../shared/names.js';
+import { blocksIn, rangesFault } from '../blocks/blockSet.js';
 import type { TaskRecord } from './taskRecord.js';
 
 /**
@@ -77,7 +78,7 @@ export function shareStrings(key: string, record: TaskRecord, times: Map<string,
 /** What is wrong with one record filed under `key`, or undefined when nothing is. */
 export function recordFault(key: string, record: unknown): string | undefined {
   if (!isPlainObject(record)) return `is ${describe(record)}, not an object`;
-  const { name, status, size, version, sha256, createdAt, updatedAt, completedAt } = record;
+  const { name, status, size, version, sha256, createdAt, updatedAt, completedAt, verifiedBlocks } = record;
   if (typeof name !== 'string') return `has no name`;
   if (name !== key) return `is filed under another name (${JSON.stringify(name)})`;
   try {
@@ -94,7 +95,19 @@ export function recordFault(key: string, record: unknown): string | undefined {
   if (status === 'complete' ? typeof completedAt !== 'string' : completedAt !== null) {
     return status === 'complete' ? 'is complete without a completedAt time' : `is incomplete with a completedAt time`;
   }
+  if (verifiedBlocks !== undefined) return verifiedBlocksFault(verifiedBlocks, status, size, sha256);
   return undefined;
+}
+
+/** What is wrong with a record's verifiedBlocks (see TaskRecord), or undefined. */
+function verifiedBlocksFault(value: unknown, status: unknown, size: number, sha256: unknown): string | undefined {
+  if (status !== 'incomplete') return 'is complete with verifiedBlocks';
+  if (sha256 === null) return 'has verifiedBlocks without the sha256 of the list they were checked against';
+  if (!isPlainObject(value)) return `has verifiedBlocks ${describe(value)}, not an object`;
+  const { blockSize, ranges } = value;
+  if (typeof blockSize !== 'number' || !Number.isSafeInteger(blockSize) || blockSize < 1) return `has verifiedBlocks of block size ${describe(blockSize)}`;
+  const fault = rangesFault(ranges, blocksIn(size, blockSize));
+  return fault === undefined ? undefined : `has verifiedBlocks whose ranges ${fault}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -17,6 +17,19 @@ export interface TaskRecord {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /**
+   * A partial fetched in segments (sparse: its length says nothing): the
+   * blocks of it verified against the block list of `sha256`, as
+   * [first, end) ranges of block indexes, in order and apart. Absent for a
+   * partial written as one stream, whose length is what it holds.
+   */
+  verifiedBlocks?: VerifiedBlocks;
+}
+
+/** Which blocks of a sparse partial were verified (see TaskRecord.verifiedBlocks). */
+export interface VerifiedBlocks {
+  blockSize: number;
+  ranges: [first: number, end: number][];
 }
 
 /** What the remote side of a download tells the task map about a file. */

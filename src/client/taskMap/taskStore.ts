@@ -4,7 +4,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { STALE_MS } from '../fileLock.js';
 import type { TaskRecords } from '../download/taskRecords.js';
-import type { RemoteFacts, TaskRecord } from './taskRecord.js';
+import type { RemoteFacts, TaskRecord, VerifiedBlocks } from './taskRecord.js';
 import { applyChanges, TaskJournal, type TaskMapFile } from './taskJournal.js';
 
 export interface TaskStoreOptions {
@@ -91,8 +91,12 @@ export class TaskStore implements TaskRecords {
     return Object.keys(this.db.data.tasks);
   }
 
-  /** Records that bytes of `version` are being written to the partial. */
-  async markIncomplete(name: string, remote: RemoteFacts): Promise<TaskRecord> {
+  /**
+   * Records that bytes of `version` are being written to the partial, and
+   * for a partial fetched in segments which of its blocks are verified
+   * (none given: a partial written as one stream).
+   */
+  async markIncomplete(name: string, remote: RemoteFacts, verifiedBlocks?: VerifiedBlocks): Promise<TaskRecord> {
     const now = new Date().toISOString();
     const previous = this.get(name);
     const same = previous?.status === 'incomplete' && previous.version === remote.version;
@@ -105,6 +109,7 @@ export class TaskStore implements TaskRecords {
       createdAt: same ? previous.createdAt : now,
       updatedAt: now,
       completedAt: null,
+      ...(verifiedBlocks ? { verifiedBlocks } : {}),
     };
     return this.save(record);
   }

@@ -20,7 +20,8 @@ describe('nextResumePoint', () => {
 describe('reusableHash', () => {
   it('reuses the carried hash only when it ends exactly where the next attempt starts', () => {
     const hash = createHash('sha256');
-    expect(reusableHash({ length: 10, hash }, 10)).to.equal(hash);
+    const carried = { length: 10, hash };
+    expect(reusableHash(carried, 10)).to.equal(carried);
     expect(reusableHash({ length: 10, hash }, 9)).to.equal(undefined);
     expect(reusableHash({ length: 10, hash }, 11)).to.equal(undefined);
     expect(reusableHash(undefined, 0)).to.equal(undefined);

@@ -18,6 +18,21 @@ describe('statusRowOf', () => {
     expect(statusRowOf(record('complete'), { size: 100 }, 'missing')).to.deep.equal({ state: 'complete', bytesOnDisk: 100, damage: null });
   });
 
+  it("incomplete in segments: the verified blocks, not the sparse partial's length", () => {
+    const sparse = {
+      ...record('incomplete'),
+      verifiedBlocks: {
+        blockSize: 30,
+        ranges: [
+          [0, 1],
+          [3, 4],
+        ] as [number, number][],
+      },
+    };
+    // Blocks 0 (30 bytes) and 3, the short last one (10 bytes).
+    expect(statusRowOf(sparse, 'missing', { size: 100 })).to.deep.equal({ state: 'incomplete', bytesOnDisk: 40, damage: null });
+  });
+
   it('deleted: a complete record whose file is gone', () => {
     expect(statusRowOf(record('complete'), 'missing', 'missing')).to.deep.equal({ state: 'deleted', bytesOnDisk: 0, damage: null });
   });

@@ -31,6 +31,40 @@ describe('parseTaskMap', () => {
     expect(parsed.ok && { ...parsed.records }).to.deep.equal({ 'a.bin': complete('a.bin'), 'dir/b.bin': incomplete('dir/b.bin') });
   });
 
+  it('takes the verified blocks of a sparse partial, and drops a record whose ranges the file cannot have', () => {
+    // 3 bytes in blocks of 1: blocks 0, 1, 2.
+    const sparse = (verifiedBlocks: unknown) => ({ ...incomplete('bad.bin'), sha256: 'b'.repeat(64), verifiedBlocks });
+    const good = {
+      ...sparse({
+        blockSize: 1,
+        ranges: [
+          [0, 1],
+          [2, 3],
+        ],
+      }),
+      name: 'sparse.bin',
+    };
+    const parsed = parseTaskMap({ tasks: { 'sparse.bin': good } });
+    expect(parsed.ok && parsed.records['sparse.bin']).to.deep.equal(good);
+    expect(problemOf(sparse({ blockSize: 1, ranges: [[0, 4]] }))).to.match(/ranges hold \[0, 4\], outside the 3 blocks/);
+    expect(
+      problemOf(
+        sparse({
+          blockSize: 1,
+          ranges: [
+            [0, 1],
+            [1, 2],
+          ],
+        }),
+      ),
+    ).to.match(/ranges are not in order and apart at \[1, 2\]/);
+    expect(problemOf(sparse({ blockSize: 1, ranges: [[2, 1]] }))).to.match(/outside/);
+    expect(problemOf(sparse({ blockSize: 0, ranges: [] }))).to.match(/block size 0/);
+    expect(problemOf(sparse({ blockSize: 1, ranges: 'all' }))).to.match(/ranges are not a list/);
+    expect(problemOf({ ...sparse({ blockSize: 1, ranges: [] }), sha256: null })).to.match(/without the sha256/);
+    expect(problemOf({ ...complete('bad.bin'), verifiedBlocks: { blockSize: 1, ranges: [] } })).to.match(/complete with verifiedBlocks/);
+  });
+
   it('accepts an empty map', () => {
     expect(parseTaskMap({ tasks: {} })).to.deep.include({ ok: true, problems: [] });
   });
