@@ -84,7 +84,10 @@ const program = new Command('grpc-server')
   .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
   .option('--tls-client-ca <file>', 'PEM CA: require client certificates it signed (mTLS)')
-  .option('--token-file <file>', "accept only calls with one of these bearer tokens (one a line, then optionally its scopes: 'TOKEN read,write'; reloaded on SIGHUP)")
+  .option(
+    '--token-file <file>',
+    "accept only calls with one of these bearer tokens (one a line, then optionally its scopes: 'TOKEN read,write'; reloaded on SIGHUP)",
+  )
   .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics', integer(0, 65535))
   .option('--max-concurrent-streams <n>', 'HTTP/2 streams one connection may run at once', integer(1, 10_000), 100)
   .option('--keepalive-time-ms <ms>', 'ping idle connections this often', integer(1000, 2 ** 31 - 1), 60_000)

@@ -324,8 +324,7 @@ function widenReceiveWindow(session: ServerHttp2Session): void {
   else session.once('connect', widen);
 }
 
-const uploadsOff = () =>
-  new StatusError(grpc.status.PERMISSION_DENIED, 'this server does not accept uploads: it was started without --allow-upload');
+const uploadsOff = () => new StatusError(grpc.status.PERMISSION_DENIED, 'this server does not accept uploads: it was started without --allow-upload');
 
 function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics, limiter, uploads }: ServiceContext): FileServiceHandlers {
   /**

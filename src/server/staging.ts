@@ -35,7 +35,8 @@ export function uploadIdOf(name: string, size: number, sha256: string): string {
  * publishing is one rename.
  */
 export function stagingProblem(root: string, dir: string, devices: { root: number; dir: number }): string | undefined {
-  if (dir === root || isInside(root, dir)) return `the upload staging folder ${dir} is inside the served root ${root}: staged bytes would be served; choose one outside it`;
+  if (dir === root || isInside(root, dir))
+    return `the upload staging folder ${dir} is inside the served root ${root}: staged bytes would be served; choose one outside it`;
   if (isInside(dir, root)) return `the upload staging folder ${dir} contains the served root ${root}; choose a folder beside it`;
   if (devices.root !== devices.dir) {
     return `the upload staging folder ${dir} is on another file system than the root ${root}: uploads could not be published by a rename; choose one on the same file system`;

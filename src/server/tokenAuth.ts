@@ -24,7 +24,8 @@ interface Accepted {
  */
 export function parseTokenLine(line: string, lineNumber: number): { token: string; scopes: Scope[] } {
   const [token, scopeList, ...rest] = line.split(/\s+/);
-  if (rest.length > 0) throw new Error(`line ${lineNumber}: expected a token and at most one list of scopes (TOKEN read,write), found ${rest.length + 2} words`);
+  if (rest.length > 0)
+    throw new Error(`line ${lineNumber}: expected a token and at most one list of scopes (TOKEN read,write), found ${rest.length + 2} words`);
   if (scopeList === undefined) return { token: token!, scopes: [...DEFAULT_SCOPES] };
   const scopes = scopeList.split(',');
   const unknown = scopes.find((scope) => !(SCOPES as readonly string[]).includes(scope));

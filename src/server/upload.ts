@@ -8,7 +8,7 @@ import type { UploadBegin__Output } from '../generated/filetransfer/v1/UploadBeg
 import type { UploadRequest__Output } from '../generated/filetransfer/v1/UploadRequest.js';
 import type { UploadResponse } from '../generated/filetransfer/v1/UploadResponse.js';
 import type { UploadStatus } from '../generated/filetransfer/v1/UploadStatus.js';
-import { parseName } from '../shared/names.js';
+import { parseName, parseUploadName } from '../shared/names.js';
 import { StatusError } from '../shared/statusError.js';
 import type { DigestCache } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
@@ -48,26 +48,16 @@ export interface UploadPlan {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** The suffix of the partial files our client writes beside downloads. */
-const PARTIAL_SUFFIX = '.part';
 /** Longer than any version this server gives (see VERSION_LENGTH), with room for another implementation's. */
 const MAX_VERSION_LENGTH = 256;
 
 const invalid = (message: string) => new StatusError(status.INVALID_ARGUMENT, message);
 
-/** Checks a name as Download does, and refuses a partial's name: a client mirroring the tree would take it for its own. */
-export function checkUploadName(name: string): string[] {
-  const segments = parseName(name);
-  if (segments.at(-1)!.endsWith(PARTIAL_SUFFIX)) {
-    throw invalid(`invalid name ${JSON.stringify(name)}: names ending in ${PARTIAL_SUFFIX} are kept for partial files`);
-  }
-  return segments;
-}
-
 /** A non-negative int64 as proto-loader hands it over (an exact decimal string), within JavaScript's safe integers. */
 function count(raw: string, what: string): number {
   const value = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value)) throw invalid(`invalid ${what} ${JSON.stringify(raw)}: expected a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  if (!Number.isSafeInteger(value))
+    throw invalid(`invalid ${what} ${JSON.stringify(raw)}: expected a whole number of bytes from 0 to ${Number.MAX_SAFE_INTEGER}`);
   return value;
 }
 
@@ -79,7 +69,7 @@ function checkSha256(value: string, what: string): string {
 /** Checks an Upload call's first message; throws INVALID_ARGUMENT naming what is wrong. */
 export function parseBegin(begin: UploadBegin__Output | null, maxUploadSize: number): UploadPlan {
   if (begin === null) throw invalid('the first message of an upload must carry begin (name, size, sha256)');
-  checkUploadName(begin.name);
+  parseUploadName(begin.name);
   const size = count(begin.size, 'size');
   if (size > maxUploadSize) throw invalid(`${begin.name}: ${size} bytes is more than this server accepts in one upload (${maxUploadSize} bytes)`);
   const offset = count(begin.offset, 'offset');
@@ -100,8 +90,8 @@ export type TargetFacts =
   | { kind: 'none' }
   /** Not a regular file inside the root: a folder, a FIFO, a symlink leaving it. */
   | { kind: 'other' }
-  /** A part of the name's folders is a file. */
-  | { kind: 'blocked' }
+  /** A folder on the name's path (`part`, as a name) is not a real folder: a file, or a symlink, which publishing never follows. */
+  | { kind: 'blocked'; part: string }
   | { kind: 'file'; size: number; version: string; sha256?: string };
 
 export type TargetVerdict = { action: 'create' } | { action: 'complete' } | { action: 'replace'; version: string } | { action: 'refuse'; error: StatusError };
@@ -114,7 +104,7 @@ export type TargetVerdict = { action: 'create' } | { action: 'complete' } | { ac
 export function targetVerdict(plan: Pick<UploadPlan, 'name' | 'size' | 'sha256' | 'ifSha256' | 'ifVersion'>, facts: TargetFacts): TargetVerdict {
   const same = facts.kind === 'file' && facts.size === plan.size && facts.sha256 === plan.sha256;
   if (facts.kind === 'blocked') {
-    return { action: 'refuse', error: new StatusError(status.FAILED_PRECONDITION, `cannot create ${plan.name}: a folder on its path is a file`) };
+    return { action: 'refuse', error: blockedError(plan.name, facts.part) };
   }
   if (plan.ifSha256 === '' && plan.ifVersion === '') {
     if (facts.kind === 'none') return { action: 'create' };
@@ -144,12 +134,33 @@ export function offsetProblem(committed: number, offset: number): StatusError | 
   return new StatusError(status.OUT_OF_RANGE, `the server holds ${committed} bytes of this upload, so it continues at offset ${committed}, not ${offset}`);
 }
 
+const blockedError = (name: string, part: string) => new StatusError(status.FAILED_PRECONDITION, `cannot create ${name}: ${part} on its path is not a folder`);
+
+/**
+ * The first folder on the path of `segments` that exists and is not a real
+ * folder (a file, a symlink), or undefined: checked before any byte is
+ * staged, so an upload that could never be published is refused at once.
+ * Publishing checks again, through descriptors (see openFolderOf).
+ */
+async function blockedPart(root: string, segments: string[]): Promise<string | undefined> {
+  for (let depth = 1; depth < segments.length; depth += 1) {
+    const part = segments.slice(0, depth);
+    const found = await lstat(path.join(root, ...part)).catch(() => undefined);
+    if (!found) return undefined;
+    if (!found.isDirectory()) return part.join('/');
+  }
+  return undefined;
+}
+
 /** Looks at what `name` holds now; its digest only when `withDigest` says it is worth a hash. */
 async function lookAt(context: UploadContext, name: string, withDigest: (size: number) => boolean, signal: AbortSignal): Promise<TargetFacts> {
+  const segments = parseName(name);
+  const part = await blockedPart(context.root, segments);
+  if (part !== undefined) return { kind: 'blocked', part };
   try {
-    await lstat(path.join(context.root, ...parseName(name)));
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? { kind: 'blocked' } : { kind: 'none' };
+    await lstat(path.join(context.root, ...segments));
+  } catch {
+    return { kind: 'none' };
   }
   const release = context.files.take();
   let digest: Promise<string> | undefined;
@@ -185,7 +196,7 @@ function factsFor(context: UploadContext, plan: UploadPlan, signal: AbortSignal)
  * complete when the name already holds exactly that content.
  */
 export async function queryUpload(request: QueryUploadRequest__Output, context: UploadContext, signal: AbortSignal): Promise<UploadStatus> {
-  checkUploadName(request.name);
+  parseUploadName(request.name);
   const size = count(request.size, 'size');
   const sha256 = checkSha256(request.sha256, 'sha256');
   const facts = await lookAt(context, request.name, (found) => found === size, signal);
@@ -285,7 +296,7 @@ class StagedFile {
     const reader = await open(this.claim.file, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const buffer = Buffer.allocUnsafe(1024 * 1024);
-      for (let at = 0; at < this.length; ) {
+      for (let at = 0; at < this.length;) {
         signal.throwIfAborted();
         const { bytesRead } = await reader.read(buffer, 0, Math.min(buffer.length, this.length - at), at);
         if (bytesRead === 0) throw new Error(`the staged file ${this.claim.file} ended at ${at} of ${this.length} bytes`);
@@ -305,9 +316,13 @@ class StagedFile {
       throw invalid(`data for offset ${message.offset} arrived where the upload stands at ${this.length}; each message continues where the last ended`);
     }
     if (this.length + data.length > plan.size) throw invalid(`more bytes than the declared size ${plan.size}`);
+    // Counted as taken, before the write: a call cancelled meanwhile is
+    // logged at once, and the write under way still lands.
+    outcome.bytesReceived += data.length;
+    context.onBytes?.(data.length);
     // A write may stop short (the disk filling up): what reached the file
     // is staged, the rest is written again or fails.
-    for (let written = 0; written < data.length; ) {
+    for (let written = 0; written < data.length;) {
       let bytesWritten: number;
       try {
         ({ bytesWritten } = await this.handle.write(data, written, data.length - written, this.length + written));
@@ -320,8 +335,6 @@ class StagedFile {
     }
     this.hash.update(data);
     this.length += data.length;
-    outcome.bytesReceived += data.length;
-    context.onBytes?.(data.length);
   }
 
   digest(): string {
@@ -393,15 +406,13 @@ async function openFolderOf(root: string, segments: string[], name: string): Pro
   const flags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
   let folder = await open(root, flags);
   try {
-    for (const segment of segments.slice(0, -1)) {
+    for (const [depth, segment] of segments.slice(0, -1).entries()) {
       const next = `/proc/self/fd/${folder.fd}/${segment}`;
       await mkdir(next, 0o755).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
       const entered = await open(next, flags).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOTDIR' || err.code === 'ELOOP') {
-          throw new StatusError(status.FAILED_PRECONDITION, `cannot create ${name}: ${segment} on its path is not a folder`);
-        }
+        if (err.code === 'ENOTDIR' || err.code === 'ELOOP') throw blockedError(name, segments.slice(0, depth + 1).join('/'));
         throw err;
       });
       await folder.close();
