@@ -113,7 +113,7 @@ const program = new Command('grpc-server')
     'folder for the bytes of unfinished uploads, outside --root on its file system (default: <state-dir>/uploads, or .<root name>.uploads beside --root)',
   )
   .addOption(
-    new Option('--upload-ttl <duration>', 'delete staged uploads no call touched this long, e.g. 1h, 7d (a bare number is seconds)')
+    new Option('--upload-ttl <duration>', 'delete staged uploads no call touched this long, e.g. 1h, 168h (a bare number is seconds)')
       .argParser(duration)
       .default(DEFAULT_UPLOAD_TTL_MS, '24h'),
   )

@@ -88,7 +88,7 @@ export class Staging {
   ) {
     // Often enough that an abandoned upload is gone soon after its TTL,
     // rarely enough to cost nothing.
-    this.sweeper = setInterval(() => void this.sweep(), Math.min(10 * 60_000, Math.max(1000, Math.floor(options.ttlMs / 2))));
+    this.sweeper = setInterval(() => void this.sweep(), Math.min(10 * 60_000, Math.max(100, Math.floor(options.ttlMs / 2))));
     this.sweeper.unref();
   }
 
@@ -97,7 +97,9 @@ export class Staging {
     try {
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new Error(`cannot create the upload staging folder ${options.dir}: ${(err as Error).message}; choose another with --upload-staging`);
+      throw new Error(`cannot create the upload staging folder ${options.dir}: ${(err as Error).message}; choose another with --upload-staging`, {
+        cause: err,
+      });
     }
     const dir = await realpath(options.dir);
     const [rootStat, dirStat] = await Promise.all([stat(root), stat(dir)]);

@@ -55,7 +55,7 @@ export class TokenSet {
       try {
         parsed = parseTokenLine(line, index + 1);
       } catch (err) {
-        throw new Error(`the token file ${this.file}: ${(err as Error).message}`);
+        throw new Error(`the token file ${this.file}: ${(err as Error).message}`, { cause: err });
       }
       accepted.push({ digest: digest(parsed.token), scopes: new Set(parsed.scopes) });
     }

@@ -35,6 +35,8 @@ export interface UploadOutcome {
   bytesReceived: number;
   /** Whether the call ended with the file published (or found there already). */
   complete?: boolean;
+  /** The name held the declared content already: nothing was published by this call. */
+  alreadyPublished?: boolean;
 }
 
 /** What a client asks to upload, checked. */
@@ -230,7 +232,7 @@ export async function receiveUpload(
     if (verdict.action === 'refuse') throw verdict.error;
     if (verdict.action === 'complete') {
       await claim.discard();
-      outcome.complete = true;
+      Object.assign(outcome, { complete: true, alreadyPublished: true });
       return { committedSize: String(plan.size), complete: true, info: await publishedInfo(context, plan, undefined) };
     }
     const staged = await StagedFile.open(claim);
@@ -253,6 +255,11 @@ export async function receiveUpload(
         );
       }
       await staged.sync();
+      // Node's HTTP/2 ends the request stream of a call the client
+      // cancelled just before grpc-js reports the cancel, so the loop above
+      // cannot tell it from a half-close; by the time the sync is back, the
+      // cancel has been told. A cancelled call never publishes.
+      signal.throwIfAborted();
     } finally {
       await staged.close();
     }
@@ -374,6 +381,7 @@ async function publish(context: UploadContext, plan: UploadPlan, claim: StagingC
   const folder = await openFolderOf(context.root, segments, plan.name);
   try {
     const target = `/proc/self/fd/${folder.fd}/${segments.at(-1)!}`;
+    signal.throwIfAborted();
     if (verdict.action === 'replace') {
       const now = await lookAt(context, plan.name, () => false, signal);
       if (now.kind !== 'file' || now.version !== verdict.version) {

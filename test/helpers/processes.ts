@@ -24,6 +24,7 @@ interface CallLog {
   bytesReceived?: number;
   size?: number;
   complete?: boolean;
+  alreadyPublished?: boolean;
   code: string;
 }
 

@@ -106,8 +106,9 @@ export function openUpload(client: FileServiceClient, begin: UploadBegin) {
   return {
     call,
     answer,
-    send(offset: number, data: Buffer) {
-      call.write({ offset, data });
+    /** Resolves once grpc-js has handed the message to HTTP/2. */
+    send(offset: number, data: Buffer): Promise<void> {
+      return new Promise((resolve) => call.write({ offset, data }, () => resolve()));
     },
     end(): Promise<UploadOutcome> {
       call.end();

@@ -1,4 +1,7 @@
 import path from 'node:path';
+import { status } from '../../shared/grpcStatus.js';
+import { LocalIoError, type ClientError } from '../errors.js';
+import { describeFailure } from './describeFailure.js';
 import type { BatchSummary, ResultView } from './reportText.js';
 import { shortSha256, shownPath, nameList } from './reportText.js';
 import { formatBytes } from './parseUnits.js';
@@ -39,6 +42,16 @@ export interface PutSummary {
   bytesSent: number;
   elapsedMs: number;
   interrupted: boolean;
+}
+
+/**
+ * A failed upload's line: as a download's, except where the words are a
+ * download's own (a local error's remedy, a digest's).
+ */
+export function describeUploadFailure(name: string, err: ClientError, server: string, secure: boolean): string {
+  if (err.kind === 'local-io') return err instanceof LocalIoError && err.errno !== undefined ? `${err.message}; fix that and run again` : err.message;
+  if (err.kind === 'remote-status' && err.code === status.DATA_LOSS) return `${name}: ${err.message}`;
+  return describeFailure(name, err, server, secure);
 }
 
 export function describeUpload(result: UploadResult, view: ResultView): string {

@@ -6,7 +6,7 @@ import { localTree } from '../upload/localTree.js';
 import type { UploadResult } from '../upload/uploadFile.js';
 import { describeFailure } from './describeFailure.js';
 import { batchExitCode, EXIT, exitCodeOf } from './exitCodes.js';
-import { describePutSummary, describeUpload, joinPrefix, type PutItem, type PutSummary } from './put.js';
+import { describePutSummary, describeUpload, describeUploadFailure, joinPrefix, type PutItem, type PutSummary } from './put.js';
 import { reporterFor } from './reporters.js';
 
 export interface PutFlags {
@@ -66,7 +66,7 @@ export async function putFiles(client: FileClient, items: PutItem[], flags: PutF
         else summary.skipped += 1;
         reporter.done(outcome.result);
       } else if (!interrupt.signal.aborted) {
-        const message = describeFailure(outcome.name, outcome.error, flags.server, secure);
+        const message = describeUploadFailure(outcome.name, outcome.error, flags.server, secure);
         summary.failed.push({ name: outcome.name, message });
         codes.push(exitCodeOf(outcome.error));
         if (flags.json || !said.has(message)) reporter.failed(outcome.name, outcome.error, message);

@@ -9,9 +9,9 @@ import { ClientError, ConflictError, ProtocolError, RemoteStatusError, toClientE
 import type { LocalSource } from './localSource.js';
 
 /** File bytes per message: as the server sends them, well under gRPC's 4 MiB message limit. */
-export const UPLOAD_CHUNK_SIZE = 256 * 1024;
+const UPLOAD_CHUNK_SIZE = 256 * 1024;
 /** Bytes sent between checks that the local file did not change (one fstat each). */
-const CHECK_EVERY = 16 * 1024 * 1024;
+const CHECK_EVERY = 1024 * 1024;
 
 /** What the upload is: the same in every attempt. */
 export interface UploadTarget {

@@ -106,6 +106,14 @@ async function uploadOpen(context: UploadContext, source: LocalSource, name: str
   let resumedFrom: number | undefined;
   let sent = 0;
   let attempts = 0;
+  /**
+   * Where the previous attempt began. Bytes sent are no measure of progress:
+   * a server that fails every write (a full disk) still takes a window's
+   * worth off the wire each time. An attempt that begins further on than
+   * the one before proves that one staged bytes, so progress shows one
+   * attempt late.
+   */
+  let previousOffset = -1;
   let progressed = false;
   const outcome = await withRetries(
     async (attempt) => {
@@ -115,7 +123,8 @@ async function uploadOpen(context: UploadContext, source: LocalSource, name: str
       trace.plan('%s: the server holds %d of %d bytes%s', name, held.committed, target.size, held.complete ? ', complete' : '');
       resumedFrom ??= held.complete ? target.size : held.committed;
       if (held.complete) return { transferred: attempt > 1 || sent > 0, version: undefined };
-      offset = held.committed;
+      progressed = held.committed > previousOffset;
+      previousOffset = offset = held.committed;
       options.onStart?.({ name, size: target.size, offset, attempt });
       let position = offset;
       try {
@@ -136,7 +145,6 @@ async function uploadOpen(context: UploadContext, source: LocalSource, name: str
         return { transferred: true, version: response.info?.version };
       } finally {
         sent += position - offset;
-        progressed = position > offset;
       }
     },
     {

@@ -3,9 +3,12 @@ import { expect } from 'chai';
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
 import { exists, MiB, sha256, tempDir } from '../../helpers/files.js';
-import { pollUntil, runClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { killHard, pollUntil, runClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
 import { openUpload, plainClient, rawDownload, rawList, rawQueryUpload, rawStat, rawUpload } from '../../helpers/rawClient.js';
 
 /** The bytes staged per upload file in `staging`. */
@@ -79,6 +82,58 @@ describe('grpc-server: uploads (Upload, QueryUpload)', function () {
     const metrics = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
     expect(metrics).to.match(new RegExp(`^filetransfer_bytes_received_total ${data.length}$`, 'm'));
     expect(metrics).to.match(/^grpc_server_handled_total\{grpc_method="Upload",grpc_code="OUT_OF_RANGE"\} 1$/m);
+  });
+
+  it('publishes nothing for a client killed -9 with every byte staged: a lost connection is not the end of the stream', async () => {
+    const data = randomBytes(2 * MiB);
+    const begin = { name: 'killed.bin', size: data.length, sha256: sha256(data) };
+    const file = path.join(dir, 'killed.bin');
+    await writeFile(file, data);
+    // A plain grpc-js client in its own process: it sends every byte and
+    // waits, never half-closing, until it is killed. Node's HTTP/2 then
+    // ends the request stream before grpc-js reports the cancel, which
+    // looks like a half-close with every byte there.
+    const sender = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { readFileSync } from 'node:fs';
+         import * as grpc from '@grpc/grpc-js';
+         import { loadFileTransfer } from ${JSON.stringify(pathToFileURL(path.resolve('dist/shared/proto.js')).href)};
+         const { FileService } = loadFileTransfer();
+         const client = new FileService(${JSON.stringify(server.address)}, grpc.credentials.createInsecure());
+         const data = readFileSync(${JSON.stringify(file)});
+         const call = client.upload(() => undefined);
+         call.write({ begin: ${JSON.stringify({ ...begin, offset: 0 })} });
+         for (let at = 0; at < data.length; at += 262144) call.write({ offset: at, data: data.subarray(at, at + 262144) });
+         setInterval(() => undefined, 60_000);`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const watched = { ended: once(sender, 'exit').then(() => 'the sending process exited'), describe: () => 'the sending process' };
+    await pollUntil('every byte to be staged', async () => ((await rawQueryUpload(client, begin)).committed === data.length ? true : undefined), [
+      server,
+      watched,
+    ]);
+    await killHard(sender);
+    await server.waitForCall((call) => call.name === 'killed.bin');
+
+    // The name is free again once the killed call is done with it: the
+    // call that finishes the upload is the one that publishes it.
+    const finished = await pollUntil(
+      'the killed call to let go of the name',
+      async () => {
+        const outcome = await rawUpload(client, { ...begin, offset: data.length });
+        return outcome.code === grpc.status.ABORTED ? undefined : outcome;
+      },
+      [server],
+    );
+    expect(finished.code, finished.details).to.equal(grpc.status.OK);
+    const finishing = await server.waitForCall((call) => call.name === 'killed.bin' && call.offset === String(data.length) && call.code === 'OK');
+    expect(finishing).to.include({ bytesReceived: 0, complete: true }).and.not.have.property('alreadyPublished');
+    expect(server.calls('Upload', 'killed.bin')[0]).to.include({ code: 'CANCELLED', bytesReceived: data.length });
+    expect(await readFile(path.join(root, 'killed.bin'))).to.deep.equal(data);
   });
 
   it('discards bytes whose digest is not the declared one (DATA_LOSS) and publishes nothing', async () => {
@@ -207,6 +262,22 @@ describe('grpc-server: who may upload', function () {
   afterEach(async () => {
     await server?.kill('SIGTERM');
     await cleanup();
+  });
+
+  it('deletes an upload abandoned for --upload-ttl: its staged bytes go, and QueryUpload answers 0', async () => {
+    const staging = path.join(dir, 'staging');
+    server = await startServerProcess(path.join(dir, 'root'), { args: ['--allow-upload', '--upload-staging', staging, '--upload-ttl', '500ms'] });
+    const client = plainClient(server.address);
+    try {
+      const data = randomBytes(10_000);
+      const begin = { name: 'left.bin', size: data.length, sha256: sha256(data) };
+      expect((await rawUpload(client, { ...begin, offset: 0 }, data.subarray(0, 4000))).response).to.include({ committedSize: '4000' });
+      await server.waitForLog('abandoned upload expired');
+      expect(await stagedSizes(staging)).to.deep.equal([]);
+      expect(await rawQueryUpload(client, begin)).to.include({ committed: 0, complete: false });
+    } finally {
+      client.close();
+    }
   });
 
   it('refuses uploads on a server started without --allow-upload: PERMISSION_DENIED, exit 6', async () => {
