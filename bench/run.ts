@@ -17,6 +17,7 @@ import { loadFileTransfer } from '../src/shared/proto.js';
 import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
 import { CLIENT_BIN, have, startFloor, startNginx, startOurs, type CallLog } from './peers.js';
 import { replicaScaling } from './replicas.js';
+import { uploadCases } from './uploads.js';
 import { writeReport, type CaseResult } from './report.js';
 
 const KiB = 1024;
@@ -311,6 +312,7 @@ async function main(): Promise<void> {
     }
 
     if (want('8')) results.push(await replicaScaling(shm, path.join(root, 'mid.bin'), RUNS));
+    results.push(...(await uploadCases(shm, root, RUNS, want)));
 
     await writeReport(RESULTS, results, {
       runs: RUNS,

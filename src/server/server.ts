@@ -155,8 +155,8 @@ export function scopesOf(path: string): readonly Scope[] {
  * own window does the same for downloads, see connect.ts). Per stream, and
  * the connection's as large as a few streams' worth.
  */
-const UPLOAD_STREAM_WINDOW = 8 * 1024 * 1024;
-const UPLOAD_CONNECTION_WINDOW = 32 * 1024 * 1024;
+const UPLOAD_STREAM_WINDOW = 4 * 1024 * 1024;
+const UPLOAD_CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 /** Read buffers kept for reuse once streams end. */
 const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;

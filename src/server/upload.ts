@@ -327,21 +327,32 @@ class StagedFile {
     // logged at once, and the write under way still lands.
     outcome.bytesReceived += data.length;
     context.onBytes?.(data.length);
-    // A write may stop short (the disk filling up): what reached the file
-    // is staged, the rest is written again or fails.
+    // Hashed while the write runs on the thread pool: the digest is
+    // thrown away with the call if the write fails.
+    const writing = this.write(data, plan.name);
+    writing.catch(() => undefined);
+    this.hash.update(data);
+    await writing;
+    this.length += data.length;
+  }
+
+  /**
+   * Writes `data` where the staged bytes end. A write may stop short (the
+   * disk filling up): what reached the file is staged, the rest is written
+   * again or fails.
+   */
+  private async write(data: Buffer, name: string): Promise<void> {
     for (let written = 0; written < data.length;) {
       let bytesWritten: number;
       try {
         ({ bytesWritten } = await this.handle.write(data, written, data.length - written, this.length + written));
       } catch (err) {
-        throw writeFailure(err, plan.name, this.length + written);
+        throw writeFailure(err, name, this.length + written);
       }
       if (bytesWritten === 0) throw new Error(`writing ${this.claim.file} made no progress`);
       written += bytesWritten;
       this.claim.holds(this.length + written);
     }
-    this.hash.update(data);
-    this.length += data.length;
   }
 
   digest(): string {

@@ -16,6 +16,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
 import { ClientError } from '../errors.js';
 import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlags } from './connectionFlags.js';
+import { DEFAULT_PORT, parseServer } from '../connection/serverTarget.js';
 import { batchExitCode, EXIT, EXIT_CODE_TABLE, exitCodeOf } from './exitCodes.js';
 import { describeFailure } from './describeFailure.js';
 import type { FileClient } from '../fileClient.js';
@@ -177,13 +178,20 @@ addConnectionFlags(
     process.exitCode = await put(paths, options);
   });
 
-commandLine(program.command('status'), ['grpc-client status', 'grpc-client status -o ~/incoming --json'])
-  .description('show the task map: which files are complete and which will resume')
+commandLine(program.command('status'), ['grpc-client status', 'grpc-client status -o ~/incoming --json', 'grpc-client status --uploads -s files.example:50051'])
+  .description('show the task map: which files are complete and which will resume; with --uploads, the upload map of --server')
   .addOption(outOption())
   .addOption(dbOption())
+  .option('--uploads', "show the uploads recorded for --server instead (--db: that upload map's file)")
+  .addOption(
+    new Option('-s, --server <host:port>', 'with --uploads: the server whose upload map to show')
+      .env('GRPC_FILE_SERVER')
+      .default(`127.0.0.1:${DEFAULT_PORT}`)
+      .argParser(asParser(parseServer)),
+  )
   .option('--json', 'print the task map as JSON')
-  .action(async (options: { out: string; db?: string; json?: boolean }) => {
-    process.exitCode = await showStatus(options);
+  .action(async (options: { out: string; db?: string; json?: boolean; uploads?: boolean; server: string }) => {
+    process.exitCode = options.uploads ? await showUploads(options) : await showStatus(options);
   });
 
 commandLine(program.command('verify'), ['grpc-client verify', 'grpc-client verify data/big.bin -o /srv/in --json'])
@@ -562,6 +570,32 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
     process.stdout.write(`${row.state.padEnd(10)} ${formatBytes(row.size).padStart(10)}  ${row.name}${note}\n`);
   }
   process.stdout.write(`task map: ${file}\n`);
+  return 0;
+}
+
+/** The upload map of a server, as `status` shows a task map; the files it names may lie anywhere, so no disk is looked at. */
+async function showUploads(options: { server: string; db?: string; json?: boolean }): Promise<number> {
+  const [{ readTaskMapFile }, { uploadMapFileOf }] = await Promise.all([import('../taskMap/taskJournal.js'), import('../upload/uploadMap.js')]);
+  const file = uploadMapFileOf(options.server, options.db);
+  let read: Awaited<ReturnType<typeof readTaskMapFile>>;
+  try {
+    read = await readTaskMapFile(file);
+  } catch (err) {
+    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+  const tasks = Object.values(read?.records ?? {}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const problem of read?.problems ?? []) process.stderr.write(`grpc-client: warning: ${problem}\n`);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ file, tasks, problems: read?.problems ?? [] }, null, 2)}\n`);
+    return 0;
+  }
+  if (tasks.length === 0) {
+    process.stdout.write(`no uploads in ${file}\n`);
+    return 0;
+  }
+  for (const task of tasks) process.stdout.write(`${task.status.padEnd(10)} ${formatBytes(task.size).padStart(10)}  ${task.name}\n`);
+  process.stdout.write(`upload map: ${file}\n`);
   return 0;
 }
 

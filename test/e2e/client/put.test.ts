@@ -113,6 +113,8 @@ describe('grpc-client put', function () {
     expect(events.map((e) => e.event)).to.deep.equal(['start', 'done', 'summary']);
     expect(events[1]).to.include({ name: 'reports/r.csv', state: 'new', transferred: true, bytesSent: 3, sha256: sha256(Buffer.from('v1\n')) });
 
+    const status = await runClient(['status', '--uploads', '--db', db]);
+    expect(status.stdout).to.equal(`complete          3 B  reports/r.csv\nupload map: ${db}\n`);
     const skipped = await put();
     expect(skipped.stdout).to.equal('reports/r.csv: already uploaded, skipped (3 B)\n');
     expect(server.calls('QueryUpload')).to.have.length(1);
