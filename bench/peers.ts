@@ -55,6 +55,8 @@ export interface CallLog {
   files?: number;
   /** Blocks: digests sent. */
   blocks?: number;
+  /** Upload: file bytes taken from the stream. */
+  bytesReceived?: number;
 }
 
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */
@@ -74,8 +76,12 @@ export async function startOurs(root: string, args: string[] = []): Promise<Star
   return { port, pid: child.pid!, calls, stop: () => stop(child) };
 }
 
-/** nginx serving `root` with sendfile and long-lived keep-alive connections, the plain-HTTP peer. */
-export async function startNginx(root: string, workDir: string): Promise<Started> {
+/**
+ * nginx serving `root` with sendfile and long-lived keep-alive connections,
+ * the plain-HTTP peer; `server` adds directives to its server block (WebDAV
+ * PUT for uploads).
+ */
+export async function startNginx(root: string, workDir: string, server = ''): Promise<Started> {
   const port = await freePort();
   const conf = path.join(workDir, 'nginx.conf');
   await writeFile(
@@ -99,7 +105,7 @@ http {
   fastcgi_temp_path ${workDir}/nginx-fastcgi;
   uwsgi_temp_path ${workDir}/nginx-uwsgi;
   scgi_temp_path ${workDir}/nginx-scgi;
-  server { listen 127.0.0.1:${port}; root ${root}; }
+  server { listen 127.0.0.1:${port}; root ${root}; ${server} }
 }
 `,
   );

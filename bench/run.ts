@@ -18,6 +18,7 @@ import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
 import { CLIENT_BIN, have, startFloor, startNginx, startOurs, type CallLog } from './peers.js';
 import { replicaScaling } from './replicas.js';
 import { segmentCases } from './segments.js';
+import { uploadCases } from './uploads.js';
 import { writeReport, type CaseResult } from './report.js';
 
 const KiB = 1024;
@@ -315,6 +316,7 @@ async function main(): Promise<void> {
     if (want('9') || want('9b')) results.push(...(await segmentCases(shm, path.join(root, 'big.bin'), RUNS, want)));
 
     if (want('9') || want('10')) await blockCases(server, ours, shm, results);
+    results.push(...(await uploadCases(shm, root, RUNS, want)));
 
     await writeReport(RESULTS, results, {
       runs: RUNS,

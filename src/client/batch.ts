@@ -4,7 +4,7 @@ import { abortedError } from './download/retryLoop.js';
 import type { DownloadOptions, DownloadResult } from './download/downloadFile.js';
 import { toClientError, type ClientError } from './errors.js';
 
-export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
+interface BatchControl {
   /** Transfers at once; the origin of this project kept five open. */
   concurrency?: number;
   order?: Order;
@@ -14,7 +14,10 @@ export interface BatchOptions extends Omit<DownloadOptions, 'signal'> {
   onQueued?: (name: string) => void;
 }
 
-export type BatchResult = { name: string; ok: true; result: DownloadResult } | { name: string; ok: false; error: ClientError };
+/** A batch's options: how it runs, and the options of each transfer (downloads by default; uploads too). */
+export type BatchOptions<O extends { signal?: AbortSignal } = DownloadOptions> = Omit<O, 'signal'> & BatchControl;
+
+export type BatchResult<R = DownloadResult> = { name: string; ok: true; result: R } | { name: string; ok: false; error: ClientError };
 
 /**
  * Runs `download` for every item, at most `concurrency` at once, in the
@@ -22,11 +25,11 @@ export type BatchResult = { name: string; ok: true; result: DownloadResult } | {
  * not stop the others. Everything is I/O-bound, so it all runs on this one
  * event loop; p-queue does the scheduling.
  */
-export async function* runBatch(
+export async function* runBatch<R = DownloadResult, O extends { signal?: AbortSignal } = DownloadOptions>(
   items: (string | BatchItem)[],
-  download: (name: string, options: DownloadOptions) => Promise<DownloadResult>,
-  options: BatchOptions = {},
-): AsyncGenerator<BatchResult> {
+  download: (name: string, options: O) => Promise<R>,
+  options: BatchOptions<O> = {} as BatchOptions<O>,
+): AsyncGenerator<BatchResult<R>> {
   const { concurrency = DEFAULT_CONCURRENCY, order = 'fifo', onQueued, ...downloadOptions } = options;
   // Also aborted when the caller stops iterating early, so no download runs
   // on unobserved.
@@ -34,9 +37,9 @@ export async function* runBatch(
   const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
   const queue = new PQueue({ concurrency, autoStart: false });
-  const settled: BatchResult[] = [];
+  const settled: BatchResult<R>[] = [];
   let wake: (() => void) | undefined;
-  const publish = (result: BatchResult) => {
+  const publish = (result: BatchResult<R>) => {
     settled.push(result);
     wake?.();
   };
@@ -56,7 +59,7 @@ export async function* runBatch(
         }
         try {
           onQueued?.(item.name);
-          publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal }) });
+          publish({ name: item.name, ok: true, result: await download(item.name, { ...downloadOptions, signal } as unknown as O) });
         } catch (err) {
           publish({ name: item.name, ok: false, error: toClientError(err) });
         }

@@ -19,9 +19,12 @@ import { grpcCodeOf, StatusError } from '../shared/statusError.js';
  * - unreachable: the server was never reached in this run (connection
  *   refused, name not resolved, no gRPC spoken there); `code` stays
  *   UNAVAILABLE.
+ * - conflict: an upload would overwrite a file it was not told to replace
+ *   (ALREADY_EXISTS), or the file it was to replace is not the one named
+ *   (FAILED_PRECONDITION); `code` is the server's.
  */
 export type ErrorKind =
-  'remote-status' | 'local-io' | 'protocol' | 'digest-mismatch' | 'block-mismatch' | 'lock-lost' | 'aborted' | 'invalid-name' | 'unreachable';
+  'remote-status' | 'local-io' | 'protocol' | 'digest-mismatch' | 'block-mismatch' | 'lock-lost' | 'aborted' | 'invalid-name' | 'unreachable' | 'conflict';
 
 /** Every error the client gives its callers. */
 export abstract class ClientError extends StatusError {
@@ -145,6 +148,20 @@ export class ServerUnreachableError extends ClientError {
   constructor(cause: ClientError) {
     super(cause.code, cause.message, { cause });
     this.name = 'ServerUnreachableError';
+  }
+}
+
+/**
+ * The server refused to publish an upload over what its name holds. Never
+ * retried: the same request gets the same answer until someone decides
+ * what to replace.
+ */
+export class ConflictError extends ClientError {
+  readonly kind = 'conflict';
+
+  constructor(cause: ClientError) {
+    super(cause.code, cause.message, { cause });
+    this.name = 'ConflictError';
   }
 }
 

@@ -31,6 +31,8 @@ import type { VerifyResult } from './download/verifyLocal.js';
 import { verifyStore } from './taskMap/localTasks.js';
 import { recordedFiles, verifyWithServer, type ServerVerifyResult } from './blocks/serverVerify.js';
 import { toClientError } from './errors.js';
+import { uploadFile, type UploadContext, type UploadOptions, type UploadResult } from './upload/uploadFile.js';
+import { uploadMapFileOf } from './upload/uploadMap.js';
 
 export interface FileClientOptions {
   /** host:port of a grpc-server. */
@@ -79,6 +81,16 @@ export interface FileClientOptions {
    * (its file is then checked by digest instead of trusted).
    */
   onTaskMapProblem?: (message: string) => void;
+  /** The upload map file; one per server in the user's state folder by default (see uploadMapFileOf). */
+  uploadDb?: string;
+}
+
+/** A local file and the name it gets on the server, for uploadMany. */
+export interface UploadItem {
+  file: string;
+  name: string;
+  /** With `order: 'priority'`: higher starts first. */
+  priority?: number;
 }
 
 /** The client as a library: what the CLI does, for programs that embed it. */
@@ -88,6 +100,7 @@ export class FileClient {
   /** Whether the channel uses TLS. */
   readonly secure: boolean;
   private context: Promise<ClientContext> | undefined;
+  private uploads: Promise<UploadContext & { store: TaskStore }> | undefined;
   /** Set once the channel has connected: the server exists and speaks gRPC. */
   private reached = false;
   /** Set once the server answered that it has no ListBatches: List is asked from then on. */
@@ -121,6 +134,33 @@ export class FileClient {
    */
   downloadMany(items: (string | BatchItem)[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
     return runBatch(items, (name, downloadOptions) => this.download(name, downloadOptions), options);
+  }
+
+  /**
+   * Uploads the local `file` as `name`: resumes what the server staged of
+   * it, skips it when the upload map says it was published unchanged, and
+   * resolves once the server has verified and published it.
+   */
+  async upload(file: string, name: string, options: UploadOptions = {}): Promise<UploadResult> {
+    return uploadFile(await this.openUploads(), file, name, options);
+  }
+
+  /** Uploads many files, at most `concurrency` at once, yielding each outcome as it settles; names must differ. */
+  uploadMany(items: UploadItem[], options: BatchOptions<UploadOptions> = {}): AsyncGenerator<BatchResult<UploadResult>> {
+    const files = new Map(items.map((item) => [item.name, item.file]));
+    if (files.size !== items.length) throw new RangeError('uploadMany: two items have the same name');
+    return runBatch(
+      items.map(({ name, priority }) => ({ name, priority })),
+      (name, uploadOptions: UploadOptions) => this.upload(files.get(name)!, name, uploadOptions),
+      options,
+    );
+  }
+
+  /** The upload map's records, by name. */
+  async uploadTasks(): Promise<TaskRecord[]> {
+    const { store } = await this.openUploads();
+    await store.reload();
+    return store.all();
   }
 
   stat(name: string, signal?: AbortSignal): Promise<RemoteFile> {
@@ -283,6 +323,8 @@ export class FileClient {
       // call that tried to open it has already failed with the reason.
       const context = await this.context?.catch(() => undefined);
       if (context) await context.store.flushed();
+      const uploads = await this.uploads?.catch(() => undefined);
+      if (uploads) await uploads.store.flushed();
     } finally {
       this.replicas.close();
       this.client.close();
@@ -291,6 +333,19 @@ export class FileClient {
 
   private serverReached(): boolean {
     return this.reached || Boolean(this.options.retryConnRefused);
+  }
+
+  private openUploads(): Promise<UploadContext & { store: TaskStore }> {
+    this.uploads ??= (async () => ({
+      client: this.client,
+      secure: this.secure,
+      store: await TaskStore.open(uploadMapFileOf(this.options.server, this.options.uploadDb), { onProblem: this.options.onTaskMapProblem }),
+      limiter: this.options.limitRate ? new RateLimiter(this.options.limitRate) : undefined,
+      retryForMs: this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS,
+      stallTimeoutMs: this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      serverReached: () => this.serverReached(),
+    }))();
+    return this.uploads;
   }
 
   private open(): Promise<ClientContext> {

@@ -11,7 +11,12 @@ import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetr
 import type { FileInfoBatch as _filetransfer_v1_FileInfoBatch, FileInfoBatch__Output as _filetransfer_v1_FileInfoBatch__Output } from './filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient as _filetransfer_v1_FileServiceClient, FileServiceDefinition as _filetransfer_v1_FileServiceDefinition } from './filetransfer/v1/FileService.js';
 import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './filetransfer/v1/ListRequest.js';
+import type { QueryUploadRequest as _filetransfer_v1_QueryUploadRequest, QueryUploadRequest__Output as _filetransfer_v1_QueryUploadRequest__Output } from './filetransfer/v1/QueryUploadRequest.js';
 import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from './filetransfer/v1/StatRequest.js';
+import type { UploadBegin as _filetransfer_v1_UploadBegin, UploadBegin__Output as _filetransfer_v1_UploadBegin__Output } from './filetransfer/v1/UploadBegin.js';
+import type { UploadRequest as _filetransfer_v1_UploadRequest, UploadRequest__Output as _filetransfer_v1_UploadRequest__Output } from './filetransfer/v1/UploadRequest.js';
+import type { UploadResponse as _filetransfer_v1_UploadResponse, UploadResponse__Output as _filetransfer_v1_UploadResponse__Output } from './filetransfer/v1/UploadResponse.js';
+import type { UploadStatus as _filetransfer_v1_UploadStatus, UploadStatus__Output as _filetransfer_v1_UploadStatus__Output } from './filetransfer/v1/UploadStatus.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -30,7 +35,12 @@ export interface ProtoGrpcType {
       FileInfoBatch: MessageTypeDefinition<_filetransfer_v1_FileInfoBatch, _filetransfer_v1_FileInfoBatch__Output>
       FileService: SubtypeConstructor<typeof grpc.Client, _filetransfer_v1_FileServiceClient> & { service: _filetransfer_v1_FileServiceDefinition }
       ListRequest: MessageTypeDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_ListRequest__Output>
+      QueryUploadRequest: MessageTypeDefinition<_filetransfer_v1_QueryUploadRequest, _filetransfer_v1_QueryUploadRequest__Output>
       StatRequest: MessageTypeDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_StatRequest__Output>
+      UploadBegin: MessageTypeDefinition<_filetransfer_v1_UploadBegin, _filetransfer_v1_UploadBegin__Output>
+      UploadRequest: MessageTypeDefinition<_filetransfer_v1_UploadRequest, _filetransfer_v1_UploadRequest__Output>
+      UploadResponse: MessageTypeDefinition<_filetransfer_v1_UploadResponse, _filetransfer_v1_UploadResponse__Output>
+      UploadStatus: MessageTypeDefinition<_filetransfer_v1_UploadStatus, _filetransfer_v1_UploadStatus__Output>
     }
   }
 }

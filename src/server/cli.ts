@@ -5,7 +5,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { writeSync } from 'node:fs';
+import path from 'node:path';
 import { parseByteSize } from '../shared/byteSize.js';
+import { parseDuration } from '../shared/duration.js';
 import type { ServerOptions } from './server.js';
 import type { TokenSet } from './tokenAuth.js';
 import {
@@ -16,6 +18,9 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_OPEN_FILES,
   DEFAULT_MAX_QUEUED_HASHES,
+  DEFAULT_MAX_STAGED_BYTES,
+  DEFAULT_MAX_UPLOAD_SIZE,
+  DEFAULT_UPLOAD_TTL_MS,
   MAX_BLOCK_SIZE,
   MAX_CHUNK_SIZE,
 } from './limits.js';
@@ -47,6 +52,14 @@ function blockSize(value: string): number {
   return n;
 }
 
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -71,7 +84,10 @@ const program = new Command('grpc-server')
   .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
   .option('--tls-client-ca <file>', 'PEM CA: require client certificates it signed (mTLS)')
-  .option('--token-file <file>', 'accept only calls with one of these bearer tokens (one a line; reloaded on SIGHUP)')
+  .option(
+    '--token-file <file>',
+    "accept only calls with one of these bearer tokens (one a line, then optionally its scopes: 'TOKEN read,write'; reloaded on SIGHUP)",
+  )
   .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics', integer(0, 65535))
   .option('--max-concurrent-streams <n>', 'HTTP/2 streams one connection may run at once', integer(1, 10_000), 100)
   .option('--keepalive-time-ms <ms>', 'ping idle connections this often', integer(1000, 2 ** 31 - 1), 60_000)
@@ -91,6 +107,26 @@ const program = new Command('grpc-server')
   )
   .option('--limit-rate <rate>', 'cap the file data sent per second over all calls together, e.g. 512k, 16M, 1G (bytes per second)', byteSize(1, 2 ** 50))
   .option('--max-queued-hashes <n>', 'whole-file hashes that may wait for a turn', integer(0, 1_000_000), DEFAULT_MAX_QUEUED_HASHES)
+  .option('--allow-upload', 'accept uploads (Upload, QueryUpload): files are staged, verified by SHA-256, then renamed into place')
+  .option(
+    '--upload-staging <dir>',
+    'folder for the bytes of unfinished uploads, outside --root on its file system (default: <state-dir>/uploads, or .<root name>.uploads beside --root)',
+  )
+  .addOption(
+    new Option('--upload-ttl <duration>', 'delete staged uploads no call touched this long, e.g. 1h, 168h (a bare number is seconds)')
+      .argParser(duration)
+      .default(DEFAULT_UPLOAD_TTL_MS, '24h'),
+  )
+  .addOption(
+    new Option('--max-upload-size <size>', 'largest file one upload may declare, e.g. 10G')
+      .argParser(byteSize(1, Number.MAX_SAFE_INTEGER))
+      .default(DEFAULT_MAX_UPLOAD_SIZE, `${DEFAULT_MAX_UPLOAD_SIZE / 1024 ** 3}G`),
+  )
+  .addOption(
+    new Option('--max-staged-bytes <size>', 'bytes all unfinished uploads may hold in the staging folder, each running one counted at its full size')
+      .argParser(byteSize(1, Number.MAX_SAFE_INTEGER))
+      .default(DEFAULT_MAX_STAGED_BYTES, `${DEFAULT_MAX_STAGED_BYTES / 1024 ** 3}G`),
+  )
   .option(
     '--handshake-timeout-ms <ms>',
     'time a new connection has for its TLS and HTTP/2 handshake, and a silent one to answer a ping',
@@ -134,6 +170,11 @@ const options = program.opts<{
   stateDir?: string;
   blockSize: number;
   limitRate?: number;
+  allowUpload?: boolean;
+  uploadStaging?: string;
+  uploadTtl: number;
+  maxUploadSize: number;
+  maxStagedBytes: number;
 }>();
 // Loaded once the command line is known good: --help and a usage error
 // need none of grpc-js, pino or the service (~300 ms on a small machine).
@@ -189,6 +230,15 @@ async function readTls(): Promise<ServerOptions['tls']> {
   };
 }
 
+/** The staging folder: under --state-dir when there is one, else hidden beside the root, never inside it. */
+function uploadOptions(): ServerOptions['uploads'] {
+  if (!options.allowUpload) return undefined;
+  const root = path.resolve(options.root);
+  const stagingDir =
+    options.uploadStaging ?? (options.stateDir ? path.join(options.stateDir, 'uploads') : path.join(path.dirname(root), `.${path.basename(root)}.uploads`));
+  return { stagingDir, ttlMs: options.uploadTtl, maxUploadSize: options.maxUploadSize, quotaBytes: options.maxStagedBytes };
+}
+
 try {
   let tokens: TokenSet | undefined;
   if (options.tokenFile) {
@@ -203,7 +253,7 @@ try {
       );
     });
   }
-  const server = await startServer({ ...options, tls: await readTls(), tokens, logger });
+  const server = await startServer({ ...options, tls: await readTls(), tokens, logger, uploads: uploadOptions() });
   const scheme = options.tlsCert ? ' with TLS' : '';
   const metricsNote = server.metricsPort !== undefined ? `, metrics on ${server.host}:${server.metricsPort}` : '';
 

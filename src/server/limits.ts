@@ -19,6 +19,10 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_OPEN_FILES = 256;
 export const DEFAULT_MAX_QUEUED_HASHES = 64;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** An upload abandoned for a day is given up: long enough for a client to come back after a night. */
+export const DEFAULT_UPLOAD_TTL_MS = 24 * 3_600_000;
+export const DEFAULT_MAX_UPLOAD_SIZE = 64 * 1024 ** 3;
+export const DEFAULT_MAX_STAGED_BYTES = 64 * 1024 ** 3;
 /** Whole-file hashes running at once (see DigestCache). */
 export const CONCURRENT_HASHES = 2;
 /** Descriptors for Node itself, logs, metrics and the listeners. */

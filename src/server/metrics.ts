@@ -12,6 +12,11 @@ export class ServerMetrics {
     help: 'File bytes sent in Download streams',
     registers: [this.registry],
   });
+  private readonly received = new Counter({
+    name: 'filetransfer_bytes_received_total',
+    help: 'File bytes received in Upload streams and staged',
+    registers: [this.registry],
+  });
   private readonly calls = new Counter({
     name: 'grpc_server_handled_total',
     help: 'Calls completed, by method and status code',
@@ -42,6 +47,10 @@ export class ServerMetrics {
   streamEnded(bytes: number): void {
     this.active.dec();
     this.bytesSent.inc(bytes);
+  }
+
+  bytesReceived(bytes: number): void {
+    this.received.inc(bytes);
   }
 
   callEnded(method: string, code: status, seconds: number): void {

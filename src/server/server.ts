@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { stat, realpath } from 'node:fs/promises';
+import type { ServerHttp2Session } from 'node:http2';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
@@ -10,7 +11,7 @@ import type { ListRequest__Output } from '../generated/filetransfer/v1/ListReque
 import { CHUNK_HEADER_ROOM, encodeFileInfoBatch, type WireChunk } from '../shared/chunkCodec.js';
 import { parsePrefix } from '../shared/names.js';
 import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
-import { grpcCodeOf } from '../shared/statusError.js';
+import { grpcCodeOf, StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
@@ -19,7 +20,9 @@ import { streamBlocks, type BlocksOutcome } from './blocks.js';
 import { RateLimiter } from '../shared/rateLimiter.js';
 import { DigestLog } from './digestLog.js';
 import type { ServerMetrics } from './metrics.js';
-import { authInterceptor, type TokenSet } from './tokenAuth.js';
+import { authInterceptor, type Scope, type TokenSet } from './tokenAuth.js';
+import { Staging } from './staging.js';
+import { queryUpload, receiveUpload, type UploadContext, type UploadOutcome } from './upload.js';
 import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
 import {
@@ -78,6 +81,19 @@ export interface ServerOptions {
   blockSize?: number;
   /** File data bytes per second the server sends, over all calls together; unlimited when undefined. */
   limitRate?: number;
+  /** Accept uploads, staged as said here; without it Upload and QueryUpload answer PERMISSION_DENIED. */
+  uploads?: UploadOptions;
+}
+
+export interface UploadOptions {
+  /** Folder for bytes of unfinished uploads: outside the root, on its file system (created if missing). */
+  stagingDir: string;
+  /** Staged bytes no call touched for this long are deleted. */
+  ttlMs: number;
+  /** Largest file one upload may declare. */
+  maxUploadSize: number;
+  /** Bytes all staged uploads together may hold, each running one counted at its declared size. */
+  quotaBytes: number;
 }
 
 export interface ServerLimits extends ConnectionLimits {
@@ -107,6 +123,40 @@ const HEALTH_SERVICES = ['', 'filetransfer.v1.FileService'];
  */
 const OPEN_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
 const isOpenService = (path: string) => OPEN_SERVICES.some((service) => path.startsWith(`/${service}/`));
+
+const FILE_SERVICE = '/filetransfer.v1.FileService/';
+/** What a token needs for each FileService method. */
+const METHOD_SCOPES: Record<string, readonly Scope[]> = {
+  Download: ['read'],
+  Stat: ['read'],
+  List: ['read'],
+  ListBatches: ['read'],
+  DownloadMany: ['read'],
+  Blocks: ['read'],
+  Upload: ['write'],
+  QueryUpload: ['write'],
+};
+const ALL_SCOPES: readonly Scope[] = ['read', 'write'];
+
+/**
+ * The scopes a call needs: none for the open services, and every scope for
+ * a method not in the table, so an RPC added later is closed to all but
+ * the tokens that may do everything until it is given its scope.
+ */
+export function scopesOf(path: string): readonly Scope[] {
+  if (isOpenService(path)) return [];
+  const method = path.startsWith(FILE_SERVICE) ? path.slice(FILE_SERVICE.length) : '';
+  return Object.hasOwn(METHOD_SCOPES, method) ? METHOD_SCOPES[method]! : ALL_SCOPES;
+}
+
+/**
+ * The HTTP/2 window for data the server receives: grpc-js leaves it at
+ * 64 KiB, which bounds an upload to 64 KiB per round trip (the client's
+ * own window does the same for downloads, see connect.ts). Per stream, and
+ * the connection's as large as a few streams' worth.
+ */
+const UPLOAD_STREAM_WINDOW = 4 * 1024 * 1024;
+const UPLOAD_CONNECTION_WINDOW = 16 * 1024 * 1024;
 
 /** Read buffers kept for reuse once streams end. */
 const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;
@@ -154,7 +204,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = new grpc.Server({
     // The call log comes first, nearest the wire, so it also sees the
     // calls that authentication refuses.
-    interceptors: [callLog.interceptor, ...(options.tokens ? [authInterceptor(options.tokens, isOpenService)] : [])],
+    interceptors: [callLog.interceptor, ...(options.tokens ? [authInterceptor(options.tokens, scopesOf)] : [])],
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
     'grpc.max_connection_idle_ms': options.maxConnectionIdleMs ?? 5 * 60_000,
     'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? 60 * 60_000,
@@ -169,7 +219,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { digests, close: closeDigests } = await openDigests(options.stateDir, { maxQueued: limits.maxQueuedHashes, blockSize }, logger);
   const fsThread = new FsThread();
   const limiter = options.limitRate === undefined ? undefined : new RateLimiter(options.limitRate);
-  const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics, limiter };
+  const staging = options.uploads ? await Staging.open(root, { dir: options.uploads.stagingDir, ...options.uploads }, logger) : undefined;
+  const uploads: UploadContext | undefined =
+    staging && options.uploads
+      ? {
+          root,
+          staging,
+          digests,
+          files,
+          // A file larger than the staging quota could never be staged whole.
+          maxUploadSize: Math.min(options.uploads.maxUploadSize, options.uploads.quotaBytes),
+          onBytes: metrics ? (bytes) => metrics.bytesReceived(bytes) : undefined,
+        }
+      : undefined;
+  const context: ServiceContext = { root, pool, budget, files, digests, fsThread, callLog, metrics, limiter, uploads };
   server.addService(loadFileTransfer().FileService.service, handlers(context));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
@@ -187,7 +250,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       err ? reject(new Error(`cannot listen on ${host}:${options.port ?? 0}: ${err.message}`)) : resolve(bound),
     );
   });
-  for (const listener of listeningServersOf(server)) guardConnections(listener, limits, logger);
+  for (const listener of listeningServersOf(server)) {
+    guardConnections(listener, limits, logger);
+    if (uploads) listener.on('session', widenReceiveWindow);
+  }
   logger.info(limits, 'limits');
   const metricsServer = metrics ? await metrics.listen(host, options.metricsPort!) : undefined;
   for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
@@ -211,6 +277,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
       });
       await metricsServer?.close();
+      staging?.close();
       await closeDigests();
     },
   };
@@ -242,9 +309,24 @@ interface ServiceContext {
   callLog: CallLog;
   metrics: ServerMetrics | undefined;
   limiter: RateLimiter | undefined;
+  /** Set when the server accepts uploads. */
+  uploads: UploadContext | undefined;
 }
 
-function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics, limiter }: ServiceContext): FileServiceHandlers {
+/** Lets a client send up to the upload windows ahead, once the session is set up. */
+function widenReceiveWindow(session: ServerHttp2Session): void {
+  const widen = () => {
+    if (session.destroyed) return;
+    session.setLocalWindowSize(UPLOAD_CONNECTION_WINDOW);
+    session.settings({ initialWindowSize: UPLOAD_STREAM_WINDOW });
+  };
+  if (session.socket?.connecting === false) widen();
+  else session.once('connect', widen);
+}
+
+const uploadsOff = () => new StatusError(grpc.status.PERMISSION_DENIED, 'this server does not accept uploads: it was started without --allow-upload');
+
+function handlers({ root, pool, budget, files, digests, fsThread, callLog, metrics, limiter, uploads }: ServiceContext): FileServiceHandlers {
   /**
    * Runs a server-streaming call: aborts `work` when the client cancels or
    * the call's deadline passes, then ends the call or sends its error.
@@ -274,6 +356,30 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
         },
         (err: unknown) => {
           if (!cancel.signal.aborted) call.emit('error', toStatus(err, callLog.fieldsOf(call.metadata)));
+        },
+      );
+  };
+
+  /**
+   * Runs a call with one answer (unary or client-streaming): aborts `work`
+   * when the client cancels, then answers with its result or its error.
+   */
+  const serveUnary = <T>(
+    call: { on(event: 'cancelled', listener: () => void): unknown; metadata: grpc.Metadata },
+    callback: grpc.sendUnaryData<T>,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): void => {
+    const cancel = new AbortController();
+    let settled = false;
+    call.on('cancelled', () => {
+      if (!settled) cancel.abort();
+    });
+    void work(cancel.signal)
+      .finally(() => (settled = true))
+      .then(
+        (answer) => callback(null, answer),
+        (err: unknown) => {
+          if (!cancel.signal.aborted) callback(toStatus(err, callLog.fieldsOf(call.metadata)));
         },
       );
   };
@@ -362,6 +468,21 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     List(call) {
       serveListing(call, async (listed, write) => {
         for await (const run of listed) for (const file of run) await write(listedInfoOf(file), 1);
+      });
+    },
+
+    Upload(call, callback) {
+      const outcome: UploadOutcome = Object.assign(callLog.fieldsOf(call.metadata), { bytesReceived: 0 });
+      serveUnary(call, callback, async (signal) => {
+        if (!uploads) throw uploadsOff();
+        return receiveUpload(call, uploads, signal, outcome);
+      });
+    },
+
+    QueryUpload(call, callback) {
+      serveUnary(call, callback, async (signal) => {
+        if (!uploads) throw uploadsOff();
+        return queryUpload(call.request, uploads, signal);
       });
     },
 

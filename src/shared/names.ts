@@ -80,3 +80,19 @@ export function isInside(root: string, target: string): boolean {
   const relative = path.relative(root, target);
   return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
+
+/** The suffix of the partial files our client writes beside downloads. */
+const PARTIAL_SUFFIX = '.part';
+
+/**
+ * Checks the name of a file to upload: as parseName does, and not a
+ * partial's name (`x.part`), which a client mirroring the server's tree
+ * would take for the partial of `x`. Returns its segments.
+ */
+export function parseUploadName(name: string): string[] {
+  const segments = parseName(name);
+  if (segments.at(-1)!.endsWith(PARTIAL_SUFFIX)) {
+    throw new StatusError(status.INVALID_ARGUMENT, `invalid name ${JSON.stringify(name)}: names ending in ${PARTIAL_SUFFIX} are kept for partial files`);
+  }
+  return segments;
+}

@@ -28,8 +28,8 @@ export function fileTransferDefinition(): protoLoader.PackageDefinition {
 }
 
 /**
- * Download's data chunks, every DownloadMany message and the batches of
- * ListBatches are decoded by our own codec (see chunkCodec.ts); every other
+ * Download's data chunks, every DownloadMany message, the batches of
+ * ListBatches and Upload's data messages are decoded by our own codec (see chunkCodec.ts); every other
  * message, and any it does not recognise, by protobufjs as before.
  */
 function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.PackageDefinition {
@@ -45,6 +45,19 @@ function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.Pack
       responseDeserialize: (bytes: Buffer) => decode(bytes) ?? responseDeserialize(bytes),
     };
   };
+  // An Upload message of data alone has the wire form of a data Chunk
+  // (see UploadRequest): the client seals file bytes as Download's server
+  // does, and the server takes `data` as a view of the received message.
+  const upload = service['Upload']!;
+  const { requestSerialize, requestDeserialize } = upload;
+  const fastUpload: protoLoader.MethodDefinition<object, object> = {
+    ...upload,
+    requestSerialize: (value: object) => (value instanceof WireChunk ? value.bytes : requestSerialize(value)),
+    requestDeserialize: (bytes: Buffer) => {
+      const chunk = decodeDataChunk(bytes);
+      return chunk ? { data: chunk.data, offset: chunk.offset, begin: null } : requestDeserialize(bytes);
+    },
+  };
   // proto-loader lists each method under its proto name only; the client
   // constructor derives the camelCase alias from originalName.
   return {
@@ -54,6 +67,7 @@ function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.Pack
       Download: fast(service['Download']!, decodeDataChunk),
       DownloadMany: fast(service['DownloadMany']!, decodeChunk),
       ListBatches: fast(service['ListBatches']!, decodeFileInfoBatch),
+      Upload: fastUpload,
     },
   };
 }

@@ -20,6 +20,11 @@ interface CallLog {
   hashed?: boolean;
   /** DownloadMany: files sent whole. */
   files?: number;
+  /** Upload: file bytes taken from the stream, its declared size, whether it ended published. */
+  bytesReceived?: number;
+  size?: number;
+  complete?: boolean;
+  alreadyPublished?: boolean;
   code: string;
 }
 

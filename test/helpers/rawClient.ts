@@ -6,6 +6,10 @@ import type { DownloadRequest } from '../../src/generated/filetransfer/v1/Downlo
 import type { FileInfo__Output } from '../../src/generated/filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch__Output } from '../../src/generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient } from '../../src/generated/filetransfer/v1/FileService.js';
+import type { QueryUploadRequest } from '../../src/generated/filetransfer/v1/QueryUploadRequest.js';
+import type { UploadBegin } from '../../src/generated/filetransfer/v1/UploadBegin.js';
+import type { UploadRequest } from '../../src/generated/filetransfer/v1/UploadRequest.js';
+import type { UploadResponse__Output } from '../../src/generated/filetransfer/v1/UploadResponse.js';
 import { loadFileTransfer, PROTO_PATH } from '../../src/shared/proto.js';
 
 /** A plain grpc-js client of the contract, to send requests our CLI never would. */
@@ -77,4 +81,57 @@ export function plainClient(address: string): FileServiceClient {
   const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String, defaults: true, oneofs: true }));
   const { FileService } = (loaded as unknown as ProtoGrpcType).filetransfer.v1;
   return new FileService(address, grpc.credentials.createInsecure());
+}
+
+/** What an Upload call ended with. */
+export interface UploadOutcome {
+  code: grpc.status;
+  details: string;
+  response?: UploadResponse__Output;
+}
+
+/**
+ * An Upload call left open: `send` writes data messages (each with its
+ * offset), `end` half-closes and resolves with the outcome, which `answer`
+ * also gives if the server answers first.
+ */
+export function openUpload(client: FileServiceClient, begin: UploadBegin) {
+  let call!: grpc.ClientWritableStream<UploadRequest>;
+  const answer = new Promise<UploadOutcome>((resolve) => {
+    call = client.upload((err, response) =>
+      resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: '', response: response! }),
+    );
+  });
+  call.write({ begin });
+  return {
+    call,
+    answer,
+    /** Resolves once grpc-js has handed the message to HTTP/2. */
+    send(offset: number, data: Buffer): Promise<void> {
+      return new Promise((resolve) => call.write({ offset, data }, () => resolve()));
+    },
+    end(): Promise<UploadOutcome> {
+      call.end();
+      return answer;
+    },
+  };
+}
+
+/** One whole Upload call: `begin`, then `data` in messages of `chunk` bytes from begin.offset, then a half-close. */
+export function rawUpload(client: FileServiceClient, begin: UploadBegin, data: Buffer = Buffer.alloc(0), chunk = 64 * 1024): Promise<UploadOutcome> {
+  const upload = openUpload(client, begin);
+  const from = Number(begin.offset ?? 0);
+  for (let at = 0; at < data.length; at += chunk) upload.send(from + at, data.subarray(at, at + chunk));
+  return upload.end();
+}
+
+export function rawQueryUpload(
+  client: FileServiceClient,
+  request: QueryUploadRequest,
+): Promise<{ code: grpc.status; details?: string; committed?: number; complete?: boolean }> {
+  return new Promise((resolve) => {
+    client.queryUpload(request, (err, status) =>
+      resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, committed: Number(status!.committedSize), complete: status!.complete }),
+    );
+  });
 }

@@ -16,6 +16,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
 import { ClientError } from '../errors.js';
 import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlags } from './connectionFlags.js';
+import { DEFAULT_PORT, parseServer } from '../connection/serverTarget.js';
 import { batchExitCode, EXIT, EXIT_CODE_TABLE, exitCodeOf } from './exitCodes.js';
 import { describeFailure } from './describeFailure.js';
 import type { FileClient } from '../fileClient.js';
@@ -100,8 +101,8 @@ function commandLine(command: Command, examples: string[]): Command {
 const program = commandLine(
   new Command('grpc-client')
     .version(PACKAGE_VERSION)
-    .description('Download files from a grpc-server, resuming after any interruption and verifying each by SHA-256.'),
-  ['grpc-client get data/big.bin -s 127.0.0.1:50051', 'grpc-client ls', 'grpc-client get --help'],
+    .description('Download files from a grpc-server, or upload them to it, resuming after any interruption and verifying each by SHA-256.'),
+  ['grpc-client get data/big.bin -s 127.0.0.1:50051', 'grpc-client put app.tar.gz --to artifacts/', 'grpc-client ls', 'grpc-client get --help'],
 );
 
 const getCommand = program.command('get');
@@ -149,13 +150,55 @@ addConnectionFlags(
     process.exitCode = await get(names, options);
   });
 
-commandLine(program.command('status'), ['grpc-client status', 'grpc-client status -o ~/incoming --json'])
-  .description('show the task map: which files are complete and which will resume')
+const putCommand = program.command('put');
+addConnectionFlags(
+  commandLine(putCommand, [
+    'grpc-client put build/app.tar.gz --to artifacts/     # as artifacts/app.tar.gz',
+    'grpc-client put report.csv --as reports/2026-11.csv',
+    'grpc-client put -r logs/ collected/host1            # every file under logs/',
+    'grpc-client put app.tar.gz --to artifacts --replace 9f86d0…  # replace the file with this sha256',
+  ]),
+)
+  .description('upload files to a server started with --allow-upload; run again after an interruption to resume')
+  .argument('<path...>', 'local files; with -r, one folder and optionally the server folder it goes into')
+  .option('--to <prefix>', 'server folder the files go into, keeping their own names (default: the root)')
+  .option('--as <name>', 'the whole server name of a single file')
+  .option('-r, --recursive', 'upload every file under a local folder, keeping their paths under it')
+  .option('--replace <sha256|version>', 'replace the file the name holds only if it has this sha256 or version (otherwise put only creates)')
+  .option('--db <file>', 'upload map file (default: one per server under $XDG_STATE_HOME/grpc-client/uploads)')
+  .option('-j, --concurrency <n>', 'transfers at once', asParser(positiveInteger), DEFAULT_CONCURRENCY)
+  .option('--limit-rate <rate>', 'cap the total upload rate, e.g. 512k, 16M, 1G (bytes per second)', asParser(parseByteSize))
+  .addOption(
+    new Option('--retry-for <duration>', 'keep retrying an interrupted upload this long without progress, e.g. 90s, 10m (a bare number is seconds)')
+      .argParser(asParser(parseDuration))
+      .default(DEFAULT_RETRY_FOR_MS, `${DEFAULT_RETRY_FOR_MS / 1000}s`),
+  )
+  .addOption(
+    new Option('--stall-timeout <duration>', 'treat a call that takes no data this long as dropped, e.g. 30s (a bare number is seconds)')
+      .argParser(asParser(parseDuration))
+      .default(DEFAULT_STALL_TIMEOUT_MS, `${DEFAULT_STALL_TIMEOUT_MS / 1000}s`),
+  )
+  .option('--retry-connrefused', 'also retry, within --retry-for, a server not reached yet (refused, unresolved), e.g. one still starting')
+  .option('--json', 'print one JSON event per line (start, progress, retry, done, error, summary)')
+  .option('-q, --quiet', 'print only errors')
+  .action(async (paths: string[], options: PutOptions) => {
+    process.exitCode = await put(paths, options);
+  });
+
+commandLine(program.command('status'), ['grpc-client status', 'grpc-client status -o ~/incoming --json', 'grpc-client status --uploads -s files.example:50051'])
+  .description('show the task map: which files are complete and which will resume; with --uploads, the upload map of --server')
   .addOption(outOption())
   .addOption(dbOption())
+  .option('--uploads', "show the uploads recorded for --server instead (--db: that upload map's file)")
+  .addOption(
+    new Option('-s, --server <host:port>', 'with --uploads: the server whose upload map to show')
+      .env('GRPC_FILE_SERVER')
+      .default(`127.0.0.1:${DEFAULT_PORT}`)
+      .argParser(asParser(parseServer)),
+  )
   .option('--json', 'print the task map as JSON')
-  .action(async (options: { out: string; db?: string; json?: boolean }) => {
-    process.exitCode = await showStatus(options);
+  .action(async (options: { out: string; db?: string; json?: boolean; uploads?: boolean; server: string }) => {
+    process.exitCode = options.uploads ? await showUploads(options) : await showStatus(options);
   });
 
 const verifyCommand = program.command('verify');
@@ -239,6 +282,79 @@ interface GetOptions extends ConnectionFlags {
   quiet?: boolean;
   recursive?: boolean;
   delete?: boolean;
+}
+
+interface PutOptions extends ConnectionFlags {
+  to?: string;
+  as?: string;
+  recursive?: boolean;
+  replace?: string;
+  db?: string;
+  concurrency: number;
+  limitRate?: number;
+  retryFor: number;
+  stallTimeout: number;
+  retryConnrefused?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+async function put(paths: string[], options: PutOptions): Promise<number> {
+  const [{ putItemsOf }, { kindOf, putFiles, treeItems, describeSetupFailure }] = await Promise.all([import('./put.js'), import('./putFiles.js')]);
+  let items: Awaited<ReturnType<typeof treeItems>>;
+  try {
+    if (options.recursive) {
+      if (options.as !== undefined) return usageError(putCommand, '-r keeps the names under the folder; --as names a single file');
+      if (paths.length > 2 || (paths.length === 2 && options.to !== undefined))
+        return usageError(putCommand, "-r takes one folder and its server folder: 'put -r DIR [PREFIX]'");
+      if ((await kindOf(paths[0]!)) !== 'folder') return usageError(putCommand, `${paths[0]} is not a folder`);
+      items = await treeItems(paths[0]!, paths[1] ?? options.to);
+      if (items.length === 0) return usageError(putCommand, `no files under ${paths[0]}`);
+    } else {
+      for (const file of paths) {
+        const kind = await kindOf(file);
+        if (kind === 'folder') return usageError(putCommand, `${file} is a folder: give -r to upload what it holds`);
+        if (kind !== 'file') return usageError(putCommand, kind === 'missing' ? `no such file: ${file}` : `${file} is not a regular file`);
+      }
+      items = putItemsOf(paths, options);
+    }
+  } catch (err) {
+    if (err instanceof RangeError) return usageError(putCommand, err.message);
+    const { message, code } = describeSetupFailure(err, options.server);
+    process.stderr.write(`grpc-client: ${message}\n`);
+    return code;
+  }
+  if (options.replace !== undefined && items.length !== 1) return usageError(putCommand, '--replace names the content of one file; put one file with it');
+  const seen = new Set<string>();
+  const twice = items.find((item) => seen.has(item.name) || !seen.add(item.name));
+  if (twice) return usageError(putCommand, `two files would both be ${twice.name} on the server`);
+  const { FileClient } = await import('../fileClient.js');
+  let connection;
+  try {
+    connection = await resolveConnection(options);
+  } catch (err) {
+    return usageError(putCommand, (err as Error).message);
+  }
+  const client = new FileClient({
+    ...connection,
+    server: options.server,
+    out: '.',
+    uploadDb: options.db,
+    limitRate: options.limitRate,
+    retryForMs: options.retryFor,
+    stallTimeoutMs: options.stallTimeout,
+    retryConnRefused: options.retryConnrefused,
+    onTaskMapProblem: (message) => process.stderr.write(`grpc-client: warning: ${message}\n`),
+  });
+  try {
+    await client.uploadTasks();
+  } catch (err) {
+    await client.close();
+    const { message, code } = describeSetupFailure(err, options.server);
+    process.stderr.write(`grpc-client: ${message}\n`);
+    return code;
+  }
+  return putFiles(client, items, options, client.secure);
 }
 
 function positiveInteger(text: string): number {
@@ -484,6 +600,32 @@ async function showStatus(options: { out: string; db?: string; json?: boolean })
     process.stdout.write(`${row.state.padEnd(10)} ${formatBytes(row.size).padStart(10)}  ${row.name}${note}\n`);
   }
   process.stdout.write(`task map: ${file}\n`);
+  return 0;
+}
+
+/** The upload map of a server, as `status` shows a task map; the files it names may lie anywhere, so no disk is looked at. */
+async function showUploads(options: { server: string; db?: string; json?: boolean }): Promise<number> {
+  const [{ readTaskMapFile }, { uploadMapFileOf }] = await Promise.all([import('../taskMap/taskJournal.js'), import('../upload/uploadMap.js')]);
+  const file = uploadMapFileOf(options.server, options.db);
+  let read: Awaited<ReturnType<typeof readTaskMapFile>>;
+  try {
+    read = await readTaskMapFile(file);
+  } catch (err) {
+    process.stderr.write(`grpc-client: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+  const tasks = Object.values(read?.records ?? {}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const problem of read?.problems ?? []) process.stderr.write(`grpc-client: warning: ${problem}\n`);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ file, tasks, problems: read?.problems ?? [] }, null, 2)}\n`);
+    return 0;
+  }
+  if (tasks.length === 0) {
+    process.stdout.write(`no uploads in ${file}\n`);
+    return 0;
+  }
+  for (const task of tasks) process.stdout.write(`${task.status.padEnd(10)} ${formatBytes(task.size).padStart(10)}  ${task.name}\n`);
+  process.stdout.write(`upload map: ${file}\n`);
   return 0;
 }
 

@@ -23,6 +23,11 @@ export function describeFailure(name: string, err: ClientError, server: string, 
       return `${err.message}; run again: the blocks before it are kept`;
     case 'protocol':
       return `${name}: ${err.message}; the server at ${server} may run an incompatible version: run again to resume`;
+    case 'conflict':
+      // Our server's words start with the name.
+      return err.code === status.ALREADY_EXISTS
+        ? `${name}: already exists on ${server}; to replace it, give --replace with the sha256 or version it has now`
+        : err.message;
     case 'remote-status':
       return describeStatus(name, err, server);
   }
@@ -42,6 +47,8 @@ function describeStatus(name: string, err: ClientError, server: string): string 
       return isTlsRefusal(err)
         ? `${name}: ${err.message}; check --tls-ca (the CA that signed the server) and, for servers that require one, --tls-cert and --tls-key`
         : `${name}: the server refused the call (${err.message}); give a token with --token-file or GRPC_FILE_TOKEN`;
+    case status.PERMISSION_DENIED:
+      return `${name}: the server refused the call (${err.message})`;
     case status.DATA_LOSS:
       return `${name}: ${err.message}; run again to fetch it afresh`;
     case status.FAILED_PRECONDITION:

@@ -17,6 +17,7 @@ export const EXIT = {
   protocol: 7,
   notFound: 8,
   verification: 9,
+  conflict: 10,
   interrupted: 130,
 } as const;
 
@@ -31,6 +32,7 @@ export const EXIT_CODE_TABLE: [code: number, meaning: string][] = [
   [EXIT.protocol, 'the server broke the protocol'],
   [EXIT.notFound, 'not found on the server'],
   [EXIT.verification, 'verification failed: SHA-256 mismatch'],
+  [EXIT.conflict, 'put: the name exists on the server, or is not the file --replace names'],
   [EXIT.interrupted, 'interrupted (Ctrl-C, SIGTERM); run again to resume'],
 ];
 
@@ -52,6 +54,8 @@ export function exitCodeOf(err: ClientError): number {
       return EXIT.interrupted;
     case 'lock-lost':
       return EXIT.failed;
+    case 'conflict':
+      return EXIT.conflict;
     case 'remote-status':
       return exitCodeOfStatus(err);
   }

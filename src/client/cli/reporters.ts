@@ -9,17 +9,35 @@ import type { DownloadProgress, DownloadResult, DownloadStart } from '../downloa
 import type { RetryNotice } from '../download/retryLoop.js';
 import type { ClientError } from '../errors.js';
 
-/** What the CLI tells the person or program that runs it, as a batch goes. */
-export interface Reporter {
+/**
+ * What the CLI tells the person or program that runs it, as a batch goes:
+ * downloads by default, or any transfer of files with a name and a size
+ * (uploads) given its own words (see ReportTexts).
+ */
+export interface Reporter<R extends Transferred = DownloadResult, S extends object = BatchSummary> {
   start(start: DownloadStart): void;
   progress(progress: DownloadProgress): void;
   retry(notice: RetryNotice): void;
   wait(name: string, holderPid: number | undefined): void;
-  done(result: DownloadResult): void;
+  done(result: R): void;
   failed(name: string, error: ClientError, message: string): void;
   /** Ends the display and prints the summary. */
-  finish(summary: BatchSummary): void;
+  finish(summary: S): void;
 }
+
+/** What every result has: a bar needs no more. */
+interface Transferred {
+  name: string;
+  size: number;
+}
+
+/** The lines that differ between kinds of transfer: a finished file's, and the batch's summary. */
+export interface ReportTexts<R, S> {
+  result(result: R, view: ResultView): string;
+  summary(summary: S): string[];
+}
+
+const DOWNLOAD_TEXTS: ReportTexts<DownloadResult, BatchSummary> = { result: describeResult, summary: describeSummary };
 
 const retryLine = (notice: RetryNotice) =>
   `${notice.name}: ${notice.error.message}; ${notice.fromZero ? 'starting over' : 'retrying'} in ${(notice.delayMs / 1000).toFixed(1)}s (attempt ${notice.attempt})`;
@@ -36,7 +54,13 @@ const stderr: Sink = (text) => process.stderr.write(text);
 /** A person reads a terminal: short digests and relative paths; anything else gets full values. */
 const viewOf = (stream: NodeJS.WriteStream): ResultView => ({ short: stream.isTTY === true, cwd: process.cwd() });
 
-function lineReporter(quiet: boolean, out: Sink = stdout, err: Sink = stderr, view: ResultView = viewOf(process.stdout)): Reporter {
+function lineReporter<R extends Transferred, S extends object>(
+  quiet: boolean,
+  texts: ReportTexts<R, S>,
+  out: Sink = stdout,
+  err: Sink = stderr,
+  view: ResultView = viewOf(process.stdout),
+): Reporter<R, S> {
   return {
     start: (start) => {
       const line = describeResume(start);
@@ -45,10 +69,10 @@ function lineReporter(quiet: boolean, out: Sink = stdout, err: Sink = stderr, vi
     progress: () => undefined,
     retry: (notice) => quiet || err(`grpc-client: ${retryLine(notice)}\n`),
     wait: (name, pid) => quiet || err(`grpc-client: ${waitLine(name, pid)}\n`),
-    done: (result) => quiet || out(`${describeResult(result, view)}\n`),
+    done: (result) => quiet || out(`${texts.result(result, view)}\n`),
     failed: (_name, _error, message) => err(`grpc-client: ${message}\n`),
     finish: (summary) => {
-      if (!quiet) for (const line of describeSummary(summary)) out(`${line}\n`);
+      if (!quiet) for (const line of texts.summary(summary)) out(`${line}\n`);
     },
   };
 }
@@ -67,7 +91,11 @@ export function displayFor(options: { json: boolean; quiet: boolean; stderrIsTer
   return !options.quiet && options.stderrIsTerminal && !options.stdoutIsPipe ? 'bars' : 'lines';
 }
 
-export async function reporterFor(options: { json?: boolean; quiet?: boolean }, totalFiles: number): Promise<Reporter> {
+export async function reporterFor<R extends Transferred = DownloadResult, S extends object = BatchSummary>(
+  options: { json?: boolean; quiet?: boolean },
+  totalFiles: number,
+  texts: ReportTexts<R, S> = DOWNLOAD_TEXTS as unknown as ReportTexts<R, S>,
+): Promise<Reporter<R, S>> {
   const display = displayFor({
     json: Boolean(options.json),
     quiet: Boolean(options.quiet),
@@ -76,14 +104,14 @@ export async function reporterFor(options: { json?: boolean; quiet?: boolean }, 
   });
   if (display === 'json') return jsonReporter();
   // cli-progress only for a terminal: scripts and pipes skip loading it.
-  return display === 'bars' ? barReporter(totalFiles, (await import('cli-progress')).default) : lineReporter(Boolean(options.quiet));
+  return display === 'bars' ? barReporter(totalFiles, (await import('cli-progress')).default, texts) : lineReporter(Boolean(options.quiet), texts);
 }
 
 const PROGRESS_EVERY_MS = 500;
 
 /** One JSON object per line on stdout, for programs that drive the CLI. */
-function jsonReporter(out: Sink = stdout): Reporter {
-  const emit = (event: Record<string, unknown>) => out(`${JSON.stringify(event)}\n`);
+function jsonReporter<R extends Transferred, S extends object>(out: Sink = stdout): Reporter<R, S> {
+  const emit = (event: object) => out(`${JSON.stringify(event)}\n`);
   const lastProgress = new Map<string, number>();
   return {
     start: (start) => emit({ event: 'start', ...start }),
@@ -101,7 +129,10 @@ function jsonReporter(out: Sink = stdout): Reporter {
       emit({ event: 'done', ...result });
     },
     failed: (name, error, message) => emit({ event: 'error', name, code: status[error.code] ?? error.code, message }),
-    finish: ({ failed, ...summary }) => emit({ event: 'summary', ...summary, failed }),
+    finish: (summary) => {
+      const { failed, ...rest } = summary as { failed?: unknown };
+      emit({ event: 'summary', ...rest, failed });
+    },
   };
 }
 
@@ -112,7 +143,7 @@ function jsonReporter(out: Sink = stdout): Reporter {
  * width so no frame draws over them; results that go to a file instead
  * keep their full values.
  */
-function barReporter(totalFiles: number, progress: typeof cliProgress): Reporter {
+function barReporter<R extends Transferred, S extends object>(totalFiles: number, progress: typeof cliProgress, texts: ReportTexts<R, S>): Reporter<R, S> {
   const columns = () => process.stderr.columns || 80;
   // Each logged line may land on a line a bar used: erase the rest of it.
   const above: Sink = (text) => {
@@ -123,7 +154,7 @@ function barReporter(totalFiles: number, progress: typeof cliProgress): Reporter
           .join(''),
       );
   };
-  const lines = lineReporter(false, process.stdout.isTTY ? above : stdout, above);
+  const lines = lineReporter(false, texts, process.stdout.isTTY ? above : stdout, above);
   const multibar = new progress.MultiBar(
     {
       format: '{label} |{bar}| {percentage}% {done}/{size} {rate} ETA {eta_formatted}',
@@ -211,7 +242,7 @@ function barReporter(totalFiles: number, progress: typeof cliProgress): Reporter
     finish: (summary) => {
       multibar.update();
       multibar.stop();
-      lineReporter(false).finish(summary);
+      lineReporter(false, texts).finish(summary);
     },
   };
 }

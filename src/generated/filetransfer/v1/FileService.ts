@@ -10,7 +10,11 @@ import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadReque
 import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch as _filetransfer_v1_FileInfoBatch, FileInfoBatch__Output as _filetransfer_v1_FileInfoBatch__Output } from '../../filetransfer/v1/FileInfoBatch.js';
 import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from '../../filetransfer/v1/ListRequest.js';
+import type { QueryUploadRequest as _filetransfer_v1_QueryUploadRequest, QueryUploadRequest__Output as _filetransfer_v1_QueryUploadRequest__Output } from '../../filetransfer/v1/QueryUploadRequest.js';
 import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from '../../filetransfer/v1/StatRequest.js';
+import type { UploadRequest as _filetransfer_v1_UploadRequest, UploadRequest__Output as _filetransfer_v1_UploadRequest__Output } from '../../filetransfer/v1/UploadRequest.js';
+import type { UploadResponse as _filetransfer_v1_UploadResponse, UploadResponse__Output as _filetransfer_v1_UploadResponse__Output } from '../../filetransfer/v1/UploadResponse.js';
+import type { UploadStatus as _filetransfer_v1_UploadStatus, UploadStatus__Output as _filetransfer_v1_UploadStatus__Output } from '../../filetransfer/v1/UploadStatus.js';
 
 export interface FileServiceClient extends grpc.Client {
   Blocks(argument: _filetransfer_v1_BlocksRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_BlockList__Output>;
@@ -38,6 +42,15 @@ export interface FileServiceClient extends grpc.Client {
   listBatches(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
   listBatches(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
   
+  QueryUpload(argument: _filetransfer_v1_QueryUploadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  QueryUpload(argument: _filetransfer_v1_QueryUploadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  QueryUpload(argument: _filetransfer_v1_QueryUploadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  QueryUpload(argument: _filetransfer_v1_QueryUploadRequest, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  queryUpload(argument: _filetransfer_v1_QueryUploadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  queryUpload(argument: _filetransfer_v1_QueryUploadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  queryUpload(argument: _filetransfer_v1_QueryUploadRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  queryUpload(argument: _filetransfer_v1_QueryUploadRequest, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
+  
   Stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
   Stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
   Stat(argument: _filetransfer_v1_StatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
@@ -46,6 +59,15 @@ export interface FileServiceClient extends grpc.Client {
   stat(argument: _filetransfer_v1_StatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
   stat(argument: _filetransfer_v1_StatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
   stat(argument: _filetransfer_v1_StatRequest, callback: grpc.requestCallback<_filetransfer_v1_FileInfo__Output>): grpc.ClientUnaryCall;
+  
+  Upload(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  Upload(metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  Upload(options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  Upload(callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  upload(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  upload(metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  upload(options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
+  upload(callback: grpc.requestCallback<_filetransfer_v1_UploadResponse__Output>): grpc.ClientWritableStream<_filetransfer_v1_UploadRequest>;
   
 }
 
@@ -60,7 +82,11 @@ export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
   
   ListBatches: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch>;
   
+  QueryUpload: grpc.handleUnaryCall<_filetransfer_v1_QueryUploadRequest__Output, _filetransfer_v1_UploadStatus>;
+  
   Stat: grpc.handleUnaryCall<_filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo>;
+  
+  Upload: grpc.handleClientStreamingCall<_filetransfer_v1_UploadRequest__Output, _filetransfer_v1_UploadResponse>;
   
 }
 
@@ -70,5 +96,7 @@ export interface FileServiceDefinition extends grpc.ServiceDefinition {
   DownloadMany: MethodDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_Chunk__Output>
   List: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo__Output>
   ListBatches: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfoBatch, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch__Output>
+  QueryUpload: MethodDefinition<_filetransfer_v1_QueryUploadRequest, _filetransfer_v1_UploadStatus, _filetransfer_v1_QueryUploadRequest__Output, _filetransfer_v1_UploadStatus__Output>
   Stat: MethodDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo__Output>
+  Upload: MethodDefinition<_filetransfer_v1_UploadRequest, _filetransfer_v1_UploadResponse, _filetransfer_v1_UploadRequest__Output, _filetransfer_v1_UploadResponse__Output>
 }
