@@ -68,11 +68,11 @@ export async function followGrowth(
     }
     const { size } = list.remote;
     const compare = blocksToCompare(localLength, size, list.blockSize);
-    const { matched, hash } =
-      compare === 0 ? { matched: 0, hash: undefined } : await locally('read', file, () => matchingBlocks(file, list.blockSize, list.digests, compare, signal));
+    if (compare === 0) return undefined;
+    const matched = await locally('read', file, () => matchingBlocks(file, list.blockSize, list.digests, compare, signal));
     const decision = growthDecision(localLength, size, list.blockSize, matched);
     trace.plan('%s: changed on the server, %d bytes here, %d there: %j', name, localLength, size, decision);
-    if (decision.action !== 'append' || hash === undefined) return undefined;
+    if (decision.action !== 'append') return undefined;
     return {
       offset: decision.from,
       expectedVersion: list.remote.version,

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { BlockHasher } from '../../shared/blockHasher.js';
 import { digestOf } from './blockList.js';
@@ -41,20 +41,11 @@ export async function hashLocalBlocks(
  * How many of a local file's first `count` blocks have the digests in
  * `expected` (a server's list of the same block size), read in order and
  * only up to the first that differs: a file rewritten at its start costs
- * one block's read, not the whole file's. When all match, also the SHA-256
- * state of those bytes, which a download continuing after them goes on
- * hashing instead of reading them again.
+ * one block's read, not the whole file's.
  */
-export async function matchingBlocks(
-  file: string,
-  blockSize: number,
-  expected: Buffer,
-  count: number,
-  signal?: AbortSignal,
-): Promise<{ matched: number; hash: Hash | undefined }> {
+export async function matchingBlocks(file: string, blockSize: number, expected: Buffer, count: number, signal?: AbortSignal): Promise<number> {
   const handle = await open(file, 'r');
   try {
-    const whole = createHash('sha256');
     const buffer = Buffer.allocUnsafe(Math.min(READ_BUFFER, blockSize));
     for (let block = 0; block < count; block += 1) {
       const hash = createHash('sha256');
@@ -65,12 +56,11 @@ export async function matchingBlocks(
         if (bytesRead === 0) throw new Error(`${file} is shorter than ${count} blocks of ${blockSize} bytes`);
         const piece = buffer.subarray(0, bytesRead);
         hash.update(piece);
-        whole.update(piece);
         position += bytesRead;
       }
-      if (!hash.digest().equals(digestOf(expected, block))) return { matched: block, hash: undefined };
+      if (!hash.digest().equals(digestOf(expected, block))) return block;
     }
-    return { matched: count, hash: whole };
+    return count;
   } finally {
     await handle.close();
   }

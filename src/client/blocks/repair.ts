@@ -9,7 +9,7 @@ import { openInside } from '../pinnedFolder.js';
 import { watchCall } from '../download/callWatch.js';
 import type { DownloadContext } from '../download/downloadFile.js';
 import { hashFile, publish, writeAt } from '../download/partialFile.js';
-import { withRetries } from '../download/retryLoop.js';
+import { retryOptionsOf, withRetries } from '../download/retryLoop.js';
 import { digestOf, type BlockList } from './blockList.js';
 import { rangesOfBlocks, type ByteRange } from './blockRanges.js';
 import { copyToPartial } from './partialCopy.js';
@@ -137,11 +137,7 @@ async function fetchRange(
       if (next < range.end) throw new RemoteStatusError(status.UNAVAILABLE, `the stream of ${name} ended at byte ${next + pendingBytes} of ${range.end}`);
     },
     {
-      name,
-      signal,
-      retryForMs: context.retryForMs,
-      secure: context.secure,
-      serverReached: context.serverReached,
+      ...retryOptionsOf(context, name, { signal }),
       progressed: () => progressed,
       beforeRetry: async (_fromZero, reason) => {
         // The list is of a version the server no longer has: its blocks

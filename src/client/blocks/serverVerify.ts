@@ -5,7 +5,7 @@ import type { RemoteFile } from '../remoteFile.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { downloadFile, type DownloadContext } from '../download/downloadFile.js';
 import { hashFile } from '../download/partialFile.js';
-import { abortedError, withRetries } from '../download/retryLoop.js';
+import { abortedError, retryOptionsOf, withRetries } from '../download/retryLoop.js';
 import { statRemote } from '../download/statRemote.js';
 import { fetchBlockList } from './blockList.js';
 import type { ByteRange } from './blockRanges.js';
@@ -93,7 +93,7 @@ export async function verifyWithServer(
     result.path = finalPath;
     const found = await findFile(finalPath);
     if (found !== 'missing' && 'unusable' in found) return { ...result, verdict: 'unreadable', problem: found.unusable };
-    const retries = { name, signal, retryForMs: context.retryForMs, secure: context.secure, serverReached: context.serverReached };
+    const retries = retryOptionsOf(context, name, { signal });
     const list = await withRetries(() => fetchBlockList(context.client, name, { signal, secure: context.secure }), retries);
     const remote: RemoteFile = list?.remote ?? (await withRetries(() => statRemote(context.client, name, signal, context), retries));
     result = { ...result, expectedSize: remote.size, expectedSha256: remote.sha256, version: remote.version, blockSize: list?.blockSize ?? null };

@@ -15,7 +15,7 @@ import type { FolderSyncer } from './folderSync.js';
 import { hashFile, PartialFile, publish } from './partialFile.js';
 import { ReplicaTrust } from './replicaTrust.js';
 import { nextResumePoint } from './resumePoint.js';
-import { abortedError, withRetries, type RetryNotice } from './retryLoop.js';
+import { abortedError, retryOptionsOf, withRetries, type RetryNotice } from './retryLoop.js';
 import { downloadInSegments } from './segmented.js';
 import { statRemote } from './statRemote.js';
 import { StreamBlocks } from './streamBlocks.js';
@@ -151,7 +151,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
     }
   }
   if (plan.action === 'verify') {
-    const remote = await withRetries(() => statRemote(context.client, name, options.signal, context), retryOptions(context, name, options));
+    const remote = await withRetries(() => statRemote(context.client, name, options.signal, context), retryOptionsOf(context, name, options));
     // A file of another length cannot match: not worth reading.
     if (facts.finalSize === remote.size) {
       const local = await locally('read', paths.finalPath, () => hashFile(paths.finalPath));
@@ -169,7 +169,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   // A file known to be one block has no ranges to split (and no list to ask for).
   const oneBlock = record !== undefined && record.size <= (context.replicas.blockSize ?? 0);
   if ((segments > 1 && !oneBlock) || record?.verifiedBlocks) {
-    const retry = retryOptions(context, name, options);
+    const retry = retryOptionsOf(context, name, options);
     const fresh = first.offset === 0;
     const segmented = await downloadInSegments({ context, name, paths, record, segments, options, limiter, trust, retry, fresh });
     if (segmented) {
@@ -243,7 +243,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
         }
       },
       {
-        ...retryOptions(context, name, options),
+        ...retryOptionsOf(context, name, options),
         progressed: () => progressed,
         attemptOffset: () => offset,
         replica: () => blocks.sender,
@@ -316,17 +316,6 @@ async function checkComplete(
     if (!(err instanceof ClientError)) throw err;
     return { unchecked: timeout.aborted ? `no answer in ${context.stallTimeoutMs / 1000} s` : err.message };
   }
-}
-
-function retryOptions(context: DownloadContext, name: string, options: DownloadOptions) {
-  return {
-    name,
-    signal: options.signal,
-    retryForMs: context.retryForMs,
-    secure: context.secure,
-    onRetry: options.onRetry,
-    serverReached: context.serverReached,
-  };
 }
 
 async function sizeOf(file: string): Promise<number | null> {

@@ -32,6 +32,22 @@ export interface RetryLoopOptions {
   beforeRetry?: (fromZero: boolean, reason: RetryReason) => Promise<void>;
 }
 
+/** The part of RetryLoopOptions every transfer takes from its client and its caller alike. */
+export function retryOptionsOf(
+  context: { retryForMs: number; secure: boolean; serverReached?: () => boolean },
+  name: string,
+  options: { signal?: AbortSignal; onRetry?: (notice: RetryNotice) => void },
+): RetryLoopOptions {
+  return {
+    name,
+    signal: options.signal,
+    retryForMs: context.retryForMs,
+    secure: context.secure,
+    onRetry: options.onRetry,
+    serverReached: context.serverReached,
+  };
+}
+
 /**
  * Runs `attempt` until it succeeds or the retry policy gives up, pausing
  * between attempts as the policy says. Shared by downloads and the Stat of

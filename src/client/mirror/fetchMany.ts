@@ -7,7 +7,7 @@ import { watchCall } from '../download/callWatch.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadFile.js';
 import { ManyFrames } from './manyFrames.js';
-import { withRetries, type RetryNotice } from '../download/retryLoop.js';
+import { retryOptionsOf, withRetries, type RetryNotice } from '../download/retryLoop.js';
 
 /** One small file to fetch whole: where the listing said it is and where it goes. */
 export interface ManyItem {
@@ -67,12 +67,7 @@ export async function fetchMany(context: DownloadContext, label: string, items: 
         }
       },
       {
-        name: label,
-        signal: options.signal,
-        retryForMs: context.retryForMs,
-        secure: context.secure,
-        onRetry: options.onRetry,
-        serverReached: context.serverReached,
+        ...retryOptionsOf(context, label, options),
         progressed: () => progressed,
       },
     );

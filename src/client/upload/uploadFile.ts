@@ -2,7 +2,7 @@ import type { FileServiceClient } from '../../generated/filetransfer/v1/FileServ
 import { parseUploadName } from '../../shared/names.js';
 import { RateLimiter } from '../../shared/rateLimiter.js';
 import type { DownloadProgress, DownloadStart } from '../download/downloadFile.js';
-import { withRetries, type RetryNotice } from '../download/retryLoop.js';
+import { retryOptionsOf, withRetries, type RetryNotice } from '../download/retryLoop.js';
 import type { TaskRecords } from '../download/taskRecords.js';
 import { InvalidNameError } from '../errors.js';
 import { trace } from '../trace.js';
@@ -148,12 +148,7 @@ async function uploadOpen(context: UploadContext, source: LocalSource, name: str
       }
     },
     {
-      name,
-      signal: options.signal,
-      retryForMs: context.retryForMs,
-      secure: context.secure,
-      onRetry: options.onRetry,
-      serverReached: context.serverReached,
+      ...retryOptionsOf(context, name, options),
       progressed: () => progressed,
       attemptOffset: () => offset,
     },

@@ -42,20 +42,17 @@ describe('append-follow: what a changed file keeps', () => {
     expect(growthDecision(3, 20, BLOCK, 0).action, 'no full block').to.equal('from-zero');
   });
 
-  it('reads a local file only up to its first block that differs, and carries the hash of all when all match', async () => {
+  it('reads a local file only up to its first block that differs', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const data = randomBytes(10_000);
       const file = path.join(dir, 'f');
       await writeFile(file, data);
-      const server = Buffer.concat([data, randomBytes(5000)]);
       const list = (await hashLocalBlocks(file, 4096)).digests;
-      const all = await matchingBlocks(file, 4096, list, 2);
-      expect(all.matched).to.equal(2);
-      expect(all.hash!.digest('hex')).to.equal(sha(server.subarray(0, 8192)).toString('hex'));
+      expect(await matchingBlocks(file, 4096, list, 2)).to.equal(2);
       const changed = Buffer.from(list);
       changed[32] ^= 1;
-      expect(await matchingBlocks(file, 4096, changed, 2)).to.deep.equal({ matched: 1, hash: undefined });
+      expect(await matchingBlocks(file, 4096, changed, 2)).to.equal(1);
     } finally {
       await cleanup();
     }
