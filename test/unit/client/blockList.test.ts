@@ -28,6 +28,10 @@ describe('assembleBlockList', () => {
     expect(list.digests.length).to.equal(96);
   });
 
+  it('takes blocks of a single byte', () => {
+    expect(assembleBlockList('f', [message({ info: info(2), blockSize: '1', sha256: digests(2) })]).blockSize).to.equal(1);
+  });
+
   it('takes an empty file with no blocks', () => {
     expect(assembleBlockList('f', [message({ info: info(0) })]).digests.length).to.equal(0);
   });
@@ -44,6 +48,13 @@ describe('assembleBlockList', () => {
       /changes its block size/,
     ],
     ['a zero block size', [message({ info: info(10), blockSize: '0' })], /impossible block size/],
+    [
+      'its file described twice',
+      [message({ info: info(10), sha256: digests(2) }), message({ info: info(10), firstBlock: '2', sha256: digests(1) })],
+      /describes its file twice/,
+    ],
+    ['a whole digest of 65 digits', [message({ info: { ...info(4), sha256: 'a'.repeat(65) }, sha256: digests(1) })], /malformed sha256/],
+    ['a whole digest with a prefix', [message({ info: { ...info(4), sha256: `x${'a'.repeat(64)}` }, sha256: digests(1) })], /malformed sha256/],
     ['no whole digest', [message({ info: { ...info(4), sha256: '' }, sha256: digests(1) })], /whole file digest/],
   ];
   for (const [what, messages, why] of bad) {

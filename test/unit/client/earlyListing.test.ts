@@ -45,6 +45,10 @@ describe('beginListing', () => {
     const { listing, control } = source();
     listing.cancel();
     expect(control.signal!.aborted).to.equal(true);
+    const aborted = source();
+    const already = await aborted.listing.drain(() => undefined, AbortSignal.abort()).catch((err: Error) => err.message);
+    expect(already, 'a drain whose signal aborted before it began').to.equal('cancelled');
+    expect(aborted.control.signal!.aborted).to.equal(true);
     const second = source();
     const stop = new AbortController();
     const drained = second.listing.drain(() => undefined, stop.signal);

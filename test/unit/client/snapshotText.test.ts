@@ -44,6 +44,14 @@ describe('SnapshotText', () => {
     }
   });
 
+  it('reads the last record without a final newline, and a map of another layout that starts like a header', () => {
+    expect(read(text.slice(0, -1), 5)).to.deep.equal(read(text, 5));
+    const oneLine = JSON.stringify({ journal: 'j', tasks: { a: record('a') } });
+    expect(read(`${oneLine}\n`, 7)).to.deep.equal(asWhole(oneLine));
+    const indented = ` ${[...snapshotChunks('k', { a: record('a') })].join('')}`;
+    expect(read(indented, 7)).to.deep.equal(asWhole(indented));
+  });
+
   it('reads an empty map', () => {
     const empty = [...snapshotChunks('e', {})].join('');
     expect(read(empty, 5)).to.deep.equal({ parsed: { ok: true, records: {}, problems: [] }, id: 'e' });

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import path from 'node:path';
-import { isInside, joinName, parseName, parsePrefix } from '../../../src/shared/names.js';
+import { isInside, joinName, parseName, parsePrefix, parseUploadName } from '../../../src/shared/names.js';
 import { StatusError } from '../../../src/shared/statusError.js';
 
 function rejection(fn: () => unknown): StatusError {
@@ -76,6 +76,25 @@ describe('parseName', () => {
         expect(joinName(folder, name), `${folder} + ${name}`).to.equal(path.join(folder, ...name.split('/')));
     }
     expect(rejection(() => joinName('out', '../x')).code).to.equal(status.INVALID_ARGUMENT);
+  });
+
+  it('takes a name of other characters of exactly 1024 bytes, and a part of exactly 255', () => {
+    // Past the plain-name shortcut: the byte counts themselves decide.
+    const part = `${'é'.repeat(127)}a`;
+    const name = [part, part, part, 'é'.repeat(127), 'a'].join('/');
+    expect(Buffer.byteLength(name)).to.equal(1024);
+    expect(parseName(name)).to.have.length(5);
+    expect(() => parseName(`${name}b`)).to.throw(/longer than 1024/);
+    expect(parseName(`${'é'.repeat(127)}a`)).to.have.length(1);
+    expect(() => parseName(`${'é'.repeat(127)}ab`)).to.throw(/longer than 255/);
+  });
+
+  it('refuses to upload under the name of a partial, wherever it stands', () => {
+    expect(parseUploadName('logs/a.partial')).to.deep.equal(['logs', 'a.partial']);
+    expect(parseUploadName('x.part/a')).to.deep.equal(['x.part', 'a']);
+    const err = rejection(() => parseUploadName('logs/a.part'));
+    expect(err.code).to.equal(status.INVALID_ARGUMENT);
+    expect(err.message).to.equal('invalid name "logs/a.part": names ending in .part are kept for partial files');
   });
 
   it('counts the length in UTF-8 bytes, not characters', () => {
