@@ -361,10 +361,11 @@ class Lanes {
     const { blockSize } = this.list;
     const start = piece.next * blockSize;
     const endOf = () => Math.min(this.size, piece.end * blockSize);
+    const asked = endOf();
     const call = client.download({
       name,
       offset: String(start),
-      limit: String(endOf() - start),
+      limit: String(asked - start),
       // Only the list's replica knows the version by that name; any other
       // proves its content by the whole digest, when it knows its own.
       expectedVersion: entry === this.reference.source ? this.list.remote.version : '',
@@ -409,8 +410,11 @@ class Lanes {
             throw new BlockMismatchError(name, blocks.bad, blockSize, entry, this.job.trust.exclude(entry));
           }
           if (limiter) await limiter.take(data.length, this.signal);
-          // A stealing lane took the rest: this one is done.
-          if (position >= endOf()) break;
+          // A stealing lane took the rest: this one is done. Not when the
+          // range asked for is complete: the server's end of the call
+          // follows, and cancelling first would race it (the server logged
+          // such a finished call as CANCELLED).
+          if (endOf() < asked && position >= endOf()) break;
         }
         watch.waiting();
       }
