@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CaseResult {
@@ -12,23 +12,51 @@ export interface CaseResult {
   extra: Record<string, number | undefined>;
   goal: string;
   met?: boolean;
+  /** When the case ran: a partial run keeps the other cases of an earlier one. */
+  date?: string;
+}
+
+/**
+ * The cases of `earlier` that `latest` did not run, in their places, then
+ * `latest`'s: a run of a few cases (BENCH_ONLY) updates the report instead
+ * of replacing a full run's.
+ */
+function mergeResults(earlier: CaseResult[], latest: CaseResult[]): CaseResult[] {
+  const byId = new Map(latest.map((r) => [r.id, r]));
+  const merged = earlier.map((r) => byId.get(r.id) ?? r);
+  const kept = new Set(earlier.map((r) => r.id));
+  return [...merged, ...latest.filter((r) => !kept.has(r.id))];
+}
+
+async function earlierResults(file: string): Promise<CaseResult[]> {
+  try {
+    const { date, results } = JSON.parse(await readFile(file, 'utf8')) as { date: string; results: CaseResult[] };
+    return results.map((r) => ({ ...r, date: r.date ?? date }));
+  } catch {
+    return [];
+  }
 }
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '—' : n.toFixed(digits));
 
-export async function writeReport(dir: string, results: CaseResult[], meta: { runs: number; machine: string }): Promise<void> {
+/** Writes the report; `partial` (a run of some cases only) merges them into the earlier report. */
+export async function writeReport(dir: string, latest: CaseResult[], meta: { runs: number; machine: string; partial: boolean }): Promise<void> {
   await mkdir(dir, { recursive: true });
   const date = new Date().toISOString();
-  await writeFile(path.join(dir, 'results.json'), `${JSON.stringify({ date, ...meta, results }, null, 2)}\n`);
+  const file = path.join(dir, 'results.json');
+  const dated = latest.map((r) => ({ ...r, date }));
+  const results = meta.partial ? mergeResults(await earlierResults(file), dated) : dated;
+  await writeFile(file, `${JSON.stringify({ date, runs: meta.runs, machine: meta.machine, results }, null, 2)}\n`);
   const rows = results.map((r) => {
     const extra = Object.entries(r.extra)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join(', ');
-    return `| ${r.id} | ${r.title} | ${fmt(r.ours)} | ${fmt(r.theirs)} | ${fmt(r.ratio)} | ${r.goal} | ${r.met === undefined ? '—' : r.met ? 'met' : 'not met'} | ${extra} |`;
+    const when = r.date === date ? '' : ` (${r.date?.slice(0, 10)})`;
+    return `| ${r.id}${when} | ${r.title} | ${fmt(r.ours)} | ${fmt(r.theirs)} | ${fmt(r.ratio)} | ${r.goal} | ${r.met === undefined ? '—' : r.met ? 'met' : 'not met'} | ${extra} |`;
   });
   const markdown = [
-    `Run ${date} on ${meta.machine}; medians of ${meta.runs} runs after a warm-up, ours and theirs alternating.`,
+    `Run ${date} on ${meta.machine}; medians of ${meta.runs} runs after a warm-up, ours and theirs alternating.${meta.partial ? ' Cases with a date in brackets are from an earlier run.' : ''}`,
     '',
     '| case | what | ours | theirs | ratio | goal | | details |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

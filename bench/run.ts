@@ -315,12 +315,13 @@ async function main(): Promise<void> {
     if (want('8')) results.push(await replicaScaling(shm, path.join(root, 'mid.bin'), RUNS));
     if (want('9') || want('9b')) results.push(...(await segmentCases(shm, path.join(root, 'big.bin'), RUNS, want)));
 
-    if (want('9') || want('10')) await blockCases(server, ours, shm, results);
+    if (want('11') || want('10')) await blockCases(server, ours, shm, results);
     results.push(...(await uploadCases(shm, root, RUNS, want)));
 
     await writeReport(RESULTS, results, {
       runs: RUNS,
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}`,
+      partial: ONLY !== undefined,
     });
     process.stderr.write(`results in ${RESULTS}\n`);
   } finally {
@@ -445,8 +446,8 @@ async function mirrorTree(server: string, ours: { pid: number; calls: CallLog[] 
 const SERVER_BLOCK = 4 * MiB;
 
 /**
- * Cases 9 and 10, on a complete 1 GiB copy: the server's file grows by
- * 10 MiB, and `get` brings the copy up to date (9); three spots of the
+ * Cases 11 and 10, on a complete 1 GiB copy: the server's file grows by
+ * 10 MiB, and `get` brings the copy up to date (11); three spots of the
  * copy are damaged, and `verify --repair` mends them (10). Bytes sent are
  * the server's own count of file data (Download's bytesSent); the block
  * lists are counted apart, 32 bytes a block.
@@ -468,14 +469,14 @@ async function blockCases(server: string, ours: { calls: CallLog[] }, shm: strin
     };
   };
   try {
-    if (want('9')) {
-      process.stderr.write('case 9: a complete 1 GiB copy, 10 MiB appended on the server\n');
+    if (want('11')) {
+      process.stderr.write('case 11: a complete 1 GiB copy, 10 MiB appended on the server\n');
       await appendFile(source, randomFillSync(Buffer.alloc(10 * MiB)));
       const before = ours.calls.length;
       const run = await timed(CLIENT_BIN, ['get', 'grow.bin', ...args]);
       const sent = await sentSince(before);
       results.push({
-        id: '9',
+        id: '11',
         title: 'complete 1 GiB copy, 10 MiB appended on the server, get again: MiB of file data sent',
         ours: sent.data / MiB,
         extra: { blockListKiB: sent.lists / KiB, seconds: run.seconds, clientPeakRssMiB: run.peakRssMiB },
