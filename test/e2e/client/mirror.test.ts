@@ -62,6 +62,8 @@ describe('grpc-client get -r: mirroring a server folder', function () {
       'tree1/ünïcode ファイル.bin': randomBytes(3000),
       'tree1/empty': '',
       'tree1/deep/er/est/file.dat': randomBytes(70_000),
+      // Small enough for the many-files stream, in several of its chunks.
+      'tree1/deep/several chunks.bin': randomBytes(700_000),
       'tree1/deep/empty too': '',
       'tree1/big.bin': randomBytes(1536 * 1024),
     };
@@ -70,11 +72,11 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     const run = await get(['-r', 'tree1']);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree1'));
-    expect(run.stdout).to.match(/^tree1\/: 7 files: 7 fetched \(1\.57 MiB in [\d.]+ s\), 0 unchanged\n$/);
+    expect(run.stdout).to.match(/^tree1\/: 8 files: 8 fetched \(2\.24 MiB in [\d.]+ s\), 0 unchanged\n$/);
     expect(calls('ListBatches')).to.have.length(1);
     expect(calls('List')).to.have.length(0);
     // The small files come whole in one stream; the large one by Download.
-    expect(sent(calls('DownloadMany'))).to.deep.equal({ files: 6, bytes: 6 + 7 + 3000 + 70_000 });
+    expect(sent(calls('DownloadMany'))).to.deep.equal({ files: 7, bytes: 6 + 7 + 3000 + 70_000 + 700_000 });
     expect(calls('Download').map((c) => c.name)).to.deep.equal(['tree1/big.bin']);
     expect(calls('Stat'), 'no Stat per file').to.have.length(0);
   });
