@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { joinName, parseName } from '../shared/names.js';
+import { joinName, parseName, PARTIAL_SUFFIX } from '../shared/names.js';
 import { createFolder } from './createFolder.js';
 import { InvalidNameError, LocalIoError } from './errors.js';
 
@@ -11,12 +11,10 @@ export interface OutputPaths {
   partPath: string;
 }
 
-const PART_SUFFIX = '.part';
-
 /** Where `name` goes under `out`, without touching the disk. */
 export function outputPathsOf(out: string, name: string): OutputPaths {
   const finalPath = joinName(out, name);
-  return { finalPath, partPath: finalPath + PART_SUFFIX };
+  return { finalPath, partPath: finalPath + PARTIAL_SUFFIX };
 }
 
 /**
@@ -32,8 +30,8 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
   }
   // Another name's partial: downloading both into one folder would let one
   // overwrite the other's bytes.
-  if (name.endsWith(PART_SUFFIX)) {
-    throw new InvalidNameError(`invalid name ${JSON.stringify(name)}: names ending in ${PART_SUFFIX} are kept for the partials of other downloads in --out`);
+  if (name.endsWith(PARTIAL_SUFFIX)) {
+    throw new InvalidNameError(`invalid name ${JSON.stringify(name)}: names ending in ${PARTIAL_SUFFIX} are kept for the partials of other downloads in --out`);
   }
   const folders = parseName(name).slice(0, -1);
   let dir = out;

@@ -81,8 +81,11 @@ export function isInside(root: string, target: string): boolean {
   return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
-/** The suffix of the partial files our client writes beside downloads. */
-const PARTIAL_SUFFIX = '.part';
+/**
+ * The suffix of the partial files our client writes beside downloads: the
+ * server refuses uploads by such names, the client does not download them.
+ */
+export const PARTIAL_SUFFIX = '.part';
 
 /**
  * Checks the name of a file to upload: as parseName does, and not a

@@ -3,17 +3,9 @@ import { snapshotChunks } from '../../../src/client/taskMap/taskJournal.js';
 import { SnapshotSyntaxError, SnapshotText } from '../../../src/client/taskMap/snapshotText.js';
 import { parseTaskMap } from '../../../src/client/taskMap/taskMapSchema.js';
 import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+import { completeRecord } from '../../helpers/taskRecords.js';
 
-const record = (name: string, size = 3): TaskRecord => ({
-  name,
-  status: 'complete',
-  size,
-  version: 'v',
-  sha256: 'e'.repeat(64),
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  completedAt: '2026-01-01T00:00:00.000Z',
-});
+const record = (name: string, size = 3): TaskRecord => completeRecord(name, { size });
 
 /** Feeds `text` in pieces of `size` characters. */
 function read(text: string, size: number) {

@@ -12,19 +12,11 @@ import {
   type TaskChange,
 } from '../../../src/client/taskMap/taskJournal.js';
 import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+import { completeRecord } from '../../helpers/taskRecords.js';
 import { TaskStore } from '../../../src/client/taskMap/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
 
-const record = (name: string, size = 3): TaskRecord => ({
-  name,
-  status: 'complete',
-  size,
-  version: 'v',
-  sha256: 'e'.repeat(64),
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  completedAt: '2026-01-01T00:00:00.000Z',
-});
+const record = (name: string, size = 3): TaskRecord => completeRecord(name, { size });
 
 const tasksOf = (...records: TaskRecord[]) => Object.fromEntries(records.map((r) => [r.name, r])) as Record<string, TaskRecord>;
 

@@ -1,17 +1,9 @@
 import { expect } from 'chai';
 import { parseTaskMap } from '../../../src/client/taskMap/taskMapSchema.js';
 import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+import { completeRecord } from '../../helpers/taskRecords.js';
 
-const complete = (name: string): TaskRecord => ({
-  name,
-  status: 'complete',
-  size: 3,
-  version: 'v1',
-  sha256: 'a'.repeat(64),
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  completedAt: '2026-01-01T00:00:01.000Z',
-});
+const complete = (name: string): TaskRecord => completeRecord(name, { version: 'v1', sha256: 'a'.repeat(64), completedAt: '2026-01-01T00:00:01.000Z' });
 
 const incomplete = (name: string): TaskRecord => ({ ...complete(name), status: 'incomplete', sha256: null, completedAt: null });
 
