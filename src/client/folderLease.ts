@@ -3,6 +3,7 @@ import { ClientError, LocalIoError, LockLostError } from './errors.js';
 import { abortedError } from './download/retryLoop.js';
 import { acquireLock, type HeldLock } from './fileLock.js';
 import { trace } from './trace.js';
+import { untilAborted } from '../shared/untilAborted.js';
 
 /** The lock's name in --out; its holder file is this plus `.pid`. */
 export const FOLDER_LOCK_NAME = '.grpc-client.lock';
@@ -43,7 +44,7 @@ export class FolderLease {
       const acquisition = this.acquisition();
       if (acquisition.waitingFor) onWait(acquisition.waitingFor.pid);
       this.waiters.add(onWait);
-      lost = await abortable(acquisition.held, options.signal);
+      lost = await untilAborted(acquisition.held, options.signal);
     } catch (err) {
       await this.letGo();
       if (options.signal?.aborted) throw abortedError(name, options.signal, err);
@@ -112,15 +113,4 @@ interface Acquisition {
   giveUp: AbortController;
   /** Set while another process holds the folder. */
   waitingFor: { pid: number | undefined } | undefined;
-}
-
-/** `work`, or the signal's abort if that comes first; `work` goes on either way. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

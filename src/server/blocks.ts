@@ -8,7 +8,8 @@ import type { DigestCache, FileDigests } from './digestCache.js';
 import { fileInfoOf } from './fileInfo.js';
 import type { DescriptorBudget } from './limits.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
-import { untilAborted, withHeartbeat } from './waiting.js';
+import { untilAborted } from '../shared/untilAborted.js';
+import { withHeartbeat } from './waiting.js';
 
 /** Digests per message (see the proto): 256 KiB of them. */
 const DIGESTS_PER_MESSAGE = 8192;

@@ -15,17 +15,3 @@ export async function withHeartbeat<T>(work: Promise<T>, beat: () => Promise<voi
     await beat();
   }
 }
-
-/**
- * A cancelled call stops waiting for the digest; a hash under way goes on
- * and is cached (one still waiting for a turn is dropped if nobody else
- * wants it).
- */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
