@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 /** What is at a path: a regular file of some size, nothing, or something unusable and why. */
@@ -12,4 +13,20 @@ export async function findFile(file: string): Promise<Found> {
     const { code, message } = err as NodeJS.ErrnoException;
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : { unusable: message };
   }
+}
+
+/** The length of the regular file at `file`; null for nothing there, anything else, or a path that cannot be looked at. */
+export async function regularFileSize(file: string): Promise<number | null> {
+  const found = await findFile(file);
+  return typeof found === 'object' && 'size' in found ? found.size : null;
+}
+
+/**
+ * regularFileSize, synchronous: a mirror's plan looks at up to every file
+ * of the tree, and a stat is cheaper than a trip through the threadpool
+ * (the plan yields to the event loop between slices).
+ */
+export function regularFileSizeSync(file: string): number | null {
+  const found = statSync(file, { throwIfNoEntry: false });
+  return found?.isFile() ? found.size : null;
 }

@@ -1,4 +1,5 @@
-import { stat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
+import { regularFileSize } from '../localFile.js';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import type { ReplicaSet } from '../connection/replicas.js';
 import { BlockMismatchError, ClientError, locally } from '../errors.js';
@@ -124,7 +125,7 @@ export async function downloadFile(context: DownloadContext, name: string, optio
 async function downloadLocked(context: DownloadContext, name: string, paths: OutputPaths, options: DownloadOptions): Promise<DownloadResult> {
   const { store } = context;
   const record = store.get(name);
-  const facts = { record, finalSize: await sizeOf(paths.finalPath), partSize: await sizeOf(paths.partPath) };
+  const facts = { record, finalSize: await regularFileSize(paths.finalPath), partSize: await regularFileSize(paths.partPath) };
   const plan = planTask(facts);
   trace.plan('%s: record %s, final file %s, partial %s -> %j', name, record?.status ?? 'none', facts.finalSize ?? 'absent', facts.partSize ?? 'none', plan);
   const base = { name, path: paths.finalPath, state: plan.state, bytesReceived: 0, attempts: 0, resumedFrom: 0 };
@@ -249,7 +250,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
         replica: () => blocks.sender,
         beforeRetry: async (fromZero, reason) => {
           if (fromZero) blocks.restart();
-          const partSize = await sizeOf(paths.partPath);
+          const partSize = await regularFileSize(paths.partPath);
           ({ offset, expectedVersion } = nextResumePoint(fromZero, partSize, expectedVersion));
           if (expectedVersion === undefined) expectedSha256 = undefined;
           // The file changed under the partial: if it only grew, the
@@ -263,7 +264,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
   } catch (err) {
     // A failed first attempt leaves an empty partial: litter, not progress.
     // Not after an abort or a lost lock: the partial may be another's now.
-    if (err instanceof ClientError && err.kind !== 'aborted' && err.kind !== 'lock-lost' && (await sizeOf(paths.partPath)) === 0) {
+    if (err instanceof ClientError && err.kind !== 'aborted' && err.kind !== 'lock-lost' && (await regularFileSize(paths.partPath)) === 0) {
       await unlink(paths.partPath).catch(() => undefined);
     }
     throw err;
@@ -315,14 +316,5 @@ async function checkComplete(
     if (signal?.aborted) throw abortedError(record.name, signal, err);
     if (!(err instanceof ClientError)) throw err;
     return { unchecked: timeout.aborted ? `no answer in ${context.stallTimeoutMs / 1000} s` : err.message };
-  }
-}
-
-async function sizeOf(file: string): Promise<number | null> {
-  try {
-    const info = await stat(file);
-    return info.isFile() ? info.size : null;
-  } catch {
-    return null;
   }
 }

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { statSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
+import { regularFileSizeSync } from '../localFile.js';
 import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
 import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
@@ -115,7 +116,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
   const plan = (remote: ListedFile) => {
     listed.push(remote.name);
     const record = context.store.get(remote.name);
-    const finalSize = mayBeUnchanged(remote, record) ? sizeOnDisk(outputPathsOf(context.out, remote.name).finalPath) : null;
+    const finalSize = mayBeUnchanged(remote, record) ? regularFileSizeSync(outputPathsOf(context.out, remote.name).finalPath) : null;
     const action = mirrorActionOf(remote, record, finalSize, SMALL_FILE_BYTES);
     if (action === 'unchanged') {
       result.unchanged += 1;
@@ -223,7 +224,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     const record = context.store.get(name);
     if (!record) continue;
     const paths = outputPathsOf(context.out, record.name);
-    const finalSize = sizeOnDisk(paths.finalPath);
+    const finalSize = regularFileSizeSync(paths.finalPath);
     const action = orphanActionOf(record, finalSize);
     if (!options.delete || action === 'keep-changed') {
       if (finalSize !== null) result.leftInPlace.push(record.name);
@@ -256,16 +257,6 @@ async function emptyFolderError(context: MirrorContext, prefix: string, argument
     if (asFile) return new InvalidNameError(`${asFile.name} is a file on the server, not a folder: get it without -r`);
   }
   return new RemoteStatusError(status.NOT_FOUND, prefix === '' ? 'nothing on the server' : `nothing under ${argument} on the server`);
-}
-
-/**
- * Length of a regular file, or null. Synchronous: a plan looks at up to
- * every file of the tree, and a stat is cheaper than a trip through the
- * threadpool; the plan yields to the event loop between slices.
- */
-function sizeOnDisk(file: string): number | null {
-  const found = statSync(file, { throwIfNoEntry: false });
-  return found?.isFile() ? found.size : null;
 }
 
 function removeIfPresent(file: string): void {
