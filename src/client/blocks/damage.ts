@@ -33,11 +33,11 @@ export function damageOf(localSize: number, localDigests: Buffer, list: { remote
 }
 
 /**
- * Whether a local file of `size` bytes and `sha256` (undefined: not known)
- * is exactly what its record says was downloaded.
+ * Whether a local file whose digest is `sha256` (undefined: not known) is
+ * exactly what its record says was downloaded.
  */
-export function asRecorded(record: TaskRecord | undefined, size: number, sha256: string | undefined): boolean {
-  return record?.status === 'complete' && record.size === size && sha256 !== undefined && record.sha256 === sha256;
+export function asRecorded(record: TaskRecord | undefined, sha256: string | undefined): boolean {
+  return record?.status === 'complete' && record.sha256 === sha256;
 }
 
 /**

@@ -61,9 +61,10 @@ export interface ListAnswer {
 
 /**
  * Which content the replicas asked agree on: the digest two or more of
- * them gave (the most often given), or the one digest when only one
+ * them gave, more often than any other, or the one digest when only one
  * replica answered; `odd` are the replicas that gave another. Undefined
- * when two or more answered and no two agree: ask another, or give up.
+ * when two or more answered and no digest leads (no two agree, or two
+ * contents tie): ask another, or give up.
  * A replica's own list describes its own copy, so one replica with a
  * damaged copy must not set what the others are checked against.
  */
@@ -72,12 +73,14 @@ export function agreedDigest(answers: readonly ListAnswer[]): { sha256: string; 
   for (const { sha256 } of answers) counts.set(sha256, (counts.get(sha256) ?? 0) + 1);
   let best: string | undefined;
   let bestCount = 0;
+  let tied = false;
   for (const [sha256, count] of counts) {
     if (count > bestCount) {
       best = sha256;
       bestCount = count;
-    }
+      tied = false;
+    } else if (count === bestCount) tied = true;
   }
-  if (best === undefined || (answers.length > 1 && bestCount < 2)) return undefined;
+  if (best === undefined || tied || (answers.length > 1 && bestCount < 2)) return undefined;
   return { sha256: best, odd: answers.filter((answer) => answer.sha256 !== best).map((answer) => answer.entry) };
 }

@@ -123,7 +123,7 @@ export async function verifyWithServer(
         const same = found.size === remote.size && sha256 === remote.sha256;
         result.damaged = same ? [] : [{ start: 0, end: Math.max(found.size, remote.size) }];
       }
-      result = { ...result, size: found.size, sha256: sha256 ?? null, verdict: compareVerdict(result.damaged, asRecorded(record, found.size, sha256)) };
+      result = { ...result, size: found.size, sha256: sha256 ?? null, verdict: compareVerdict(result.damaged, asRecorded(record, sha256)) };
     }
     if (result.verdict === 'ok') {
       // The same bytes under a new version (a touch, a copy): as get does, the record takes it.

@@ -104,11 +104,11 @@ describe('verify against the server: damaged ranges', () => {
     };
     const ranges = [{ start: 0, end: 4 }];
     expect(compareVerdict([], false)).to.equal('ok');
-    expect(compareVerdict(ranges, asRecorded(record, 14, 'a'.repeat(64)))).to.equal('outdated');
-    expect(compareVerdict(ranges, asRecorded(record, 14, 'b'.repeat(64)))).to.equal('damaged');
-    expect(compareVerdict(ranges, asRecorded(record, 14, undefined)), 'not read whole').to.equal('damaged');
-    expect(compareVerdict(ranges, asRecorded({ ...record, status: 'incomplete' }, 14, 'a'.repeat(64)))).to.equal('damaged');
-    expect(compareVerdict(ranges, asRecorded(undefined, 14, 'a'.repeat(64)))).to.equal('damaged');
+    expect(compareVerdict(ranges, asRecorded(record, 'a'.repeat(64)))).to.equal('outdated');
+    expect(compareVerdict(ranges, asRecorded(record, 'b'.repeat(64)))).to.equal('damaged');
+    expect(compareVerdict(ranges, asRecorded(record, undefined)), 'not read whole').to.equal('damaged');
+    expect(compareVerdict(ranges, asRecorded({ ...record, status: 'incomplete' }, 'a'.repeat(64)))).to.equal('damaged');
+    expect(compareVerdict(ranges, asRecorded(undefined, 'a'.repeat(64)))).to.equal('damaged');
   });
 
   it('prints ranges as dd and HTTP count them, a few of them; exits 0 only when all match', () => {

@@ -92,6 +92,17 @@ describe('the reference list of several replicas', () => {
     ).to.deep.equal({ sha256: 'x', odd: ['a'] });
     expect(agreedDigest([])).to.equal(undefined);
   });
+
+  it('takes no side when two contents have as many replicas each', () => {
+    const tie = [
+      { entry: 'a', sha256: 'x' },
+      { entry: 'b', sha256: 'y' },
+      { entry: 'c', sha256: 'y' },
+      { entry: 'd', sha256: 'x' },
+    ];
+    expect(agreedDigest(tie)).to.equal(undefined);
+    expect(agreedDigest([...tie, { entry: 'e', sha256: 'y' }])).to.deep.equal({ sha256: 'y', odd: ['a', 'd'] });
+  });
 });
 
 describe('which replica next', () => {

@@ -40,6 +40,9 @@ describe('upload plans', () => {
     expect(preconditionOf(undefined)).to.deep.equal({ ifSha256Match: '', ifVersionMatch: '' });
     expect(preconditionOf(SHA)).to.deep.equal({ ifSha256Match: SHA, ifVersionMatch: '' });
     expect(preconditionOf('0123456789abcdef01234567')).to.deep.equal({ ifSha256Match: '', ifVersionMatch: '0123456789abcdef01234567' });
+    // 64 hex digits inside a longer string are not a sha256.
+    expect(preconditionOf(`v${SHA}`)).to.deep.equal({ ifSha256Match: '', ifVersionMatch: `v${SHA}` });
+    expect(preconditionOf(`${SHA}0`)).to.deep.equal({ ifSha256Match: '', ifVersionMatch: `${SHA}0` });
   });
 
   it('names files for put: --to a folder keeping their names, --as the whole name of one', () => {
