@@ -142,13 +142,27 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
     }
   });
 
-  it('serves TLS: a download verified against the CA is byte-identical', async () => {
-    const server = await startServerProcess(root, { args: ['--tls-cert', path.join(certs, 'server.pem'), '--tls-key', path.join(certs, 'server.key')] });
+  it('serves TLS: a download verified against the CA is byte-identical, and so is an upload', async () => {
+    const server = await startServerProcess(root, {
+      args: ['--tls-cert', path.join(certs, 'server.pem'), '--tls-key', path.join(certs, 'server.key'), '--allow-upload'],
+    });
     try {
       const out = outDir();
       const run = await runClient(['get', 'f.bin', '--server', server.address, '--out', out, '--tls-ca', path.join(certs, 'ca.pem')]);
       expect(run.code, run.stderr).to.equal(0);
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
+      const pushed = await runClient([
+        'put',
+        path.join(out, 'f.bin'),
+        '--as',
+        'over-tls.bin',
+        '--server',
+        server.address,
+        '--tls-ca',
+        path.join(certs, 'ca.pem'),
+      ]);
+      expect(pushed.code, pushed.stderr).to.equal(0);
+      expect(await sha256File(path.join(root, 'over-tls.bin'))).to.equal(sha256(content));
       // --retry-for 60s: the one line comes at once, not when the retries run out.
       const plain = await runClient(['get', 'f.bin', '--server', server.address, '--out', outDir(), '--retry-for', '60s']);
       expect(plain.code).to.equal(4);
