@@ -5,7 +5,7 @@ export { readTasks, verifyFolder } from './client/taskMap/localTasks.js';
 export type { LocalVerdict, VerifyResult } from './client/download/verifyLocal.js';
 export type { ServerVerdict, ServerVerifyResult } from './client/blocks/serverVerify.js';
 export type { ByteRange } from './client/blocks/blockRanges.js';
-export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart } from './client/download/downloadFile.js';
+export type { DownloadOptions, DownloadProgress, DownloadResult, DownloadStart } from './client/download/downloadOptions.js';
 export type { RetryNotice } from './client/download/retryLoop.js';
 export type { MirrorFileEvent, MirrorOptions, MirrorResult, TreeProgress } from './client/mirror/mirror.js';
 export type { BatchOptions, BatchResult } from './client/batch.js';

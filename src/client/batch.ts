@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { DEFAULT_CONCURRENCY, queuePriority, type BatchItem, type Order } from './schedule.js';
 import { abortedError } from './download/retryLoop.js';
-import type { DownloadOptions, DownloadResult } from './download/downloadFile.js';
+import type { DownloadOptions, DownloadResult } from './download/downloadOptions.js';
 import { toClientError, type ClientError } from './errors.js';
 
 interface BatchControl {

@@ -7,7 +7,7 @@ import { DigestMismatchError, LocalIoError, LockLostError, locally, ProtocolErro
 import { prepareOutputPaths } from '../outputPaths.js';
 import { openInside } from '../pinnedFolder.js';
 import { watchCall } from '../download/callWatch.js';
-import type { DownloadContext } from '../download/downloadFile.js';
+import type { DownloadContext } from '../download/downloadOptions.js';
 import { hashFile, publish, writeAt } from '../download/partialFile.js';
 import { retryOptionsOf, withRetries } from '../download/retryLoop.js';
 import { digestOf, type BlockList } from './blockList.js';

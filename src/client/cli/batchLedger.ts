@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { outputPathsOf } from '../outputPaths.js';
-import type { DownloadProgress, DownloadStart } from '../download/downloadFile.js';
+import type { DownloadProgress, DownloadStart } from '../download/downloadOptions.js';
 
 /**
  * Which files of a batch started and which settled, so that an interrupted

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { formatBytes } from './parseUnits.js';
-import type { DownloadResult, DownloadStart } from '../download/downloadFile.js';
+import type { DownloadResult, DownloadStart } from '../download/downloadOptions.js';
 
 /** How a result is shown: a terminal gets short values, a pipe or file the full ones. */
 export interface ResultView {

@@ -5,7 +5,7 @@ import { formatBytes } from './parseUnits.js';
 import { describeResult, describeResume, describeSummary, fitToWidth, type BatchSummary, type ResultView } from './reportText.js';
 import { totalView } from './totalProgress.js';
 import { isPipe } from './terminal.js';
-import type { DownloadProgress, DownloadResult, DownloadStart } from '../download/downloadFile.js';
+import type { DownloadProgress, DownloadResult, DownloadStart } from '../download/downloadOptions.js';
 import type { RetryNotice } from '../download/retryLoop.js';
 import type { ClientError } from '../errors.js';
 

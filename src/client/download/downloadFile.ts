@@ -1,108 +1,23 @@
 import { unlink } from 'node:fs/promises';
 import { regularFileSize } from '../localFile.js';
-import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
-import type { ReplicaSet } from '../connection/replicas.js';
 import { BlockMismatchError, ClientError, locally } from '../errors.js';
 import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import { RateLimiter } from '../../shared/rateLimiter.js';
 import type { RemoteFile } from '../remoteFile.js';
-import { planTask, remoteVerdict, type PlanState, type RemoteVerdict } from '../taskState.js';
+import { planTask, remoteVerdict, type RemoteVerdict } from '../taskState.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { trace } from '../trace.js';
 import { followGrowth, type GrowthResume } from '../blocks/growth.js';
 import { copyToPartial } from '../blocks/partialCopy.js';
 import { downloadAttempt } from './attempt.js';
-import type { FolderSyncer } from './folderSync.js';
+import type { DownloadContext, DownloadOptions, DownloadResult } from './downloadOptions.js';
 import { hashFile, PartialFile, publish } from './partialFile.js';
 import { ReplicaTrust } from './replicaTrust.js';
 import { nextResumePoint } from './resumePoint.js';
-import { abortedError, retryOptionsOf, withRetries, type RetryNotice } from './retryLoop.js';
+import { abortedError, retryOptionsOf, withRetries } from './retryLoop.js';
 import { downloadInSegments } from './segmented.js';
 import { statRemote } from './statRemote.js';
 import { StreamBlocks } from './streamBlocks.js';
-import type { TaskRecords } from './taskRecords.js';
-
-export interface DownloadContext {
-  client: FileServiceClient;
-  /** Whether the channel uses TLS. */
-  secure: boolean;
-  store: TaskRecords;
-  /** Real path of the output folder. */
-  out: string;
-  /** Paths a download must never write (the task map). */
-  reserved: string[];
-  retryForMs: number;
-  stallTimeoutMs: number;
-  /** Output folders already created and found to be real folders. */
-  checkedFolders: Set<string>;
-  /** Folder fsyncs after renames, shared between downloads. */
-  folderSyncer: FolderSyncer;
-  /** The output folder is on tmpfs or ramfs, where syncs make nothing durable (see isInMemory); false when unknown. */
-  inMemory?: boolean;
-  /** Pacing shared by every download of this client, if any. */
-  limiter: RateLimiter | undefined;
-  /** Ask the server whether a complete file changed (one Stat) before skipping it. */
-  checkRemote: boolean;
-  /** Whether to treat the server as reached (see RetryState.serverReached); unknown: reached. */
-  serverReached?: () => boolean;
-  /** A client per replica of the server, beside `client`, which spreads calls over them. */
-  replicas: ReplicaSet;
-  /** Ranges fetched at once per file, from as many connections and replicas (1: one stream). */
-  segments?: number;
-}
-
-export interface DownloadProgress {
-  name: string;
-  /** Bytes of the file on disk so far. */
-  received: number;
-  size: number;
-  /** Where the running attempt started. */
-  attemptOffset: number;
-}
-
-export interface DownloadOptions {
-  /** Aborting stops the download and leaves a resumable partial. */
-  signal?: AbortSignal;
-  /** Bytes per second for this download alone, instead of the client's pace. */
-  limitRate?: number;
-  /** Ranges of the file fetched at once, instead of the client's setting (see FileClientOptions.segments). */
-  segments?: number;
-  /** The server has described the file and bytes are about to flow. */
-  onStart?: (start: DownloadStart) => void;
-  onProgress?: (progress: DownloadProgress) => void;
-  onRetry?: (notice: RetryNotice) => void;
-  /** Another process is downloading into the same folder; we wait for it. */
-  onWait?: (wait: { name: string; holderPid: number | undefined }) => void;
-}
-
-export interface DownloadStart {
-  name: string;
-  size: number;
-  /** Where this attempt starts. */
-  offset: number;
-  attempt: number;
-}
-
-export interface DownloadResult {
-  name: string;
-  path: string;
-  size: number;
-  sha256: string;
-  /** The state the file was found in. */
-  state: PlanState;
-  /** False when nothing had to be downloaded. */
-  transferred: boolean;
-  /** Offset of the first request: bytes that were already on disk. */
-  resumedFrom: number;
-  /** File bytes received over the network, over all attempts. */
-  bytesReceived: number;
-  attempts: number;
-  /**
-   * Set when a complete file was kept because the server could not be asked
-   * whether it changed: why not.
-   */
-  unchecked?: string;
-}
 
 /** From this size on, a download waits for its "complete" record before it lets go of the lock. */
 const AWAIT_RECORD_BYTES = 16 * 1024 * 1024;

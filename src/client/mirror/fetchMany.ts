@@ -5,7 +5,7 @@ import type { OutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { watchCall } from '../download/callWatch.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
-import type { DownloadContext } from '../download/downloadFile.js';
+import type { DownloadContext } from '../download/downloadOptions.js';
 import { ManyFrames } from './manyFrames.js';
 import { retryOptionsOf, withRetries, type RetryNotice } from '../download/retryLoop.js';
 

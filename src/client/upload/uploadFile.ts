@@ -1,7 +1,7 @@
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import { parseUploadName } from '../../shared/names.js';
 import { RateLimiter } from '../../shared/rateLimiter.js';
-import type { DownloadProgress, DownloadStart } from '../download/downloadFile.js';
+import type { DownloadProgress, DownloadStart } from '../download/downloadOptions.js';
 import { retryOptionsOf, withRetries, type RetryNotice } from '../download/retryLoop.js';
 import type { TaskRecords } from '../download/taskRecords.js';
 import { InvalidNameError } from '../errors.js';

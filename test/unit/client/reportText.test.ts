@@ -9,7 +9,7 @@ import {
   shownPath,
   type BatchSummary,
 } from '../../../src/client/cli/reportText.js';
-import type { DownloadResult } from '../../../src/client/download/downloadFile.js';
+import type { DownloadResult } from '../../../src/client/download/downloadOptions.js';
 
 const MiB = 1024 * 1024;
 const digest = 'd2d116f4' + '0'.repeat(48) + '71265980';
