@@ -19,6 +19,7 @@ import { CLIENT_BIN, have, startFloor, startNginx, startOurs, type CallLog } fro
 import { replicaScaling } from './replicas.js';
 import { segmentCases } from './segments.js';
 import { uploadCases } from './uploads.js';
+import { workerCases } from './workers.js';
 import { writeReport, type CaseResult } from './report.js';
 
 const KiB = 1024;
@@ -261,6 +262,8 @@ async function main(): Promise<void> {
         met: aggregate >= 0.8 * singleRate && fairness >= 0.5,
       });
     }
+
+    results.push(...(await workerCases(shm, root, RUNS, want)));
 
     if (want('5')) {
       process.stderr.write('case 5: resume cost after kill -9 at 50%\n');

@@ -2,6 +2,7 @@
 //bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
 // The two lines above are read by sh: they set glibc's malloc thresholds
 // and exec node on this file; src/client/cli/cli.ts says why.
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { writeSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { parseByteSize } from '../shared/byteSize.js';
 import { parseDuration } from '../shared/duration.js';
 import type { ServerOptions } from './server.js';
 import type { TokenSet } from './tokenAuth.js';
+import type { DigestLog } from './digestLog.js';
 import {
   BLOCK_SIZE_UNIT,
   DEFAULT_BLOCK_SIZE,
@@ -133,6 +135,12 @@ const program = new Command('grpc-server')
     integer(100, 2 ** 31 - 1),
     DEFAULT_HANDSHAKE_TIMEOUT_MS,
   )
+  .option(
+    '--workers <n>',
+    'processes that serve the port together, each on a core of its own; 1 serves from this process alone (default: 1)',
+    integer(1, 256),
+    1,
+  )
   // A usage error is one line, exit 2, never the whole help.
   .showSuggestionAfterError()
   .configureOutput({
@@ -175,30 +183,21 @@ const options = program.opts<{
   uploadTtl: number;
   maxUploadSize: number;
   maxStagedBytes: number;
+  workers: number;
 }>();
 // Loaded once the command line is known good: --help and a usage error
 // need none of grpc-js, pino or the service (~300 ms on a small machine).
-const [grpc, { pino }, { humanLogLine }, { startServer }, tokenAuth] = await Promise.all([
-  import('@grpc/grpc-js'),
-  import('pino'),
-  import('./logFormat.js'),
-  import('./server.js'),
-  import('./tokenAuth.js'),
-]);
+const [{ pino }, { humanLogLine }, workers] = await Promise.all([import('pino'), import('./logFormat.js'), import('./workers.js')]);
+const primary = options.workers > 1 && cluster.isPrimary;
+// In a worker of several, what the primary is told instead of stdout.
+const link = options.workers > 1 && cluster.isWorker ? workers.joinPrimary() : undefined;
 // Logs go to stderr, one line per call: JSON for programs, a plain line on
 // a terminal. stdout carries only the readiness line that scripts and tests
 // wait for.
 const logger = pino(
-  { level: options.logLevel, base: { pid: process.pid } },
+  { level: options.logLevel, base: { pid: process.pid, ...(link ? { worker: link.slot } : {}) } },
   process.stderr.isTTY ? { write: (line: string) => writeSync(2, humanLogLine(line)) } : pino.destination({ dest: 2, sync: true }),
 );
-// grpc-js's own error lines ("E No address added out of total 1 resolved")
-// would come before ours, which say the same in words; kept for --log-level debug.
-grpc.setLogger({
-  error: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
-  info: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
-  debug: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
-});
 
 /** Names the flag whose file could not be read: "--token-file x: no such file". */
 function readFlagFile(flag: string, file: string): Promise<Buffer> {
@@ -239,41 +238,106 @@ function uploadOptions(): ServerOptions['uploads'] {
   return { stagingDir, ttlMs: options.uploadTtl, maxUploadSize: options.maxUploadSize, quotaBytes: options.maxStagedBytes };
 }
 
-try {
-  let tokens: TokenSet | undefined;
-  if (options.tokenFile) {
-    tokens = new tokenAuth.TokenSet(options.tokenFile);
-    const file = options.tokenFile;
-    await tokens.load().catch((err: NodeJS.ErrnoException) => Promise.reject(new Error(err.code ? `--token-file ${file}: ${fileProblem(err)}` : err.message)));
-    const reload = tokens;
-    process.on('SIGHUP', () => {
-      reload.load().then(
-        (count) => logger.info({ tokens: count }, 'token file reloaded'),
-        (err: Error) => logger.error({ err: err.message }, 'token file not reloaded; the previous tokens stay in force'),
-      );
-    });
-  }
-  const server = await startServer({ ...options, tls: await readTls(), tokens, logger, uploads: uploadOptions() });
+/** The line that says the server accepts calls: the same from one process or a primary of several. */
+function readinessLine(server: { host: string; port: number; root: string; metricsPort: number | undefined }): string {
   const scheme = options.tlsCert ? ' with TLS' : '';
   const metricsNote = server.metricsPort !== undefined ? `, metrics on ${server.host}:${server.metricsPort}` : '';
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: stopping now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal, graceMs: GRACE_MS }, 'shutting down: no new calls, running ones get the grace period');
-    void server.close(GRACE_MS).then(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // Only now: stdout to a pipe is written at once, and a supervisor that
-  // reads this line may signal at once; without a handler yet, SIGTERM
-  // would kill the server without its graceful stop.
-  process.stdout.write(`grpc-server listening on ${server.host}:${server.port}, serving ${server.root}${scheme}${metricsNote}\n`);
-} catch (err) {
-  process.stderr.write(`grpc-server: ${describeListenFailure((err as Error).message)}\n`);
-  process.exit(1);
+  return `grpc-server listening on ${server.host}:${server.port}, serving ${server.root}${scheme}${metricsNote}\n`;
 }
+
+/** The primary of several workers: it serves no calls itself (see workers.ts). */
+async function runPrimary(): Promise<void> {
+  let digestLog: DigestLog | undefined;
+  try {
+    if (options.stateDir !== undefined) {
+      const [{ DigestLog }, { BLOCK_LIST_BYTES, DIGEST_CACHE_LIMIT }] = await Promise.all([import('./digestLog.js'), import('./digestCache.js')]);
+      // Compacted here, once, before any worker reads it; then only the primary writes it.
+      const bounds = { limit: DIGEST_CACHE_LIMIT, blockSize: options.blockSize, blockBytes: BLOCK_LIST_BYTES };
+      ({ log: digestLog } = await DigestLog.open(options.stateDir, bounds, (err) =>
+        logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'),
+      ));
+    }
+  } catch (err) {
+    process.stderr.write(`grpc-server: --state-dir ${options.stateDir}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const metricsPort = options.metricsPort;
+  await workers.runPrimary({
+    workers: options.workers,
+    logger,
+    graceMs: GRACE_MS,
+    reloads: options.tokenFile !== undefined,
+    digestLog,
+    serveMetrics: metricsPort === undefined ? undefined : async () => (await import('./metrics.js')).serveClusterMetrics(options.host, metricsPort),
+    onReady: (server) => process.stdout.write(readinessLine(server)),
+    onFailed: (message) => process.stderr.write(`grpc-server: ${describeListenFailure(message)}\n`),
+  });
+}
+
+/** One process serving calls: the whole server, or one worker of several. */
+async function runServer(): Promise<void> {
+  const [grpc, { startServer }, tokenAuth] = await Promise.all([import('@grpc/grpc-js'), import('./server.js'), import('./tokenAuth.js')]);
+  // grpc-js's own error lines ("E No address added out of total 1 resolved")
+  // would come before ours, which say the same in words; kept for --log-level debug.
+  grpc.setLogger({
+    error: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
+    info: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
+    debug: (...args: unknown[]) => logger.debug({ grpc: args.join(' ') }, 'grpc-js'),
+  });
+  let stop: ((signal: NodeJS.Signals | 'primary') => void) | undefined;
+  // The primary may say stop before this worker listens: nothing runs yet.
+  link?.onStop(() => (stop ? stop('primary') : process.exit(0)));
+  try {
+    let tokens: TokenSet | undefined;
+    if (options.tokenFile) {
+      tokens = new tokenAuth.TokenSet(options.tokenFile);
+      const file = options.tokenFile;
+      await tokens
+        .load()
+        .catch((err: NodeJS.ErrnoException) => Promise.reject(new Error(err.code ? `--token-file ${file}: ${fileProblem(err)}` : err.message)));
+      const loaded = tokens;
+      const reload = () =>
+        loaded.load().then(
+          (count) => logger.info({ tokens: count }, 'token file reloaded'),
+          (err: Error) => logger.error({ err: err.message }, 'token file not reloaded; the previous tokens stay in force'),
+        );
+      process.on('SIGHUP', reload);
+      link?.onReload(reload);
+    }
+    const server = await startServer({
+      ...options,
+      tls: await readTls(),
+      tokens,
+      logger,
+      uploads: uploadOptions(),
+      cluster: link,
+    });
+
+    let stopping = false;
+    stop = (signal) => {
+      if (stopping) {
+        // The primary's word comes on top of a terminal's SIGINT to the whole group: not a second signal.
+        if (signal === 'primary') return;
+        logger.warn({ signal }, 'second signal: stopping now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal, graceMs: GRACE_MS }, 'shutting down: no new calls, running ones get the grace period');
+      void server.close(GRACE_MS).then(() => process.exit(0));
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    // Only now: stdout to a pipe is written at once, and a supervisor that
+    // reads this line may signal at once; without a handler yet, SIGTERM
+    // would kill the server without its graceful stop.
+    if (link) link.ready({ host: server.host, port: server.port, root: server.root });
+    else process.stdout.write(readinessLine(server));
+  } catch (err) {
+    // A worker's reason is printed once, by the primary, for all of them.
+    if (link) await link.failed((err as Error).message);
+    else process.stderr.write(`grpc-server: ${describeListenFailure((err as Error).message)}\n`);
+    process.exit(1);
+  }
+}
+
+await (primary ? runPrimary() : runServer());

@@ -35,6 +35,18 @@ export interface DigestCacheOptions {
   maxQueued?: number;
   /** Told each digest learnt here, e.g. to persist it (see DigestLog). */
   onDigest?: (version: string, digests: LoggedDigests) => void;
+  /** Told each time a whole file has been read to hash it. */
+  onHashed?: () => void;
+  /** Turns shared with other processes serving the same files, so that they hash a file once between them. */
+  turns?: HashTurns;
+}
+
+/** Turns to hash a file's version across processes (see workers.ts). */
+export interface HashTurns {
+  /** Resolves when this process may hash `version`: with undefined, or with the digests another process computed meanwhile. */
+  take(version: string): Promise<FileDigests | undefined>;
+  /** Ends this process's turn, with the digests when its hash succeeded. */
+  give(version: string, digests: FileDigests | undefined): void;
 }
 
 /** A hash waiting for its turn: who still wants it, and how to drop it. */
@@ -71,6 +83,10 @@ export class DigestCache {
   private readonly blockBytes: number;
   private readonly maxQueued: number;
   private readonly onDigest: DigestCacheOptions['onDigest'];
+  private readonly onHashed: DigestCacheOptions['onHashed'];
+  private readonly turns: HashTurns | undefined;
+  /** Results of hash passes the turns already carried to the other processes and the log. */
+  private readonly told = new WeakSet<FileDigests>();
 
   constructor(options: DigestCacheOptions = {}) {
     this.limit = options.limit ?? DIGEST_CACHE_LIMIT;
@@ -78,6 +94,8 @@ export class DigestCache {
     this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_HASHES;
     this.onDigest = options.onDigest;
+    this.onHashed = options.onHashed;
+    this.turns = options.turns;
     this.hashing = new PQueue({ concurrency: options.concurrentHashes ?? CONCURRENT_HASHES });
   }
 
@@ -136,13 +154,17 @@ export class DigestCache {
    * `blocks` when they were computed too, of blocks of `blockSize`.
    */
   remember(version: string, sha256: string, blocks?: Buffer): void {
+    this.learn(version, sha256, blocks, true);
+  }
+
+  private learn(version: string, sha256: string, blocks: Buffer | undefined, tell: boolean): void {
     // A list past the whole bound is neither kept nor persisted.
     const kept = blocks && blocks.length <= this.blockBytes ? blocks : undefined;
     const learnt = this.settled.get(version) !== sha256 || (kept !== undefined && !this.blockLists.has(version));
     this.settled.set(version, sha256);
     this.touch(version, Promise.resolve(sha256));
     if (kept) this.keepBlocks(version, { sha256, blocks: kept });
-    if (learnt) this.onDigest?.(version, kept ? { sha256, blocks: kept } : { sha256 });
+    if (learnt && tell) this.onDigest?.(version, kept ? { sha256, blocks: kept } : { sha256 });
   }
 
   /**
@@ -242,7 +264,7 @@ export class DigestCache {
     pass.then(
       (digests) => {
         this.passes.delete(file.version);
-        this.remember(file.version, digests.sha256, digests.blocks);
+        this.learn(file.version, digests.sha256, digests.blocks, !this.told.has(digests));
       },
       () => this.passes.delete(file.version),
     );
@@ -267,8 +289,27 @@ export class DigestCache {
       .add(
         async () => {
           started();
-          const { sha256, blocks } = await hashReopened(file, fd, file.stat.size, this.blockSize);
-          return { sha256, blocks: blocks! };
+          if (this.turns) {
+            const peers = await this.turns.take(file.version);
+            // Another process's hash ended just before this turn: its digests came first on the same channel.
+            const known = peers ?? this.knownBlocks(file);
+            if (known) {
+              if (!peers) this.turns.give(file.version, undefined);
+              closeSync(fd);
+              this.told.add(known);
+              return known;
+            }
+          }
+          let digests: FileDigests | undefined;
+          try {
+            const { sha256, blocks } = await hashReopened(file, fd, file.stat.size, this.blockSize);
+            digests = { sha256, blocks: blocks! };
+            this.onHashed?.();
+            if (this.turns) this.told.add(digests);
+            return digests;
+          } finally {
+            this.turns?.give(file.version, digests);
+          }
         },
         { signal: job.drop.signal },
       )

@@ -2,7 +2,7 @@ import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DIGEST_BYTES } from '../shared/blockHasher.js';
 
-/** The file under --state-dir; one state dir per server process. */
+/** The file under --state-dir; one state dir per server (its workers share it through their primary). */
 export const DIGEST_LOG_NAME = 'digests.jsonl';
 
 const VERSION = /^[0-9a-f]{1,64}$/;
@@ -133,16 +133,7 @@ export class DigestLog {
   static async open(dir: string, bounds: LogBounds, onError: (err: Error) => void): Promise<{ log: DigestLog; digests: Map<string, LoggedDigests> }> {
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, DIGEST_LOG_NAME);
-    const reader = new DigestLogReader(bounds);
-    const input = await open(file, 'r').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-    if (input) {
-      try {
-        for await (const line of input.readLines()) reader.add(line);
-      } finally {
-        await input.close();
-      }
-    }
-    const digests = reader.result();
+    const digests = await DigestLog.read(dir, bounds);
     const compacted = `${file}.tmp`;
     const out = await open(compacted, 'w');
     try {
@@ -162,6 +153,25 @@ export class DigestLog {
     }
     await rename(compacted, file);
     return { log: new DigestLog(await open(file, 'a'), bounds.blockSize, onError), digests };
+  }
+
+  /**
+   * The digests of the log under `dir`, read without compacting or writing
+   * it: for a worker of several, whose primary alone writes the log.
+   */
+  static async read(dir: string, bounds: LogBounds): Promise<Map<string, LoggedDigests>> {
+    const reader = new DigestLogReader(bounds);
+    const input = await open(path.join(dir, DIGEST_LOG_NAME), 'r').catch((err: NodeJS.ErrnoException) =>
+      err.code === 'ENOENT' ? undefined : Promise.reject(err),
+    );
+    if (input) {
+      try {
+        for await (const line of input.readLines()) reader.add(line);
+      } finally {
+        await input.close();
+      }
+    }
+    return reader.result();
   }
 
   /** Appends one version's digests; a failed write is reported once and costs only a later rehash. */

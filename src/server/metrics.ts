@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of the file service (prom-client), served on their own port. */
 export class ServerMetrics {
@@ -21,6 +21,11 @@ export class ServerMetrics {
     name: 'grpc_server_handled_total',
     help: 'Calls completed, by method and status code',
     labelNames: ['grpc_method', 'grpc_code'],
+    registers: [this.registry],
+  });
+  private readonly hashed = new Counter({
+    name: 'filetransfer_files_hashed_total',
+    help: 'Whole files read to hash them (for Stat, Blocks, a resume), not counting those hashed while streamed',
     registers: [this.registry],
   });
   private readonly active = new Gauge({
@@ -49,6 +54,10 @@ export class ServerMetrics {
     this.bytesSent.inc(bytes);
   }
 
+  fileHashed(): void {
+    this.hashed.inc();
+  }
+
   bytesReceived(bytes: number): void {
     this.received.inc(bytes);
   }
@@ -59,22 +68,51 @@ export class ServerMetrics {
   }
 
   /** Serves GET /metrics; resolves with the bound port. */
-  async listen(host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
-    const server = http.createServer((req, res) => {
-      if (req.method !== 'GET' || req.url !== '/metrics') {
-        res.writeHead(404).end('not found; try /metrics\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500).end(`${err.message}\n`),
-      );
-    });
-    server.listen(port, host);
-    await once(server, 'listening');
-    return {
-      port: (server.address() as AddressInfo).port,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
+  listen(host: string, port: number): Promise<MetricsServer> {
+    return serveMetrics(host, port, () => this.registry.metrics(), this.registry.contentType);
   }
+
+  /**
+   * In a cluster worker: answers the primary's requests for these metrics
+   * (see serveClusterMetrics), instead of serving them on a port.
+   */
+  shareWithPrimary(): void {
+    // Its constructor is what makes a worker answer the primary.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([this.registry]);
+  }
+}
+
+interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * In a cluster primary: serves the metrics of all workers together, as
+ * prom-client aggregates them (counters and histograms summed; each
+ * metric's own rule for the process ones).
+ */
+export function serveClusterMetrics(host: string, port: number): Promise<MetricsServer> {
+  const registry = new AggregatorRegistry();
+  return serveMetrics(host, port, () => registry.clusterMetrics(), registry.contentType);
+}
+
+async function serveMetrics(host: string, port: number, render: () => Promise<string>, contentType: string): Promise<MetricsServer> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end('not found; try /metrics\n');
+      return;
+    }
+    render().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      (err: Error) => res.writeHead(500).end(`${err.message}\n`),
+    );
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

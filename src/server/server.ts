@@ -15,13 +15,14 @@ import { grpcCodeOf, StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
-import { BLOCK_LIST_BYTES, DIGEST_CACHE_LIMIT, DigestCache } from './digestCache.js';
+import { BLOCK_LIST_BYTES, DIGEST_CACHE_LIMIT, DigestCache, type DigestCacheOptions } from './digestCache.js';
 import { streamBlocks, type BlocksOutcome } from './blocks.js';
 import { RateLimiter } from '../shared/rateLimiter.js';
 import { DigestLog } from './digestLog.js';
 import type { ServerMetrics } from './metrics.js';
+import { hashTurn, uploadTurn, type ClusterLink } from './workers.js';
 import { authInterceptor, type Scope, type TokenSet } from './tokenAuth.js';
-import { Staging } from './staging.js';
+import { Staging, type NameTurns } from './staging.js';
 import { queryUpload, receiveUpload, type UploadContext, type UploadOutcome } from './upload.js';
 import { CallLog } from './callLog.js';
 import { guardConnections, listeningServersOf, type ConnectionLimits } from './connectionGuard.js';
@@ -83,6 +84,11 @@ export interface ServerOptions {
   limitRate?: number;
   /** Accept uploads, staged as said here; without it Upload and QueryUpload answer PERMISSION_DENIED. */
   uploads?: UploadOptions;
+  /**
+   * Set in a worker of several (see workers.ts): the primary keeps the
+   * digest log, grants hash and upload turns, and serves the metrics.
+   */
+  cluster?: ClusterLink;
 }
 
 export interface UploadOptions {
@@ -216,10 +222,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
   const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
   const files = new DescriptorBudget(limits.maxOpenFiles);
-  const { digests, close: closeDigests } = await openDigests(options.stateDir, { maxQueued: limits.maxQueuedHashes, blockSize }, logger);
+  const digestOptions = { maxQueued: limits.maxQueuedHashes, blockSize, onHashed: metrics && (() => metrics.fileHashed()) };
+  const { digests, close: closeDigests } = options.cluster
+    ? await sharedDigests(options.cluster, options.stateDir, digestOptions)
+    : await openDigests(options.stateDir, digestOptions, logger);
   const fsThread = new FsThread();
   const limiter = options.limitRate === undefined ? undefined : new RateLimiter(options.limitRate);
-  const staging = options.uploads ? await Staging.open(root, { dir: options.uploads.stagingDir, ...options.uploads }, logger) : undefined;
+  const names = options.cluster && clusterNames(options.cluster);
+  const staging = options.uploads ? await Staging.open(root, { dir: options.uploads.stagingDir, ...options.uploads, names }, logger) : undefined;
   const uploads: UploadContext | undefined =
     staging && options.uploads
       ? {
@@ -255,7 +265,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (uploads) listener.on('session', widenReceiveWindow);
   }
   logger.info(limits, 'limits');
-  const metricsServer = metrics ? await metrics.listen(host, options.metricsPort!) : undefined;
+  // A worker's metrics are served by its primary, summed with the others'.
+  if (metrics && options.cluster) metrics.shareWithPrimary();
+  const metricsServer = metrics && !options.cluster ? await metrics.listen(host, options.metricsPort!) : undefined;
   for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
 
   return {
@@ -283,10 +295,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
+type DigestOptions = Pick<DigestCacheOptions, 'maxQueued' | 'onHashed'> & { blockSize: number };
+
 /** The digest cache, filled from and written to `stateDir` when there is one. */
 async function openDigests(
   stateDir: string | undefined,
-  options: { maxQueued: number; blockSize: number },
+  options: DigestOptions,
   logger: Logger,
 ): Promise<{ digests: DigestCache; close: () => Promise<void> }> {
   if (stateDir === undefined) return { digests: new DigestCache(options), close: () => Promise.resolve() };
@@ -297,6 +311,41 @@ async function openDigests(
   const blockLists = [...digests.values()].filter((known) => known.blocks).length;
   logger.info({ stateDir, digests: digests.size, blockLists }, 'digests loaded');
   return { digests: cache, close: () => log.close() };
+}
+
+/**
+ * A worker's digest cache: filled from the log its primary keeps, telling
+ * the primary what it learns, told what the other workers learn, and
+ * hashing a file only when no other worker is hashing it.
+ */
+async function sharedDigests(
+  link: ClusterLink,
+  stateDir: string | undefined,
+  options: DigestOptions,
+): Promise<{ digests: DigestCache; close: () => Promise<void> }> {
+  const cache = new DigestCache({
+    ...options,
+    onDigest: (version, known) => link.shareDigest(version, known),
+    turns: {
+      take: async (version) => {
+        const { digests } = await link.take(hashTurn(version), true);
+        return digests?.blocks ? { sha256: digests.sha256, blocks: digests.blocks } : undefined;
+      },
+      give: (version, digests) => link.give(hashTurn(version), digests),
+    },
+  });
+  if (stateDir !== undefined)
+    cache.preload(await DigestLog.read(stateDir, { limit: DIGEST_CACHE_LIMIT, blockSize: options.blockSize, blockBytes: BLOCK_LIST_BYTES }));
+  link.onDigest((version, known) => cache.preload([[version, known]]));
+  return { digests: cache, close: () => Promise.resolve() };
+}
+
+/** Upload names taken across workers: one upload of a name at a time, whichever worker runs it. */
+function clusterNames(link: ClusterLink): NameTurns {
+  return {
+    take: async (name) => (await link.take(uploadTurn(name), false)).granted,
+    give: (name) => link.give(uploadTurn(name)),
+  };
 }
 
 interface ServiceContext {

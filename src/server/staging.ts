@@ -16,6 +16,15 @@ export interface StagingOptions {
   ttlMs: number;
   /** Bytes the staging area may hold, counting each running upload at its declared size. */
   quotaBytes: number;
+  /** Names taken across processes, for workers of one server sharing the folder (see workers.ts). */
+  names?: NameTurns;
+}
+
+/** Upload names held across processes; within one process the running uploads are known already. */
+export interface NameTurns {
+  /** Takes `name`, unless another process runs an upload of it. */
+  take(name: string): Promise<boolean>;
+  give(name: string): void;
 }
 
 /**
@@ -70,7 +79,8 @@ export interface StagingClaim {
  * bookkeeping around it: one running upload per name, the quota on staged
  * bytes, and the sweep that deletes uploads abandoned for longer than the
  * TTL. Staged files survive a restart: a new server finds them and a
- * client continues where the bytes end. One server per staging folder.
+ * client continues where the bytes end. One server per staging folder
+ * (its workers take names through their primary).
  */
 export class Staging {
   /** Bytes on disk per upload id. */
@@ -137,14 +147,19 @@ export class Staging {
    * another upload of the name runs, RESOURCE_EXHAUSTED when it would not
    * fit the quota.
    */
-  claim(name: string, id: string, size: number): StagingClaim {
-    if (this.running.has(name) || this.expiring.has(id)) {
-      throw new StatusError(status.ABORTED, `another upload of ${name} is in progress; try again once it has ended`);
-    }
+  async claim(name: string, id: string, size: number): Promise<StagingClaim> {
+    const busy = () => new StatusError(status.ABORTED, `another upload of ${name} is in progress; try again once it has ended`);
+    if (this.running.has(name) || this.expiring.has(id)) throw busy();
     const problem = quotaProblem(this.heldBytes(id), size, this.options.quotaBytes);
     if (problem !== undefined) throw new StatusError(status.RESOURCE_EXHAUSTED, problem);
     const entry = { id, size };
     this.running.set(name, entry);
+    // Another worker's upload of the name would write the same staged file,
+    // or replace what this one's precondition checked.
+    if (this.options.names && !(await this.options.names.take(name))) {
+      this.running.delete(name);
+      throw busy();
+    }
     let released = false;
     return {
       id,
@@ -158,6 +173,7 @@ export class Staging {
         if (released) return;
         released = true;
         if (this.running.get(name) === entry) this.running.delete(name);
+        this.options.names?.give(name);
       },
     };
   }

@@ -226,7 +226,7 @@ export async function receiveUpload(
   if (first.value.begin) outcome.name = first.value.begin.name;
   const plan = parseBegin(first.value.begin, context.maxUploadSize);
   Object.assign(outcome, { name: plan.name, offset: String(plan.offset), size: plan.size });
-  const claim = context.staging.claim(plan.name, uploadIdOf(plan.name, plan.size, plan.sha256), plan.size);
+  const claim = await context.staging.claim(plan.name, uploadIdOf(plan.name, plan.size, plan.sha256), plan.size);
   try {
     const verdict = targetVerdict(plan, await factsFor(context, plan, signal));
     if (verdict.action === 'refuse') throw verdict.error;

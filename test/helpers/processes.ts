@@ -10,6 +10,9 @@ const CLIENT_BIN = fileURLToPath(new URL('../../dist/client/cli/cli.js', import.
 /** One line of the server's JSON call log. */
 interface CallLog {
   method: string;
+  /** The process that served the call; with --workers, also its worker number. */
+  pid: number;
+  worker?: number;
   name?: string;
   offset?: string;
   /** Download: the limit asked for, when one was. */

@@ -1,0 +1,295 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { LoggedDigests } from './digestLog.js';
+
+/**
+ * Several processes serving one port, with node:cluster: grpc-js listens
+ * through Node's net server, whose listen() in a cluster worker shares the
+ * primary's socket (Node 20 has no reusePort for SO_REUSEPORT). The
+ * primary serves no calls: it starts the workers, says once that all
+ * listen, forwards stop and reload, replaces a worker that dies, keeps the
+ * digest log, serves the metrics of all, and grants the turns that must
+ * hold across workers: one hash of a file at a time, one upload of a name.
+ */
+
+/** Keys of the turns the primary grants: one hash per file version, one upload per name. */
+const HASH_TURN = 'hash:';
+export const hashTurn = (version: string) => `${HASH_TURN}${version}`;
+export const uploadTurn = (name: string) => `upload:${name}`;
+
+type ToPrimary =
+  | { kind: 'ready'; host: string; port: number; root: string }
+  | { kind: 'failed'; message: string }
+  /** A digest learnt by a worker: persisted, and told to the others. */
+  | { kind: 'digest'; version: string; digests: LoggedDigests }
+  /** Asks for a turn; `wait: false` answers at once, granted or not. */
+  | { kind: 'take'; key: string; wait: boolean }
+  /** Ends a turn: with the digests it computed, which every waiter takes instead of its own turn. */
+  | { kind: 'give'; key: string; digests?: LoggedDigests };
+
+type ToWorker =
+  | { kind: 'stop' }
+  | { kind: 'reload' }
+  | { kind: 'digest'; version: string; digests: LoggedDigests }
+  | { kind: 'turn'; key: string; granted: boolean; digests?: LoggedDigests };
+
+/** What the worker with the turn of `key` did with it, for those waiting. */
+type TurnAnswer = { owner: number; granted: boolean; digests?: LoggedDigests };
+
+/**
+ * Who holds which turn, and who waits for it, by worker slot. No I/O: the
+ * primary sends the answers it returns.
+ */
+export class Turns {
+  private readonly held = new Map<string, { owner: number; waiting: number[] }>();
+
+  /** A worker asks for `key`: granted at once, refused (when it would not wait), or nothing yet. */
+  take(key: string, owner: number, wait: boolean): TurnAnswer[] {
+    const turn = this.held.get(key);
+    if (!turn) {
+      this.held.set(key, { owner, waiting: [] });
+      return [{ owner, granted: true }];
+    }
+    if (!wait) return [{ owner, granted: false }];
+    turn.waiting.push(owner);
+    return [];
+  }
+
+  /**
+   * The owner ends its turn. With digests, every waiter gets them and the
+   * turn is free; without (its hash failed), the next waiter gets the turn.
+   */
+  give(key: string, owner: number, digests?: LoggedDigests): TurnAnswer[] {
+    const turn = this.held.get(key);
+    if (!turn || turn.owner !== owner) return [];
+    const next = turn.waiting.shift();
+    if (digests || next === undefined) {
+      this.held.delete(key);
+      return [...(next === undefined ? [] : [next]), ...turn.waiting].map((waiter) => ({ owner: waiter, granted: true, digests }));
+    }
+    turn.owner = next;
+    return [{ owner: next, granted: true }];
+  }
+
+  /** A worker is gone: its turns pass on as failed ones, and it waits for nothing. */
+  leave(owner: number): { key: string; answer: TurnAnswer }[] {
+    const answers: { key: string; answer: TurnAnswer }[] = [];
+    for (const [key, turn] of [...this.held]) {
+      turn.waiting = turn.waiting.filter((waiter) => waiter !== owner);
+      if (turn.owner === owner) for (const answer of this.give(key, owner)) answers.push({ key, answer });
+    }
+    return answers;
+  }
+}
+
+/** A worker that dies this soon after it started counts as failing to start. */
+const QUICK_DEATH_MS = 10_000;
+const MAX_QUICK_DEATHS = 3;
+
+/**
+ * Whether a worker that died after `livedMs` is started again, given how
+ * many times in a row its slot's worker died that quickly: a crash now and
+ * then is replaced; one that comes back at once every time is a fault a
+ * restart does not cure, and replacing it forever would hide it.
+ */
+export function respawnVerdict(quickDeaths: number, livedMs: number): { respawn: boolean; quickDeaths: number } {
+  const deaths = livedMs < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+  return { respawn: deaths < MAX_QUICK_DEATHS, quickDeaths: deaths };
+}
+
+/** A worker's side of the link to its primary. */
+export interface ClusterLink {
+  /** 1 to N, kept by a replacement: what the logs call the worker. */
+  slot: number;
+  /** Waits for the turn of `key`; resolves with a waiter's digests when another worker's turn computed them instead. */
+  take(key: string, wait: boolean): Promise<{ granted: boolean; digests?: LoggedDigests }>;
+  give(key: string, digests?: LoggedDigests): void;
+  shareDigest(version: string, digests: LoggedDigests): void;
+  onDigest(listener: (version: string, digests: LoggedDigests) => void): void;
+  onStop(listener: () => void): void;
+  onReload(listener: () => void): void;
+  ready(info: { host: string; port: number; root: string }): void;
+  /** Tells the primary why this worker cannot start; it prints that once for all. */
+  failed(message: string): Promise<void>;
+}
+
+const SLOT_ENV = 'GRPC_SERVER_WORKER';
+
+/** The link of this process, a cluster worker. */
+export function joinPrimary(): ClusterLink {
+  const send = (message: ToPrimary) => process.send!(message);
+  const waiting = new Map<string, (answer: { granted: boolean; digests?: LoggedDigests }) => void>();
+  const listeners = { digest: [] as ((version: string, digests: LoggedDigests) => void)[], stop: [] as (() => void)[], reload: [] as (() => void)[] };
+  process.on('message', (message: ToWorker) => {
+    if (message.kind === 'turn') {
+      const resolve = waiting.get(message.key);
+      waiting.delete(message.key);
+      resolve?.(message);
+    } else if (message.kind === 'digest') for (const listener of listeners.digest) listener(message.version, message.digests);
+    else if (message.kind === 'stop') for (const listener of listeners.stop) listener();
+    else if (message.kind === 'reload') for (const listener of listeners.reload) listener();
+  });
+  return {
+    slot: Number(process.env[SLOT_ENV]),
+    take: (key, wait) =>
+      new Promise((resolve) => {
+        waiting.set(key, resolve);
+        send({ kind: 'take', key, wait });
+      }),
+    give: (key, digests) => send({ kind: 'give', key, digests }),
+    shareDigest: (version, digests) => send({ kind: 'digest', version, digests }),
+    onDigest: (listener) => listeners.digest.push(listener),
+    onStop: (listener) => listeners.stop.push(listener),
+    onReload: (listener) => listeners.reload.push(listener),
+    ready: (info) => send({ kind: 'ready', ...info }),
+    // Sent before the worker exits, which would drop a message still queued.
+    failed: (message) => new Promise((resolve) => process.send!({ kind: 'failed', message } satisfies ToPrimary, () => resolve())),
+  };
+}
+
+export interface PrimaryOptions {
+  workers: number;
+  logger: Logger;
+  graceMs: number;
+  /** Forward SIGHUP to the workers (they were given a token file). */
+  reloads: boolean;
+  /** Persists the digests workers learn; opened (and compacted) before any worker reads it. */
+  digestLog: { append(version: string, digests: LoggedDigests): void; close(): Promise<void> } | undefined;
+  /** Serves the workers' metrics together; resolves with its port. */
+  serveMetrics: (() => Promise<{ port: number; close(): Promise<void> }>) | undefined;
+  /** The readiness line, once every worker listens. */
+  onReady: (info: { host: string; port: number; root: string; metricsPort: number | undefined }) => void;
+  /** A worker could not start: the reason, printed once, and the primary exits 1. */
+  onFailed: (message: string) => void;
+}
+
+/** Runs the primary: starts `workers` workers of this same program and looks after them until a signal stops them all. */
+export async function runPrimary(options: PrimaryOptions): Promise<void> {
+  const { logger } = options;
+  // Buffers (block digests) cross the channel as they are.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const turns = new Turns();
+  const slots = new Map<Worker, { slot: number; started: number }>();
+  const quickDeaths = new Map<number, number>();
+  const listening = new Set<number>();
+  let ready = false;
+  let stopping = false;
+  let failed = false;
+  const metrics = await options.serveMetrics?.();
+
+  const workerOf = (slot: number) => [...slots].find(([, entry]) => entry.slot === slot)?.[0];
+  const tell = (slot: number, message: ToWorker) => {
+    const worker = workerOf(slot);
+    if (worker?.isConnected()) worker.send(message);
+  };
+  const answer = (key: string, { owner, granted, digests }: TurnAnswer) => tell(owner, { kind: 'turn', key, granted, digests });
+  // A replacement listens as the first workers did, also with --port 0:
+  // cluster shares one socket per (address, port asked for), which stays
+  // open while any worker listens on it.
+  const start = (slot: number) => slots.set(cluster.fork({ [SLOT_ENV]: String(slot) }), { slot, started: Date.now() });
+  const exit = async (code: number) => {
+    await metrics?.close();
+    await options.digestLog?.close();
+    process.exit(code);
+  };
+  /** A digest one worker learnt: persisted, and told to the others. */
+  const learnt = (from: number, version: string, digests: LoggedDigests) => {
+    options.digestLog?.append(version, digests);
+    for (const [worker, entry] of slots) if (entry.slot !== from && worker.isConnected()) worker.send({ kind: 'digest', version, digests } satisfies ToWorker);
+  };
+  const stopAll = () => {
+    stopping = true;
+    for (const worker of slots.keys()) if (worker.isConnected()) worker.send({ kind: 'stop' } satisfies ToWorker);
+  };
+  const fail = (message: string) => {
+    failed = true;
+    options.onFailed(message);
+    stopAll();
+  };
+
+  cluster.on('message', (worker, message: ToPrimary) => {
+    const slot = slots.get(worker)?.slot;
+    if (slot === undefined) return;
+    switch (message.kind) {
+      case 'ready':
+        listening.add(slot);
+        if (ready) logger.info({ worker: slot, workerPid: worker.process.pid }, 'worker replaced');
+        if (!ready && listening.size === options.workers) {
+          ready = true;
+          logger.info({ workers: options.workers }, 'workers listening');
+          options.onReady({ host: message.host, port: message.port, root: message.root, metricsPort: metrics?.port });
+        }
+        break;
+      case 'failed':
+        if (ready) logger.error({ worker: slot, workerPid: worker.process.pid, err: message.message }, 'a replacement worker cannot start');
+        else if (!stopping) fail(message.message);
+        break;
+      case 'digest':
+        learnt(slot, message.version, message.digests);
+        break;
+      case 'take':
+        for (const turn of turns.take(message.key, slot, message.wait)) answer(message.key, turn);
+        break;
+      case 'give':
+        // Before the answers: a worker that asks for the turn next finds the digests already told.
+        if (message.digests && message.key.startsWith(HASH_TURN)) learnt(slot, message.key.slice(HASH_TURN.length), message.digests);
+        for (const turn of turns.give(message.key, slot, message.digests)) answer(message.key, turn);
+        break;
+    }
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    const entry = slots.get(worker)!;
+    slots.delete(worker);
+    listening.delete(entry.slot);
+    for (const { key, answer: turn } of turns.leave(entry.slot)) answer(key, turn);
+    if (slots.size === 0 && stopping) {
+      logger.info('all workers stopped');
+      void exit(failed ? 1 : 0);
+      return;
+    }
+    if (stopping) return;
+    if (!ready) {
+      // Before all listen, a worker that exits failed to start without saying why.
+      fail(`worker ${entry.slot} exited with ${signal ?? code} before it listened`);
+      return;
+    }
+    const verdict = respawnVerdict(quickDeaths.get(entry.slot) ?? 0, Date.now() - entry.started);
+    quickDeaths.set(entry.slot, verdict.quickDeaths);
+    if (!verdict.respawn) {
+      logger.error(
+        { worker: entry.slot, workerPid: worker.process.pid, code, signal, quickDeaths: verdict.quickDeaths },
+        'a worker keeps dying right after it starts; stopping',
+      );
+      failed = true;
+      stopAll();
+      return;
+    }
+    logger.warn({ worker: entry.slot, workerPid: worker.process.pid, code, signal }, 'worker died; starting another');
+    start(entry.slot);
+  });
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: stopping now');
+      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+      process.exit(1);
+    }
+    logger.info({ signal, graceMs: options.graceMs }, 'shutting down: no new calls, running ones get the grace period');
+    // Through the channel, not a signal: a worker that got the same SIGINT
+    // from the terminal would take a second one for "stop now".
+    stopAll();
+    // A worker stuck past its grace period is not waited for forever.
+    setTimeout(() => {
+      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+    }, options.graceMs + 5000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (options.reloads) {
+    process.on('SIGHUP', () => {
+      for (const worker of slots.keys()) if (worker.isConnected()) worker.send({ kind: 'reload' } satisfies ToWorker);
+    });
+  }
+  for (let slot = 1; slot <= options.workers; slot += 1) start(slot);
+}

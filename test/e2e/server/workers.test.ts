@@ -1,0 +1,286 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { readdir, readFile, readlink, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { protoPath as healthProto } from 'grpc-health-check';
+import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
+import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
+import { bounded, pollUntil, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { openUpload, rawClient, rawStat, rawUpload } from '../../helpers/rawClient.js';
+
+const SERVER_BIN = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
+
+/** Fails the test if the server writes a second line to stdout: the readiness line comes once. */
+function watchStdout(server: ServerProcess): () => string {
+  let more = '';
+  server.process.stdout!.on('data', (data: Buffer) => (more += data.toString()));
+  return () => more;
+}
+
+/**
+ * A client on a connection of its own: grpc-js otherwise shares one
+ * between clients of one address, and the primary hands each new
+ * connection to the next worker.
+ */
+const ownConnection = (address: string) => rawClient(address, { 'grpc.use_local_subchannel_pool': 1 });
+
+/** Pids of the processes that served the calls logged so far. */
+const pidsOf = (server: ServerProcess, method: string) => new Set(server.calls(method).map((call) => call.pid));
+
+/** A Stat on a connection of its own, so that the primary hands it to the next worker. */
+async function freshStat(address: string, name: string, token?: string): Promise<grpc.status> {
+  const client = ownConnection(address);
+  try {
+    const metadata = new grpc.Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    return await new Promise((resolve) => client.stat({ name }, metadata, (err) => resolve(err ? err.code : grpc.status.OK)));
+  } finally {
+    client.close();
+  }
+}
+
+/** The metric's value in Prometheus text, e.g. `filetransfer_bytes_sent_total 42`. */
+async function metric(server: ServerProcess, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`no ${name} in the metrics:\n${text}`);
+  return Number(line.slice(name.length + 1));
+}
+
+/** A download that stops reading after its first chunk, so that it is still running when the test acts. */
+async function pausedDownload(client: FileServiceClient, name: string, metadata: grpc.Metadata, watched: ServerProcess) {
+  const call = client.download({ name, offset: 0 }, metadata);
+  const received: Buffer[] = [];
+  const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+  call.on('error', () => undefined);
+  const first = new Promise<void>((resolve) =>
+    call.on('data', (message: { data: Buffer }) => {
+      received.push(message.data);
+      if (received.length === 1) {
+        call.pause();
+        resolve();
+      }
+    }),
+  );
+  await bounded(`the first chunk of ${name}`, first, [watched]);
+  return {
+    finish: async () => {
+      call.resume();
+      const ended = await bounded(`the download of ${name} to end`, status, [watched]);
+      return { code: ended.code, data: Buffer.concat(received) };
+    },
+  };
+}
+
+describe('grpc-server --workers', function () {
+  this.timeout(60_000);
+
+  it('refuses --workers 0 or a fraction with one line and exit 2', async () => {
+    for (const value of ['0', '1.5']) {
+      const run = await promisify(execFile)(process.execPath, [SERVER_BIN, '--workers', value]).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(run.code, value).to.equal(2);
+      expect(run.stderr).to.match(
+        /^grpc-server: option '--workers <n>' argument '[^']+' is invalid\. expected a whole number from 1 to 256; try 'grpc-server --help'\n$/,
+      );
+    }
+  });
+
+  it('says it listens once, when both workers do; each call is logged with its worker; metrics are summed; a file asked for on both is hashed once', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    const { dir: state, cleanup: cleanState } = await tempDir();
+    const content = await makeRandomFile(path.join(root, 'f.bin'), 1 * MiB);
+    // Sparse: hashing it costs reads, not disk.
+    await writeFile(path.join(root, 'large.bin'), '');
+    await truncate(path.join(root, 'large.bin'), 64 * MiB);
+    const server = await startServerProcess(root, { args: ['--workers', '2', '--metrics-port', '0', '--state-dir', state] });
+    const moreStdout = watchStdout(server);
+    try {
+      // Fresh connections go to the workers in turn: right after the line, both answer.
+      const clients = [ownConnection(server.address), ownConnection(server.address)];
+      const downloads = await Promise.all(clients.map((client) => rawDownloadAll(client, 'f.bin')));
+      for (const data of downloads) expect(sha256(data)).to.equal(sha256(content));
+      const served = server.calls('Download');
+      expect(new Set(served.map((call) => call.pid)).size, 'two workers served the downloads').to.equal(2);
+      expect(new Set(served.map((call) => call.worker))).to.deep.equal(new Set([1, 2]));
+      expect(await metric(server, 'filetransfer_bytes_sent_total')).to.equal(served.reduce((sum, call) => sum + call.bytesSent!, 0));
+
+      // Asked for at once through both connections, so on both workers.
+      const stats = await Promise.all(clients.map((client) => rawStat(client, 'large.bin')));
+      expect(stats.map((stat) => stat.code)).to.deep.equal([grpc.status.OK, grpc.status.OK]);
+      expect(stats[0]!.info!.sha256)
+        .to.equal(stats[1]!.info!.sha256)
+        .and.to.match(/^[0-9a-f]{64}$/);
+      expect(pidsOf(server, 'Stat').size, 'two workers answered the Stats').to.equal(2);
+      expect(await metric(server, 'filetransfer_files_hashed_total'), 'hash passes over both workers').to.equal(1);
+      for (const client of clients) client.close();
+      // The primary alone writes the log: one line per file, none torn.
+      const lines = (await readFile(path.join(state, 'digests.jsonl'), 'utf8')).split('\n').filter(Boolean);
+      expect(lines.map((line) => (JSON.parse(line) as { sha256: string }).sha256).sort()).to.deep.equal([sha256(content), stats[0]!.info!.sha256].sort());
+      expect(moreStdout()).to.equal('');
+    } finally {
+      await server.kill();
+      await cleanup();
+      await cleanState();
+    }
+  });
+
+  it('reloads tokens in every worker on SIGHUP, then drains them all on SIGTERM and exits 0', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    const { dir: work, cleanup: cleanWork } = await tempDir();
+    const content = await makeRandomFile(path.join(root, 'f.bin'), 16 * MiB);
+    const tokens = path.join(work, 'tokens.txt');
+    await writeFile(tokens, 'old-token\n');
+    const server = await startServerProcess(root, { args: ['--workers', '2', '--token-file', tokens] });
+    const moreStdout = watchStdout(server);
+    try {
+      await writeFile(tokens, 'new-token\n');
+      const reloaded = pollUntil(
+        'both workers to reload their tokens',
+        async () => (server.logs.filter((l) => l.msg === 'token file reloaded').length >= 2 ? true : undefined),
+        [server],
+      );
+      server.process.kill('SIGHUP');
+      await reloaded;
+      const before = server.calls('Stat').length;
+      for (let i = 0; i < 4; i += 1) {
+        expect(await freshStat(server.address, 'f.bin', 'old-token'), 'the old token').to.equal(grpc.status.UNAUTHENTICATED);
+        expect(await freshStat(server.address, 'f.bin', 'new-token'), 'the new token').to.equal(grpc.status.OK);
+      }
+      const after = server.calls('Stat').slice(before);
+      expect(new Set(after.map((call) => call.pid)).size, 'calls after the reload reached both workers').to.equal(2);
+
+      // One download running on each worker when SIGTERM lands.
+      const clients = [ownConnection(server.address), ownConnection(server.address)];
+      const running = [];
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', 'Bearer new-token');
+      for (const client of clients) running.push(await pausedDownload(client, 'f.bin', metadata, server));
+      const health = stubHealth(server.address);
+      const watch = health.watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
+      watch.on('error', () => undefined);
+      const statuses: string[] = [];
+      const notServing = new Promise<void>((resolve) =>
+        watch.on('data', (reply: { status: string }) => {
+          statuses.push(reply.status);
+          if (reply.status === 'SERVING') server.process.kill('SIGTERM');
+          if (reply.status === 'NOT_SERVING') resolve();
+        }),
+      );
+      const exited = once(server.process, 'exit');
+      await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
+      watch.cancel();
+      health.close();
+      expect(server.calls('Download'), 'the downloads still run').to.deep.equal([]);
+      for (const download of running) {
+        const { code, data } = await download.finish();
+        expect(code).to.equal(grpc.status.OK);
+        expect(sha256(data)).to.equal(sha256(content));
+      }
+      for (const client of clients) client.close();
+      const [code, signal] = (await bounded('the server to exit', exited)) as [number | null, NodeJS.Signals | null];
+      expect({ code, signal }).to.deep.equal({ code: 0, signal: null });
+      expect(pidsOf(server, 'Download').size, 'both workers finished a download').to.equal(2);
+      expect(moreStdout()).to.equal('');
+    } finally {
+      await server.kill();
+      await cleanup();
+      await cleanWork();
+    }
+  });
+
+  it('replaces a worker killed with kill -9; the client mid-download resumes on another and gets the exact file', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    const { dir: out, cleanup: cleanOut } = await tempDir();
+    const content = await makeRandomFile(path.join(root, 'f.bin'), 2 * MiB);
+    // Paced by the server: a client's own pace would leave the file sent ahead into its window.
+    const server = await startServerProcess(root, { args: ['--workers', '2', '--limit-rate', '512k'] });
+    try {
+      const client = spawnClient(['get', 'f.bin', '--server', server.address, '--out', out]);
+      await waitForSize(path.join(out, 'f.bin.part'), 256 * 1024, client);
+      // The worker serving the call is the one holding the file open.
+      const workers = await childPids(server.process.pid!);
+      const serving = await pollUntil('a worker with f.bin open', async () => (await holding(workers, path.join(root, 'f.bin'))) ?? undefined, [
+        server,
+        client,
+      ]);
+      process.kill(serving, 'SIGKILL');
+      await server.waitForLog('worker died; starting another');
+      const done = await client.done;
+      expect(done.code, done.stderr).to.equal(0);
+      expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
+      const finished = server.calls('Download').find((call) => call.code === 'OK');
+      expect(finished, 'the resumed download').to.include({ name: 'f.bin' });
+      expect(finished!.pid).to.not.equal(serving);
+      expect(Number(finished!.offset)).to.be.greaterThan(0);
+      await server.waitForLog('worker replaced');
+      expect((await childPids(server.process.pid!)).length).to.equal(2);
+    } finally {
+      await server.kill();
+      await cleanup();
+      await cleanOut();
+    }
+  });
+
+  it('lets one upload of a name run at a time over all workers', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    const { dir: state, cleanup: cleanState } = await tempDir();
+    const server = await startServerProcess(root, { args: ['--workers', '2', '--allow-upload', '--state-dir', state] });
+    const data = Buffer.alloc(256 * 1024, 7);
+    const begin = { name: 'up.bin', size: String(data.length), sha256: sha256(data) };
+    const clients = [ownConnection(server.address), ownConnection(server.address)];
+    try {
+      // The first upload has taken the name and staged bytes on one worker ...
+      const first = openUpload(clients[0]!, begin);
+      await first.send(0, data.subarray(0, 64 * 1024));
+      await pollUntil('the first upload to stage bytes', async () => ((await readdir(path.join(state, 'uploads'))).length > 0 ? true : undefined), [server]);
+      // ... the same upload on another connection, so another worker, would write the same staged file.
+      const second = await rawUpload(clients[1]!, begin, data);
+      expect(second.code, second.details).to.equal(grpc.status.ABORTED);
+      for (let at = 64 * 1024; at < data.length; at += 64 * 1024) await first.send(at, data.subarray(at, at + 64 * 1024));
+      const ended = await first.end();
+      expect(ended.code, ended.details).to.equal(grpc.status.OK);
+      expect(await sha256File(path.join(root, 'up.bin'))).to.equal(sha256(data));
+      expect(pidsOf(server, 'Upload').size, 'the two uploads ran on two workers').to.equal(2);
+    } finally {
+      for (const client of clients) client.close();
+      await server.kill();
+      await cleanup();
+      await cleanState();
+    }
+  });
+});
+
+async function rawDownloadAll(client: FileServiceClient, name: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const message of client.download({ name, offset: 0 }) as AsyncIterable<{ data: Buffer }>) parts.push(message.data);
+  return Buffer.concat(parts);
+}
+
+function stubHealth(address: string): grpc.Client & { watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }> } {
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String, defaults: true, keepCase: true })) as unknown as {
+    grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client } } };
+  };
+  return new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as ReturnType<typeof stubHealth>;
+}
+
+async function childPids(parent: number): Promise<number[]> {
+  const children = await readFile(`/proc/${parent}/task/${parent}/children`, 'utf8');
+  return children.split(' ').filter(Boolean).map(Number);
+}
+
+/** The process among `pids` that has `file` open, if one has. */
+async function holding(pids: number[], file: string): Promise<number | undefined> {
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === file) return pid;
+  }
+  return undefined;
+}

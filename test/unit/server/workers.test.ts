@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { respawnVerdict, Turns } from '../../../src/server/workers.js';
+
+describe('Turns: hash and upload turns across workers', () => {
+  const digests = { sha256: 'a'.repeat(64), blocks: Buffer.alloc(32, 1) };
+
+  it('grants a free key at once, and refuses a held one to a worker that will not wait', () => {
+    const turns = new Turns();
+    expect(turns.take('k', 1, false)).to.deep.equal([{ owner: 1, granted: true }]);
+    expect(turns.take('k', 2, false)).to.deep.equal([{ owner: 2, granted: false }]);
+    expect(turns.give('k', 1)).to.deep.equal([]);
+    expect(turns.take('k', 2, false)).to.deep.equal([{ owner: 2, granted: true }]);
+  });
+
+  it('gives every waiter the digests of the turn that computed them, and frees the key', () => {
+    const turns = new Turns();
+    turns.take('k', 1, true);
+    expect(turns.take('k', 2, true)).to.deep.equal([]);
+    expect(turns.take('k', 3, true)).to.deep.equal([]);
+    expect(turns.give('k', 1, digests)).to.deep.equal([
+      { owner: 2, granted: true, digests },
+      { owner: 3, granted: true, digests },
+    ]);
+    expect(turns.take('k', 1, true)).to.deep.equal([{ owner: 1, granted: true }]);
+  });
+
+  it('passes a failed turn to the next waiter alone', () => {
+    const turns = new Turns();
+    turns.take('k', 1, true);
+    turns.take('k', 2, true);
+    turns.take('k', 3, true);
+    expect(turns.give('k', 1)).to.deep.equal([{ owner: 2, granted: true }]);
+    expect(turns.give('k', 3)).to.deep.equal([], 'only the owner ends a turn');
+    expect(turns.give('k', 2)).to.deep.equal([{ owner: 3, granted: true }]);
+  });
+
+  it('passes on the turns of a worker that died, and forgets it waited', () => {
+    const turns = new Turns();
+    turns.take('a', 1, true);
+    turns.take('a', 2, true);
+    turns.take('b', 2, true);
+    turns.take('b', 1, true);
+    expect(turns.leave(1)).to.deep.equal([{ key: 'a', answer: { owner: 2, granted: true } }]);
+    expect(turns.give('b', 2)).to.deep.equal([]);
+  });
+});
+
+describe('respawnVerdict', () => {
+  it('replaces a worker that ran a while, whatever happened before', () => {
+    expect(respawnVerdict(2, 60_000)).to.deep.equal({ respawn: true, quickDeaths: 0 });
+  });
+
+  it('gives up on the third quick death in a row', () => {
+    expect(respawnVerdict(0, 100)).to.deep.equal({ respawn: true, quickDeaths: 1 });
+    expect(respawnVerdict(1, 9_999)).to.deep.equal({ respawn: true, quickDeaths: 2 });
+    expect(respawnVerdict(2, 100)).to.deep.equal({ respawn: false, quickDeaths: 3 });
+  });
+});
