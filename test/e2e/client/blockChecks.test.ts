@@ -67,7 +67,9 @@ describe('grpc-client: blocks checked as they arrive, and segments', function ()
   it('--segments 3 from three replicas, one with a flipped bit: exact, that replica named, its block fetched elsewhere within a block', async () => {
     const content = randomBytes(48 * BLOCK);
     // The third replica's copy is bad in the third of the file it is given.
-    const replicas = await startReplicas(dir, [content, content, flipped(content, 40)], ['--limit-rate', '1M']);
+    // Paced so that two blocks take the bad replica 250 ms: the client's
+    // check and cancel fit in that even on a loaded machine.
+    const replicas = await startReplicas(dir, [content, content, flipped(content, 40)], ['--limit-rate', '512k']);
     servers = replicas.map((r) => r.server);
     const out = path.join(dir, 'out');
     const run = await runClient(['get', 'f.bin', '--server', replicas.map((r) => r.address).join(','), '--out', out, '--segments', '3', '--json']);
