@@ -77,6 +77,11 @@ async function pausedDownload(client: FileServiceClient, name: string, metadata:
   };
 }
 
+/** The server's log lines of `method` calls once there are `count` of them. */
+function loggedCalls(server: ServerProcess, method: string, count: number): Promise<ReturnType<ServerProcess['calls']>> {
+  return pollUntil(`${count} ${method} calls logged`, async () => (server.calls(method).length >= count ? server.calls(method) : undefined), []);
+}
+
 describe('grpc-server --workers', function () {
   this.timeout(60_000);
 
@@ -107,7 +112,8 @@ describe('grpc-server --workers', function () {
       const clients = [ownConnection(server.address), ownConnection(server.address)];
       const downloads = await Promise.all(clients.map((client) => rawDownloadAll(client, 'f.bin')));
       for (const data of downloads) expect(sha256(data)).to.equal(sha256(content));
-      const served = server.calls('Download');
+      // A call's log line comes when it ends, after the client has its answer.
+      const served = await loggedCalls(server, 'Download', 2);
       expect(new Set(served.map((call) => call.pid)).size, 'two workers served the downloads').to.equal(2);
       expect(new Set(served.map((call) => call.worker))).to.deep.equal(new Set([1, 2]));
       expect(await metric(server, 'filetransfer_bytes_sent_total')).to.equal(served.reduce((sum, call) => sum + call.bytesSent!, 0));
@@ -118,6 +124,7 @@ describe('grpc-server --workers', function () {
       expect(stats[0]!.info!.sha256)
         .to.equal(stats[1]!.info!.sha256)
         .and.to.match(/^[0-9a-f]{64}$/);
+      await loggedCalls(server, 'Stat', 2);
       expect(pidsOf(server, 'Stat').size, 'two workers answered the Stats').to.equal(2);
       expect(await metric(server, 'filetransfer_files_hashed_total'), 'hash passes over both workers').to.equal(1);
       for (const client of clients) client.close();
