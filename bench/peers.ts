@@ -14,6 +14,9 @@ const SERVER_BIN = fileURLToPath(new URL('../dist/server/cli.js', import.meta.ur
 export const CLIENT_BIN = fileURLToPath(new URL('../dist/client/cli/cli.js', import.meta.url));
 
 const FLOOR = fileURLToPath(new URL('./floor.ts', import.meta.url));
+const CCORE_PEER = fileURLToPath(new URL('./ccore/peer.py', import.meta.url));
+/** Debian's interpreter, where python3-grpcio installs: another python3 may come first on PATH. */
+const SYSTEM_PYTHON = '/usr/bin/python3';
 
 /** The glibc tunables our bins' launcher lines add, for processes the bench starts itself. */
 function binEnv(): NodeJS.ProcessEnv {
@@ -40,6 +43,21 @@ export function have(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
+/** True when Debian's python3-grpcio can be imported; the bench installs nothing itself. */
+export function haveCcore(): boolean {
+  return spawnSync(SYSTEM_PYTHON, ['-c', 'import grpc']).status === 0;
+}
+
+/** A command line run on one CPU only, with taskset, or as is when `cpu` is undefined. */
+export function pinned(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
+  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+/** The C-core client's command line: fetch `name` from `server` into the file `out`. */
+export function ccoreClient(server: string, name: string, out: string): [string, string[]] {
+  return [SYSTEM_PYTHON, [CCORE_PEER, 'client', server, name, out]];
+}
+
 export interface Started {
   port: number;
   pid: number;
@@ -59,9 +77,18 @@ export interface CallLog {
   bytesReceived?: number;
 }
 
+export interface StartOptions {
+  /** The only CPU the server may run on (taskset). */
+  cpu?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */
-export async function startOurs(root: string, args: string[] = []): Promise<Started & { calls: CallLog[] }> {
-  const child = spawn(SERVER_BIN, ['--root', root, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startOurs(root: string, args: string[] = [], options: StartOptions = {}): Promise<Started & { calls: CallLog[] }> {
+  const child = spawn(...pinned(options.cpu, SERVER_BIN, ['--root', root, '--port', '0', ...args]), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
   const calls: CallLog[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     try {
@@ -81,7 +108,7 @@ export async function startOurs(root: string, args: string[] = []): Promise<Star
  * the plain-HTTP peer; `server` adds directives to its server block (WebDAV
  * PUT for uploads).
  */
-export async function startNginx(root: string, workDir: string, server = ''): Promise<Started> {
+export async function startNginx(root: string, workDir: string, server = '', cpu?: number): Promise<Started> {
   const port = await freePort();
   const conf = path.join(workDir, 'nginx.conf');
   await writeFile(
@@ -109,9 +136,20 @@ http {
 }
 `,
   );
-  const child = spawn('nginx', ['-c', conf, '-p', workDir], { stdio: 'ignore' });
+  const child = spawn(...pinned(cpu, 'nginx', ['-c', conf, '-p', workDir]), { stdio: 'ignore' });
   await waitForPort(port);
   return { port, pid: child.pid!, stop: () => stop(child) };
+}
+
+/** The C-core gRPC server (bench/ccore/peer.py) serving `root`, waited for by the port it prints. */
+export async function startCcore(root: string, cpu?: number): Promise<Started> {
+  const child = spawn(...pinned(cpu, SYSTEM_PYTHON, [CCORE_PEER, 'server', root]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the C-core peer exited with ${code} before it printed its port`))),
+  );
+  exited.catch(() => undefined);
+  const [port] = await Promise.race([once(createInterface({ input: child.stdout! }), 'line') as Promise<[string]>, exited]);
+  return { port: Number(port), pid: child.pid!, stop: () => stop(child) };
 }
 
 async function stop(child: ChildProcess): Promise<void> {

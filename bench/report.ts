@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { median, type Run } from './measure.js';
 
 export interface CaseResult {
   id: string;
@@ -35,6 +36,32 @@ async function earlierResults(file: string): Promise<CaseResult[]> {
   } catch {
     return [];
   }
+}
+
+export function comparison(
+  id: string,
+  title: string,
+  pair: { ours: Run[]; theirs: Run[] },
+  goal: number,
+  extra: Record<string, number | undefined>,
+): CaseResult {
+  const ours = median(pair.ours.map((r) => r.seconds));
+  const theirs = pair.theirs.length ? median(pair.theirs.map((r) => r.seconds)) : undefined;
+  const ratio = theirs ? ours / theirs : undefined;
+  // Noise on a shared machine only ever adds time: the best runs show the
+  // cost itself, and their ratio moves less from run to run than the medians'.
+  const oursBest = Math.min(...pair.ours.map((r) => r.seconds));
+  const theirsBest = pair.theirs.length ? Math.min(...pair.theirs.map((r) => r.seconds)) : undefined;
+  return {
+    id,
+    title,
+    ours,
+    theirs,
+    ratio,
+    extra: { ...extra, oursBest, theirsBest, bestRatio: theirsBest ? oursBest / theirsBest : undefined, oursRuns: pair.ours.length },
+    goal: `ours ÷ theirs ≤ ${goal}`,
+    met: ratio === undefined ? undefined : ratio <= goal,
+  };
 }
 
 const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '—' : n.toFixed(digits));

@@ -1,6 +1,8 @@
 /**
- * npm run bench: our service against a plain HTTP server (nginx + curl) and
- * aria2c on this machine, in one run, so the ratios compare like with like.
+ * npm run bench: our service against a plain HTTP server (nginx + curl),
+ * aria2c and C-core gRPC (python3-grpcio) on this machine, in one run, so
+ * the ratios compare like with like. A peer that is not installed is
+ * skipped with a note saying how to get it.
  * Writes bench/results/results.{md,json} and ratios.svg.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -14,13 +16,14 @@ import { fileURLToPath } from 'node:url';
 import type { FileServiceClient } from '../src/generated/filetransfer/v1/FileService.js';
 import { FileClient } from '../src/client/fileClient.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
-import { median, resetPeak, rssOf, timed, type Run } from './measure.js';
+import { alternate, median, resetPeak, rssOf, timed, type Run } from './measure.js';
 import { CLIENT_BIN, have, startFloor, startNginx, startOurs, type CallLog } from './peers.js';
+import { coreCases } from './cores.js';
 import { replicaScaling } from './replicas.js';
 import { segmentCases } from './segments.js';
 import { uploadCases } from './uploads.js';
 import { workerCases } from './workers.js';
-import { writeReport, type CaseResult } from './report.js';
+import { comparison, writeReport, type CaseResult } from './report.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -75,7 +78,7 @@ async function main(): Promise<void> {
         return timed('curl', ['-fsS', '-o', path.join(out, 'big.bin'), url('big.bin')]);
       };
       await resetPeak(ours.pid);
-      const [oursRuns, curlRuns] = await alternate(runOurs, nginx && have('curl') ? runCurl : undefined);
+      const [oursRuns, curlRuns] = await alternate(RUNS, runOurs, nginx && have('curl') ? runCurl : undefined);
       await rm(out, { recursive: true, force: true });
       results.push(
         comparison(id, title, { ours: oursRuns!, theirs: curlRuns! }, goal, {
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
           '--log-level=warn',
         ]);
       };
-      const [oursRuns, ariaRuns, fromListRuns] = await alternate(runOurs, nginx && have('aria2c') ? runAria : undefined, runFromList);
+      const [oursRuns, ariaRuns, fromListRuns] = await alternate(RUNS, runOurs, nginx && have('aria2c') ? runAria : undefined, runFromList);
       await rm(out, { recursive: true, force: true });
       const fromList = fromListRuns!.map((r) => r.seconds);
       results.push(
@@ -320,6 +323,7 @@ async function main(): Promise<void> {
 
     if (want('11') || want('10')) await blockCases(server, ours, shm, results);
     results.push(...(await uploadCases(shm, root, RUNS, want)));
+    results.push(...(await coreCases(shm, root, RUNS, want)));
 
     await writeReport(RESULTS, results, {
       runs: RUNS,
@@ -540,36 +544,6 @@ async function randomFile(file: string, size: number): Promise<void> {
     await handle.write(randomFillSync(buffer), 0, Math.min(buffer.length, size - written));
   }
   await handle.close();
-}
-
-/** A warm-up of each, then RUNS of each, alternating so drift hits all alike; a missing one gets no runs. */
-async function alternate(...runners: ((() => Promise<Run>) | undefined)[]): Promise<Run[][]> {
-  for (const runner of runners) await runner?.();
-  const runs = runners.map((): Run[] => []);
-  for (let i = 0; i < RUNS; i += 1) {
-    for (const [k, runner] of runners.entries()) if (runner) runs[k]!.push(await runner());
-  }
-  return runs;
-}
-
-function comparison(id: string, title: string, pair: { ours: Run[]; theirs: Run[] }, goal: number, extra: Record<string, number>): CaseResult {
-  const ours = median(pair.ours.map((r) => r.seconds));
-  const theirs = pair.theirs.length ? median(pair.theirs.map((r) => r.seconds)) : undefined;
-  const ratio = theirs ? ours / theirs : undefined;
-  // Noise on a shared machine only ever adds time: the best runs show the
-  // cost itself, and their ratio moves less from run to run than the medians'.
-  const oursBest = Math.min(...pair.ours.map((r) => r.seconds));
-  const theirsBest = pair.theirs.length ? Math.min(...pair.theirs.map((r) => r.seconds)) : undefined;
-  return {
-    id,
-    title,
-    ours,
-    theirs,
-    ratio,
-    extra: { ...extra, oursBest, theirsBest, bestRatio: theirsBest ? oursBest / theirsBest : undefined, oursRuns: pair.ours.length },
-    goal: `ours ÷ theirs ≤ ${goal}`,
-    met: ratio === undefined ? undefined : ratio <= goal,
-  };
 }
 
 async function waitFor(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
