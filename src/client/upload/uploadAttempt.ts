@@ -116,14 +116,23 @@ export async function uploadAttempt(options: AttemptOptions): Promise<UploadResp
     });
     let checked = offset;
     const chunkSize = Math.min(options.limiter ? PACED_CHUNK_SIZE : UPLOAD_CHUNK_SIZE, target.size - offset);
+    // Frames grpc-js is done with, read into again: a fresh one per message
+    // made a major GC every few dozen MiB. grpc-js may hold a message it
+    // has not framed yet (a call still connecting, a token interceptor's
+    // metadata pending); it calls a write back only once it has copied the
+    // message into a framed buffer of its own, which is all that its retry
+    // buffer and HTTP/2 keep. A frame whose callback never comes (a call
+    // cancelled) is left to the garbage collector.
+    const spare: Buffer[] = [];
     for (let position = offset; position < target.size && !answered;) {
       const length = Math.min(chunkSize, target.size - position);
-      // A fresh frame each time: grpc-js may hold a message it has not
-      // serialized yet (a call still connecting).
-      const frame = Buffer.allocUnsafe(CHUNK_HEADER_ROOM + length);
+      const frame = spare.pop() ?? Buffer.allocUnsafe(CHUNK_HEADER_ROOM + chunkSize);
       await source.read(frame, CHUNK_HEADER_ROOM, length, position);
       await options.limiter?.take(length, options.signal);
-      if (!call.write(sealChunk(frame, position, length))) {
+      const written = (err: Error | null | undefined) => {
+        if (!err) spare.push(frame);
+      };
+      if (!call.write(sealChunk(frame, position, length), written)) {
         if (!(await drainedOrAnswered(call, answer, options.stallTimeoutMs)))
           throw new RemoteStatusError(status.UNAVAILABLE, `the server took no data for ${options.stallTimeoutMs / 1000}s`);
       }
