@@ -8,8 +8,15 @@ import type { RateLimiter } from '../../shared/rateLimiter.js';
 import { ClientError, ConflictError, ProtocolError, RemoteStatusError, toClientError } from '../errors.js';
 import type { LocalSource } from './localSource.js';
 
-/** File bytes per message: as the server sends them, well under gRPC's 4 MiB message limit. */
-const UPLOAD_CHUNK_SIZE = 256 * 1024;
+/**
+ * File bytes per message, under gRPC's 4 MiB message limit. Each message
+ * costs both sides a fixed share of work (an allocation, a framing copy,
+ * a write and its round trip to the thread pool): measured at 256 MiB,
+ * 1 MiB messages took about a sixth less CPU than 256 KiB on each side.
+ */
+const UPLOAD_CHUNK_SIZE = 1024 * 1024;
+/** Under --limit-rate: a rate's clock places smaller steps, as a download's chunks do. */
+const PACED_CHUNK_SIZE = 256 * 1024;
 /** Bytes sent between checks that the local file did not change (one fstat each). */
 const CHECK_EVERY = 1024 * 1024;
 
@@ -108,14 +115,24 @@ export async function uploadAttempt(options: AttemptOptions): Promise<UploadResp
       },
     });
     let checked = offset;
+    const chunkSize = Math.min(options.limiter ? PACED_CHUNK_SIZE : UPLOAD_CHUNK_SIZE, target.size - offset);
+    // Frames grpc-js is done with, read into again: a fresh one per message
+    // made a major GC every few dozen MiB. grpc-js may hold a message it
+    // has not framed yet (a call still connecting, a token interceptor's
+    // metadata pending); it calls a write back only once it has copied the
+    // message into a framed buffer of its own, which is all that its retry
+    // buffer and HTTP/2 keep. A frame whose callback never comes (a call
+    // cancelled) is left to the garbage collector.
+    const spare: Buffer[] = [];
     for (let position = offset; position < target.size && !answered;) {
-      const length = Math.min(UPLOAD_CHUNK_SIZE, target.size - position);
-      // A fresh frame each time: grpc-js may hold a message it has not
-      // serialized yet (a call still connecting).
-      const frame = Buffer.allocUnsafe(CHUNK_HEADER_ROOM + length);
+      const length = Math.min(chunkSize, target.size - position);
+      const frame = spare.pop() ?? Buffer.allocUnsafe(CHUNK_HEADER_ROOM + chunkSize);
       await source.read(frame, CHUNK_HEADER_ROOM, length, position);
       await options.limiter?.take(length, options.signal);
-      if (!call.write(sealChunk(frame, position, length))) {
+      const written = (err: Error | null | undefined) => {
+        if (!err) spare.push(frame);
+      };
+      if (!call.write(sealChunk(frame, position, length), written)) {
         if (!(await drainedOrAnswered(call, answer, options.stallTimeoutMs)))
           throw new RemoteStatusError(status.UNAVAILABLE, `the server took no data for ${options.stallTimeoutMs / 1000}s`);
       }
