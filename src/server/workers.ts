@@ -120,14 +120,18 @@ export function joinPrimary(): ClusterLink {
   const send = (message: ToPrimary) => process.send!(message);
   const waiting = new Map<string, (answer: { granted: boolean; digests?: LoggedDigests }) => void>();
   const listeners = { digest: [] as ((version: string, digests: LoggedDigests) => void)[], stop: [] as (() => void)[], reload: [] as (() => void)[] };
+  // A stop that comes while the worker still loads, before anyone listens for it, still counts.
+  let stopped = false;
   process.on('message', (message: ToWorker) => {
     if (message.kind === 'turn') {
       const resolve = waiting.get(message.key);
       waiting.delete(message.key);
       resolve?.(message);
     } else if (message.kind === 'digest') for (const listener of listeners.digest) listener(message.version, message.digests);
-    else if (message.kind === 'stop') for (const listener of listeners.stop) listener();
-    else if (message.kind === 'reload') for (const listener of listeners.reload) listener();
+    else if (message.kind === 'stop') {
+      stopped = true;
+      for (const listener of listeners.stop) listener();
+    } else if (message.kind === 'reload') for (const listener of listeners.reload) listener();
   });
   return {
     slot: Number(process.env[SLOT_ENV]),
@@ -139,7 +143,10 @@ export function joinPrimary(): ClusterLink {
     give: (key, digests) => send({ kind: 'give', key, digests }),
     shareDigest: (version, digests) => send({ kind: 'digest', version, digests }),
     onDigest: (listener) => listeners.digest.push(listener),
-    onStop: (listener) => listeners.stop.push(listener),
+    onStop: (listener) => {
+      listeners.stop.push(listener);
+      if (stopped) listener();
+    },
     onReload: (listener) => listeners.reload.push(listener),
     ready: (info) => send({ kind: 'ready', ...info }),
     // Sent before the worker exits, which would drop a message still queued.
@@ -198,6 +205,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     for (const [worker, entry] of slots) if (entry.slot !== from && worker.isConnected()) worker.send({ kind: 'digest', version, digests } satisfies ToWorker);
   };
   const stopAll = () => {
+    if (!stopping) {
+      // A worker stuck past its grace period, or in its start, is not waited for forever.
+      setTimeout(() => {
+        for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+      }, options.graceMs + 5000).unref();
+    }
     stopping = true;
     for (const worker of slots.keys()) if (worker.isConnected()) worker.send({ kind: 'stop' } satisfies ToWorker);
   };
@@ -212,6 +225,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     if (slot === undefined) return;
     switch (message.kind) {
       case 'ready':
+        // A worker still loading may have missed the stop (a message before its
+        // listener is lost): told again, and never announced as listening.
+        if (stopping) {
+          worker.send({ kind: 'stop' } satisfies ToWorker);
+          break;
+        }
         listening.add(slot);
         if (ready) logger.info({ worker: slot, workerPid: worker.process.pid }, 'worker replaced');
         if (!ready && listening.size === options.workers) {
@@ -243,6 +262,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slots.delete(worker);
     listening.delete(entry.slot);
     for (const { key, answer: turn } of turns.leave(entry.slot)) answer(key, turn);
+    if (stopping) logger.info({ worker: entry.slot, workerPid: worker.process.pid, code, signal }, 'worker stopped');
     if (slots.size === 0 && stopping) {
       logger.info('all workers stopped');
       void exit(failed ? 1 : 0);
@@ -279,10 +299,6 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     // Through the channel, not a signal: a worker that got the same SIGINT
     // from the terminal would take a second one for "stop now".
     stopAll();
-    // A worker stuck past its grace period is not waited for forever.
-    setTimeout(() => {
-      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
-    }, options.graceMs + 5000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile, readlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { protoPath as healthProto } from 'grpc-health-check';
 import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
-import { bounded, pollUntil, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { bounded, pollUntil, spawnClient, startServerProcess, waitForSize, type ServerProcess, type Watched } from '../../helpers/processes.js';
 import { openUpload, rawClient, rawStat, rawUpload } from '../../helpers/rawClient.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
@@ -193,6 +193,41 @@ describe('grpc-server --workers', function () {
       await server.kill();
       await cleanup();
       await cleanWork();
+    }
+  });
+
+  it('stops on SIGTERM while its workers start: no readiness line, and each worker exits by itself', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    const primary = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    primary.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    primary.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    const exited = once(primary, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const watched: Watched = {
+      ended: exited.then(([code, signal]) => `grpc-server exited with ${signal ?? code}`),
+      describe: () => `grpc-server (pid ${primary.pid}); stderr:\n${stderr}`,
+    };
+    try {
+      // Forked, so the primary handles SIGTERM; the workers are still loading.
+      await pollUntil('the primary to fork both workers', async () => ((await childPids(primary.pid!)).length === 2 ? true : undefined), [watched]);
+      primary.kill('SIGTERM');
+      const [code, signal] = await bounded('the server to exit', exited, [], 30_000);
+      expect({ code, signal }, stderr).to.deep.equal({ code: 0, signal: null });
+      expect(stdout, 'a readiness line after SIGTERM').to.equal('');
+      const stopped = stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { msg: string; code?: number; signal?: string | null })
+        .filter((entry) => entry.msg === 'worker stopped');
+      // Killed at the end of the grace period instead, a worker never heard it should stop.
+      expect(stopped.map(({ code, signal }) => ({ code, signal }))).to.deep.equal([
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+    } finally {
+      primary.kill('SIGKILL');
+      await cleanup();
     }
   });
 
