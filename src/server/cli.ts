@@ -268,7 +268,8 @@ async function runPrimary(): Promise<void> {
     graceMs: GRACE_MS,
     reloads: options.tokenFile !== undefined,
     digestLog,
-    serveMetrics: metricsPort === undefined ? undefined : async () => (await import('./metrics.js')).serveClusterMetrics(options.host, metricsPort),
+    serveMetrics:
+      metricsPort === undefined ? undefined : async (gather) => (await import('./metrics.js')).serveClusterMetrics(options.host, metricsPort, gather),
     onReady: (server) => process.stdout.write(readinessLine(server)),
     onFailed: (message) => process.stderr.write(`grpc-server: ${describeListenFailure(message)}\n`),
   });

@@ -17,8 +17,12 @@ const HASH_TURN = 'hash:';
 export const hashTurn = (version: string) => `${HASH_TURN}${version}`;
 export const uploadTurn = (name: string) => `upload:${name}`;
 
+/** One worker's metrics, as prom-client's getMetricsAsJSON gives them. */
+export type WorkerMetrics = object[];
+
 type ToPrimary =
   | { kind: 'ready'; host: string; port: number; root: string }
+  | { kind: 'metrics'; id: number; metrics: WorkerMetrics }
   | { kind: 'failed'; message: string }
   /** A digest learnt by a worker: persisted, and told to the others. */
   | { kind: 'digest'; version: string; digests: LoggedDigests }
@@ -30,6 +34,7 @@ type ToPrimary =
 type ToWorker =
   | { kind: 'stop' }
   | { kind: 'reload' }
+  | { kind: 'metrics'; id: number }
   | { kind: 'digest'; version: string; digests: LoggedDigests }
   | { kind: 'turn'; key: string; granted: boolean; digests?: LoggedDigests };
 
@@ -82,6 +87,60 @@ export class Turns {
   }
 }
 
+/**
+ * Scrapes of the workers' metrics in progress. Each asks the workers that
+ * listen when it begins and ends once each answered or is gone: a worker
+ * still starting is not asked, and one that dies is not waited for, so a
+ * scrape during a replacement shows the others instead of timing out.
+ * No I/O: the primary sends the requests and serves the answers.
+ */
+export class Scrapes {
+  private last = 0;
+  private readonly open = new Map<number, { waiting: Set<number>; answers: WorkerMetrics[] }>();
+
+  /** Begins a scrape of `slots`; `done` holds its answers when there is nobody to ask. */
+  begin(slots: Iterable<number>): { id: number; done: WorkerMetrics[] | undefined } {
+    this.last += 1;
+    const waiting = new Set(slots);
+    if (waiting.size === 0) return { id: this.last, done: [] };
+    this.open.set(this.last, { waiting, answers: [] });
+    return { id: this.last, done: undefined };
+  }
+
+  /** A worker's answer: the scrape's answers when it was the last one awaited. */
+  answer(id: number, slot: number, metrics: WorkerMetrics): WorkerMetrics[] | undefined {
+    const scrape = this.open.get(id);
+    if (!scrape?.waiting.delete(slot)) return undefined;
+    scrape.answers.push(metrics);
+    return this.finished(id);
+  }
+
+  /** A worker is gone: the scrapes that waited only for it end without it. */
+  leave(slot: number): { id: number; answers: WorkerMetrics[] }[] {
+    const ended: { id: number; answers: WorkerMetrics[] }[] = [];
+    for (const [id, scrape] of [...this.open]) {
+      const answers = scrape.waiting.delete(slot) ? this.finished(id) : undefined;
+      if (answers) ended.push({ id, answers });
+    }
+    return ended;
+  }
+
+  /** Forgets a scrape that timed out. */
+  drop(id: number): void {
+    this.open.delete(id);
+  }
+
+  private finished(id: number): WorkerMetrics[] | undefined {
+    const scrape = this.open.get(id)!;
+    if (scrape.waiting.size > 0) return undefined;
+    this.open.delete(id);
+    return scrape.answers;
+  }
+}
+
+/** A worker that does not answer for its metrics this soon (its loop blocked) fails the scrape. */
+const SCRAPE_TIMEOUT_MS = 5000;
+
 /** A worker that dies this soon after it started counts as failing to start. */
 const QUICK_DEATH_MS = 10_000;
 const MAX_QUICK_DEATHS = 3;
@@ -108,6 +167,8 @@ export interface ClusterLink {
   onDigest(listener: (version: string, digests: LoggedDigests) => void): void;
   onStop(listener: () => void): void;
   onReload(listener: () => void): void;
+  /** Answers the primary's scrapes with what `collect` gives. */
+  shareMetrics(collect: () => Promise<WorkerMetrics>): void;
   ready(info: { host: string; port: number; root: string }): void;
   /** Tells the primary why this worker cannot start; it prints that once for all. */
   failed(message: string): Promise<void>;
@@ -122,6 +183,7 @@ export function joinPrimary(): ClusterLink {
   const listeners = { digest: [] as ((version: string, digests: LoggedDigests) => void)[], stop: [] as (() => void)[], reload: [] as (() => void)[] };
   // A stop that comes while the worker still loads, before anyone listens for it, still counts.
   let stopped = false;
+  let collect: (() => Promise<WorkerMetrics>) | undefined;
   process.on('message', (message: ToWorker) => {
     if (message.kind === 'turn') {
       const resolve = waiting.get(message.key);
@@ -132,6 +194,11 @@ export function joinPrimary(): ClusterLink {
       stopped = true;
       for (const listener of listeners.stop) listener();
     } else if (message.kind === 'reload') for (const listener of listeners.reload) listener();
+    else if (message.kind === 'metrics' && collect) {
+      // A failed collection leaves this worker out of the sum rather than failing the scrape after a timeout.
+      const reply = (metrics: WorkerMetrics) => send({ kind: 'metrics', id: message.id, metrics });
+      collect().then(reply, () => reply([]));
+    }
   });
   return {
     slot: Number(process.env[SLOT_ENV]),
@@ -148,6 +215,7 @@ export function joinPrimary(): ClusterLink {
       if (stopped) listener();
     },
     onReload: (listener) => listeners.reload.push(listener),
+    shareMetrics: (collector) => (collect = collector),
     ready: (info) => send({ kind: 'ready', ...info }),
     // Sent before the worker exits, which would drop a message still queued.
     failed: (message) => new Promise((resolve) => process.send!({ kind: 'failed', message } satisfies ToPrimary, () => resolve())),
@@ -162,8 +230,8 @@ export interface PrimaryOptions {
   reloads: boolean;
   /** Persists the digests workers learn; opened (and compacted) before any worker reads it. */
   digestLog: { append(version: string, digests: LoggedDigests): void; close(): Promise<void> } | undefined;
-  /** Serves the workers' metrics together; resolves with its port. */
-  serveMetrics: (() => Promise<{ port: number; close(): Promise<void> }>) | undefined;
+  /** Serves the workers' metrics together, as `gather` gets them at each scrape; resolves with its port. */
+  serveMetrics: ((gather: () => Promise<WorkerMetrics[]>) => Promise<{ port: number; close(): Promise<void> }>) | undefined;
   /** The readiness line, once every worker listens. */
   onReady: (info: { host: string; port: number; root: string; metricsPort: number | undefined }) => void;
   /** A worker could not start: the reason, printed once, and the primary exits 1. */
@@ -182,7 +250,25 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   let ready = false;
   let stopping = false;
   let failed = false;
-  const metrics = await options.serveMetrics?.();
+  const scrapes = new Scrapes();
+  const scraped = new Map<number, (answers: WorkerMetrics[]) => void>();
+  const gather = () =>
+    new Promise<WorkerMetrics[]>((resolve, reject) => {
+      const { id, done } = scrapes.begin(listening);
+      if (done) return resolve(done);
+      const timer = setTimeout(() => {
+        scrapes.drop(id);
+        scraped.delete(id);
+        reject(new Error(`a worker did not answer for its metrics within ${SCRAPE_TIMEOUT_MS} ms`));
+      }, SCRAPE_TIMEOUT_MS);
+      scraped.set(id, (answers) => {
+        clearTimeout(timer);
+        scraped.delete(id);
+        resolve(answers);
+      });
+      for (const slot of listening) tell(slot, { kind: 'metrics', id });
+    });
+  const metrics = await options.serveMetrics?.(gather);
 
   const workerOf = (slot: number) => [...slots].find(([, entry]) => entry.slot === slot)?.[0];
   const tell = (slot: number, message: ToWorker) => {
@@ -243,6 +329,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         if (ready) logger.error({ worker: slot, workerPid: worker.process.pid, err: message.message }, 'a replacement worker cannot start');
         else if (!stopping) fail(message.message);
         break;
+      case 'metrics': {
+        const answers = scrapes.answer(message.id, slot, message.metrics);
+        if (answers) scraped.get(message.id)?.(answers);
+        break;
+      }
       case 'digest':
         learnt(slot, message.version, message.digests);
         break;
@@ -262,6 +353,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slots.delete(worker);
     listening.delete(entry.slot);
     for (const { key, answer: turn } of turns.leave(entry.slot)) answer(key, turn);
+    for (const { id, answers } of scrapes.leave(entry.slot)) scraped.get(id)?.(answers);
     if (stopping) logger.info({ worker: entry.slot, workerPid: worker.process.pid, code, signal }, 'worker stopped');
     if (slots.size === 0 && stopping) {
       logger.info('all workers stopped');

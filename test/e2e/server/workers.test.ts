@@ -231,12 +231,12 @@ describe('grpc-server --workers', function () {
     }
   });
 
-  it('replaces a worker killed with kill -9; the client mid-download resumes on another and gets the exact file', async () => {
+  it('replaces a worker killed with kill -9; /metrics answers while the replacement starts; the client mid-download resumes on another and gets the exact file', async () => {
     const { dir: root, cleanup } = await tempDir();
     const { dir: out, cleanup: cleanOut } = await tempDir();
     const content = await makeRandomFile(path.join(root, 'f.bin'), 2 * MiB);
     // Paced by the server: a client's own pace would leave the file sent ahead into its window.
-    const server = await startServerProcess(root, { args: ['--workers', '2', '--limit-rate', '512k'] });
+    const server = await startServerProcess(root, { args: ['--workers', '2', '--limit-rate', '512k', '--metrics-port', '0'] });
     try {
       const client = spawnClient(['get', 'f.bin', '--server', server.address, '--out', out]);
       await waitForSize(path.join(out, 'f.bin.part'), 256 * 1024, client);
@@ -248,6 +248,10 @@ describe('grpc-server --workers', function () {
       ]);
       process.kill(serving, 'SIGKILL');
       await server.waitForLog('worker died; starting another');
+      // The replacement is still loading: it cannot answer yet, and is not waited for.
+      const scrape = await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`, { signal: AbortSignal.timeout(20_000) });
+      expect(scrape.status, await scrape.clone().text()).to.equal(200);
+      expect(await scrape.text()).to.match(/^filetransfer_bytes_sent_total \d+$/m);
       const done = await client.done;
       expect(done.code, done.stderr).to.equal(0);
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
