@@ -94,6 +94,13 @@ export function serveClusterMetrics(host: string, port: number, gather: () => Pr
   return serveMetrics(host, port, async () => AggregatorRegistry.aggregate(await gather()).metrics(), Registry.PROMETHEUS_CONTENT_TYPE);
 }
 
+/** Why the metrics port cannot be listened on, naming its flag: the gRPC port's words (see cli.ts) would name --port. */
+function metricsListenProblem(port: number, err: NodeJS.ErrnoException): string {
+  if (err.code === 'EADDRINUSE') return `--metrics-port ${port} is in use; choose another`;
+  if (err.code === 'EACCES') return `--metrics-port ${port}: no permission to listen there; choose one above 1023`;
+  return `--metrics-port ${port}: ${err.message}`;
+}
+
 async function serveMetrics(host: string, port: number, render: () => Promise<string>, contentType: string): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
@@ -106,7 +113,7 @@ async function serveMetrics(host: string, port: number, render: () => Promise<st
     );
   });
   server.listen(port, host);
-  await once(server, 'listening');
+  await once(server, 'listening').catch((err: NodeJS.ErrnoException) => Promise.reject(new Error(metricsListenProblem(port, err))));
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
