@@ -279,7 +279,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   // A replacement listens as the first workers did, also with --port 0:
   // cluster shares one socket per (address, port asked for), which stays
   // open while any worker listens on it.
-  const start = (slot: number) => slots.set(cluster.fork({ [SLOT_ENV]: String(slot) }), { slot, started: Date.now() });
+  const start = (slot: number) => {
+    const worker = cluster.fork({ [SLOT_ENV]: String(slot) });
+    // A send to a worker that has just died fails (EPIPE) before its exit is
+    // known; unheard, that error would end the primary. Its exit handles the rest.
+    worker.on('error', (err: Error) => logger.debug({ worker: slot, err: err.message }, 'worker channel'));
+    slots.set(worker, { slot, started: Date.now() });
+  };
   const exit = async (code: number) => {
     await metrics?.close();
     await options.digestLog?.close();
@@ -354,6 +360,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     listening.delete(entry.slot);
     for (const { key, answer: turn } of turns.leave(entry.slot)) answer(key, turn);
     for (const { id, answers } of scrapes.leave(entry.slot)) scraped.get(id)?.(answers);
+    if (!stopping && !ready && signal === 'SIGINT') {
+      // It had no handler yet: a terminal's Ctrl-C reached the whole group,
+      // and the primary's own SIGINT may not have been handled yet.
+      logger.info({ signal }, 'shutting down: interrupted while the workers start');
+      stopAll();
+    }
     if (stopping) logger.info({ worker: entry.slot, workerPid: worker.process.pid, code, signal }, 'worker stopped');
     if (slots.size === 0 && stopping) {
       logger.info('all workers stopped');
@@ -381,12 +393,16 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     start(entry.slot);
   });
 
+  // Set by a signal to the primary itself: only a second one means "stop now",
+  // not one that comes after the primary began to stop for another reason.
+  let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (signalled) {
       logger.warn({ signal }, 'second signal: stopping now');
       for (const worker of slots.keys()) worker.process.kill('SIGKILL');
       process.exit(1);
     }
+    signalled = true;
     logger.info({ signal, graceMs: options.graceMs }, 'shutting down: no new calls, running ones get the grace period');
     // Through the channel, not a signal: a worker that got the same SIGINT
     // from the terminal would take a second one for "stop now".

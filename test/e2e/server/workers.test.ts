@@ -198,35 +198,33 @@ describe('grpc-server --workers', function () {
 
   it('stops on SIGTERM while its workers start: no readiness line, and each worker exits by itself', async () => {
     const { dir: root, cleanup } = await tempDir();
-    const primary = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    primary.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    primary.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    const exited = once(primary, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const watched: Watched = {
-      ended: exited.then(([code, signal]) => `grpc-server exited with ${signal ?? code}`),
-      describe: () => `grpc-server (pid ${primary.pid}); stderr:\n${stderr}`,
-    };
+    const server = await forkedServer(root);
     try {
-      // Forked, so the primary handles SIGTERM; the workers are still loading.
-      await pollUntil('the primary to fork both workers', async () => ((await childPids(primary.pid!)).length === 2 ? true : undefined), [watched]);
-      primary.kill('SIGTERM');
-      const [code, signal] = await bounded('the server to exit', exited, [], 30_000);
-      expect({ code, signal }, stderr).to.deep.equal({ code: 0, signal: null });
-      expect(stdout, 'a readiness line after SIGTERM').to.equal('');
-      const stopped = stderr
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { msg: string; code?: number; signal?: string | null })
-        .filter((entry) => entry.msg === 'worker stopped');
+      server.primary.kill('SIGTERM');
+      const end = await server.end();
+      expect(end.stdout, 'a readiness line after SIGTERM').to.equal('');
       // Killed at the end of the grace period instead, a worker never heard it should stop.
-      expect(stopped.map(({ code, signal }) => ({ code, signal }))).to.deep.equal([
+      expect(end.stopped).to.deep.equal([
         { code: 0, signal: null },
         { code: 0, signal: null },
       ]);
     } finally {
-      primary.kill('SIGKILL');
+      server.primary.kill('SIGKILL');
+      await cleanup();
+    }
+  });
+
+  it("stops with exit 0 on a terminal's SIGINT to the whole group while its workers start", async () => {
+    const { dir: root, cleanup } = await tempDir();
+    // Its own process group, as a shell gives a command, so that the group can be signalled.
+    const server = await forkedServer(root, true);
+    try {
+      process.kill(-server.primary.pid!, 'SIGINT');
+      const end = await server.end();
+      expect(end.stdout).to.equal('');
+      expect(end.said, 'only log lines on stderr').to.deep.equal([]);
+    } finally {
+      server.primary.kill('SIGKILL');
       await cleanup();
     }
   });
@@ -296,6 +294,39 @@ describe('grpc-server --workers', function () {
     }
   });
 });
+
+/**
+ * A server with --workers 2, resolved once the primary has forked both (so
+ * it handles signals) while they still load; `end` waits for its exit, which
+ * must be 0.
+ */
+async function forkedServer(root: string, detached = false) {
+  const primary = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], detached });
+  let stdout = '';
+  let stderr = '';
+  primary.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+  primary.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  const exited = once(primary, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const watched: Watched = {
+    ended: exited.then(([code, signal]) => `grpc-server exited with ${signal ?? code}`),
+    describe: () => `grpc-server (pid ${primary.pid}); stderr:\n${stderr}`,
+  };
+  await pollUntil('the primary to fork both workers', async () => ((await childPids(primary.pid!)).length === 2 ? true : undefined), [watched]);
+  return {
+    primary,
+    end: async () => {
+      const [code, signal] = await bounded('the server to exit', exited, [], 30_000);
+      expect({ code, signal }, stderr).to.deep.equal({ code: 0, signal: null });
+      const lines = stderr.split('\n').filter(Boolean);
+      const logged = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; code?: number; signal?: string | null });
+      return {
+        stdout,
+        said: lines.filter((line) => !line.startsWith('{')),
+        stopped: logged.filter((entry) => entry.msg === 'worker stopped').map(({ code, signal }) => ({ code, signal })),
+      };
+    },
+  };
+}
 
 async function rawDownloadAll(client: FileServiceClient, name: string): Promise<Buffer> {
   const parts: Buffer[] = [];
