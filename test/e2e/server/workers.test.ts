@@ -32,6 +32,14 @@ const ownConnection = (address: string) => rawClient(address, { 'grpc.use_local_
 /** Pids of the processes that served the calls logged so far. */
 const pidsOf = (server: ServerProcess, method: string) => new Set(server.calls(method).map((call) => call.pid));
 
+/**
+ * Waits until `count` calls of `method` are logged: a worker's log line is
+ * read from a pipe of its own pace, and may come after the client has seen
+ * the call end.
+ */
+const callsLogged = (server: ServerProcess, method: string, count: number) =>
+  pollUntil(`${count} ${method} calls in the log`, async () => (server.calls(method).length >= count ? server.calls(method) : undefined), [server]);
+
 /** A Stat on a connection of its own, so that the primary hands it to the next worker. */
 async function freshStat(address: string, name: string, token?: string): Promise<grpc.status> {
   const client = ownConnection(address);
@@ -107,7 +115,7 @@ describe('grpc-server --workers', function () {
       const clients = [ownConnection(server.address), ownConnection(server.address)];
       const downloads = await Promise.all(clients.map((client) => rawDownloadAll(client, 'f.bin')));
       for (const data of downloads) expect(sha256(data)).to.equal(sha256(content));
-      const served = server.calls('Download');
+      const served = await callsLogged(server, 'Download', 2);
       expect(new Set(served.map((call) => call.pid)).size, 'two workers served the downloads').to.equal(2);
       expect(new Set(served.map((call) => call.worker))).to.deep.equal(new Set([1, 2]));
       expect(await metric(server, 'filetransfer_bytes_sent_total')).to.equal(served.reduce((sum, call) => sum + call.bytesSent!, 0));
@@ -118,6 +126,7 @@ describe('grpc-server --workers', function () {
       expect(stats[0]!.info!.sha256)
         .to.equal(stats[1]!.info!.sha256)
         .and.to.match(/^[0-9a-f]{64}$/);
+      await callsLogged(server, 'Stat', 2);
       expect(pidsOf(server, 'Stat').size, 'two workers answered the Stats').to.equal(2);
       expect(await metric(server, 'filetransfer_files_hashed_total'), 'hash passes over both workers').to.equal(1);
       for (const client of clients) client.close();
@@ -154,7 +163,7 @@ describe('grpc-server --workers', function () {
         expect(await freshStat(server.address, 'f.bin', 'old-token'), 'the old token').to.equal(grpc.status.UNAUTHENTICATED);
         expect(await freshStat(server.address, 'f.bin', 'new-token'), 'the new token').to.equal(grpc.status.OK);
       }
-      const after = server.calls('Stat').slice(before);
+      const after = (await callsLogged(server, 'Stat', before + 8)).slice(before);
       expect(new Set(after.map((call) => call.pid)).size, 'calls after the reload reached both workers').to.equal(2);
 
       // One download running on each worker when SIGTERM lands.
@@ -174,7 +183,8 @@ describe('grpc-server --workers', function () {
           if (reply.status === 'NOT_SERVING') resolve();
         }),
       );
-      const exited = once(server.process, 'exit');
+      // 'close', after the last log line was read, not 'exit'.
+      const exited = once(server.process, 'close');
       await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
       watch.cancel();
       health.close();
@@ -253,7 +263,7 @@ describe('grpc-server --workers', function () {
       const done = await client.done;
       expect(done.code, done.stderr).to.equal(0);
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
-      const finished = server.calls('Download').find((call) => call.code === 'OK');
+      const finished = await server.waitForCall((call) => call.method === 'Download' && call.code === 'OK');
       expect(finished, 'the resumed download').to.include({ name: 'f.bin' });
       expect(finished!.pid).to.not.equal(serving);
       expect(Number(finished!.offset)).to.be.greaterThan(0);
@@ -285,6 +295,7 @@ describe('grpc-server --workers', function () {
       const ended = await first.end();
       expect(ended.code, ended.details).to.equal(grpc.status.OK);
       expect(await sha256File(path.join(root, 'up.bin'))).to.equal(sha256(data));
+      await callsLogged(server, 'Upload', 2);
       expect(pidsOf(server, 'Upload').size, 'the two uploads ran on two workers').to.equal(2);
     } finally {
       for (const client of clients) client.close();
