@@ -262,16 +262,23 @@ async function runPrimary(): Promise<void> {
     process.exit(1);
   }
   const metricsPort = options.metricsPort;
-  await workers.runPrimary({
-    workers: options.workers,
-    logger,
-    graceMs: GRACE_MS,
-    reloads: options.tokenFile !== undefined,
-    digestLog,
-    serveMetrics: metricsPort === undefined ? undefined : async () => (await import('./metrics.js')).serveClusterMetrics(options.host, metricsPort),
-    onReady: (server) => process.stdout.write(readinessLine(server)),
-    onFailed: (message) => process.stderr.write(`grpc-server: ${describeListenFailure(message)}\n`),
-  });
+  // It fails only before any worker starts: its metrics port cannot be listened on.
+  await workers
+    .runPrimary({
+      workers: options.workers,
+      logger,
+      graceMs: GRACE_MS,
+      reloads: options.tokenFile !== undefined,
+      digestLog,
+      serveMetrics:
+        metricsPort === undefined ? undefined : async (gather) => (await import('./metrics.js')).serveClusterMetrics(options.host, metricsPort, gather),
+      onReady: (server) => process.stdout.write(readinessLine(server)),
+      onFailed: (message) => process.stderr.write(`grpc-server: ${describeListenFailure(message)}\n`),
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`grpc-server: ${describeListenFailure(err.message)}\n`);
+      process.exit(1);
+    });
 }
 
 /** One process serving calls: the whole server, or one worker of several. */

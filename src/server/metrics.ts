@@ -72,14 +72,9 @@ export class ServerMetrics {
     return serveMetrics(host, port, () => this.registry.metrics(), this.registry.contentType);
   }
 
-  /**
-   * In a cluster worker: answers the primary's requests for these metrics
-   * (see serveClusterMetrics), instead of serving them on a port.
-   */
-  shareWithPrimary(): void {
-    // Its constructor is what makes a worker answer the primary.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([this.registry]);
+  /** In a cluster worker: what it answers to its primary's scrapes (see serveClusterMetrics). */
+  json(): Promise<object[]> {
+    return this.registry.getMetricsAsJSON();
   }
 }
 
@@ -91,11 +86,19 @@ interface MetricsServer {
 /**
  * In a cluster primary: serves the metrics of all workers together, as
  * prom-client aggregates them (counters and histograms summed; each
- * metric's own rule for the process ones).
+ * metric's own rule for the process ones). The workers are asked by
+ * `gather`, not by AggregatorRegistry.clusterMetrics, which also asks a
+ * worker still starting and waits for a dead one, then fails the scrape.
  */
-export function serveClusterMetrics(host: string, port: number): Promise<MetricsServer> {
-  const registry = new AggregatorRegistry();
-  return serveMetrics(host, port, () => registry.clusterMetrics(), registry.contentType);
+export function serveClusterMetrics(host: string, port: number, gather: () => Promise<object[][]>): Promise<MetricsServer> {
+  return serveMetrics(host, port, async () => AggregatorRegistry.aggregate(await gather()).metrics(), Registry.PROMETHEUS_CONTENT_TYPE);
+}
+
+/** Why the metrics port cannot be listened on, naming its flag: the gRPC port's words (see cli.ts) would name --port. */
+function metricsListenProblem(port: number, err: NodeJS.ErrnoException): string {
+  if (err.code === 'EADDRINUSE') return `--metrics-port ${port} is in use; choose another`;
+  if (err.code === 'EACCES') return `--metrics-port ${port}: no permission to listen there; choose one above 1023`;
+  return `--metrics-port ${port}: ${err.message}`;
 }
 
 async function serveMetrics(host: string, port: number, render: () => Promise<string>, contentType: string): Promise<MetricsServer> {
@@ -110,7 +113,7 @@ async function serveMetrics(host: string, port: number, render: () => Promise<st
     );
   });
   server.listen(port, host);
-  await once(server, 'listening');
+  await once(server, 'listening').catch((err: NodeJS.ErrnoException) => Promise.reject(new Error(metricsListenProblem(port, err))));
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -266,7 +266,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   logger.info(limits, 'limits');
   // A worker's metrics are served by its primary, summed with the others'.
-  if (metrics && options.cluster) metrics.shareWithPrimary();
+  if (metrics && options.cluster) options.cluster.shareMetrics(() => metrics.json());
   const metricsServer = metrics && !options.cluster ? await metrics.listen(host, options.metricsPort!) : undefined;
   for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
 

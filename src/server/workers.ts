@@ -17,8 +17,12 @@ const HASH_TURN = 'hash:';
 export const hashTurn = (version: string) => `${HASH_TURN}${version}`;
 export const uploadTurn = (name: string) => `upload:${name}`;
 
+/** One worker's metrics, as prom-client's getMetricsAsJSON gives them. */
+export type WorkerMetrics = object[];
+
 type ToPrimary =
   | { kind: 'ready'; host: string; port: number; root: string }
+  | { kind: 'metrics'; id: number; metrics: WorkerMetrics }
   | { kind: 'failed'; message: string }
   /** A digest learnt by a worker: persisted, and told to the others. */
   | { kind: 'digest'; version: string; digests: LoggedDigests }
@@ -30,6 +34,7 @@ type ToPrimary =
 type ToWorker =
   | { kind: 'stop' }
   | { kind: 'reload' }
+  | { kind: 'metrics'; id: number }
   | { kind: 'digest'; version: string; digests: LoggedDigests }
   | { kind: 'turn'; key: string; granted: boolean; digests?: LoggedDigests };
 
@@ -82,6 +87,60 @@ export class Turns {
   }
 }
 
+/**
+ * Scrapes of the workers' metrics in progress. Each asks the workers that
+ * listen when it begins and ends once each answered or is gone: a worker
+ * still starting is not asked, and one that dies is not waited for, so a
+ * scrape during a replacement shows the others instead of timing out.
+ * No I/O: the primary sends the requests and serves the answers.
+ */
+export class Scrapes {
+  private last = 0;
+  private readonly open = new Map<number, { waiting: Set<number>; answers: WorkerMetrics[] }>();
+
+  /** Begins a scrape of `slots`; `done` holds its answers when there is nobody to ask. */
+  begin(slots: Iterable<number>): { id: number; done: WorkerMetrics[] | undefined } {
+    this.last += 1;
+    const waiting = new Set(slots);
+    if (waiting.size === 0) return { id: this.last, done: [] };
+    this.open.set(this.last, { waiting, answers: [] });
+    return { id: this.last, done: undefined };
+  }
+
+  /** A worker's answer: the scrape's answers when it was the last one awaited. */
+  answer(id: number, slot: number, metrics: WorkerMetrics): WorkerMetrics[] | undefined {
+    const scrape = this.open.get(id);
+    if (!scrape?.waiting.delete(slot)) return undefined;
+    scrape.answers.push(metrics);
+    return this.finished(id);
+  }
+
+  /** A worker is gone: the scrapes that waited only for it end without it. */
+  leave(slot: number): { id: number; answers: WorkerMetrics[] }[] {
+    const ended: { id: number; answers: WorkerMetrics[] }[] = [];
+    for (const [id, scrape] of [...this.open]) {
+      const answers = scrape.waiting.delete(slot) ? this.finished(id) : undefined;
+      if (answers) ended.push({ id, answers });
+    }
+    return ended;
+  }
+
+  /** Forgets a scrape that timed out. */
+  drop(id: number): void {
+    this.open.delete(id);
+  }
+
+  private finished(id: number): WorkerMetrics[] | undefined {
+    const scrape = this.open.get(id)!;
+    if (scrape.waiting.size > 0) return undefined;
+    this.open.delete(id);
+    return scrape.answers;
+  }
+}
+
+/** A worker that does not answer for its metrics this soon (its loop blocked) fails the scrape. */
+const SCRAPE_TIMEOUT_MS = 5000;
+
 /** A worker that dies this soon after it started counts as failing to start. */
 const QUICK_DEATH_MS = 10_000;
 const MAX_QUICK_DEATHS = 3;
@@ -108,6 +167,8 @@ export interface ClusterLink {
   onDigest(listener: (version: string, digests: LoggedDigests) => void): void;
   onStop(listener: () => void): void;
   onReload(listener: () => void): void;
+  /** Answers the primary's scrapes with what `collect` gives. */
+  shareMetrics(collect: () => Promise<WorkerMetrics>): void;
   ready(info: { host: string; port: number; root: string }): void;
   /** Tells the primary why this worker cannot start; it prints that once for all. */
   failed(message: string): Promise<void>;
@@ -120,14 +181,24 @@ export function joinPrimary(): ClusterLink {
   const send = (message: ToPrimary) => process.send!(message);
   const waiting = new Map<string, (answer: { granted: boolean; digests?: LoggedDigests }) => void>();
   const listeners = { digest: [] as ((version: string, digests: LoggedDigests) => void)[], stop: [] as (() => void)[], reload: [] as (() => void)[] };
+  // A stop that comes while the worker still loads, before anyone listens for it, still counts.
+  let stopped = false;
+  let collect: (() => Promise<WorkerMetrics>) | undefined;
   process.on('message', (message: ToWorker) => {
     if (message.kind === 'turn') {
       const resolve = waiting.get(message.key);
       waiting.delete(message.key);
       resolve?.(message);
     } else if (message.kind === 'digest') for (const listener of listeners.digest) listener(message.version, message.digests);
-    else if (message.kind === 'stop') for (const listener of listeners.stop) listener();
-    else if (message.kind === 'reload') for (const listener of listeners.reload) listener();
+    else if (message.kind === 'stop') {
+      stopped = true;
+      for (const listener of listeners.stop) listener();
+    } else if (message.kind === 'reload') for (const listener of listeners.reload) listener();
+    else if (message.kind === 'metrics' && collect) {
+      // A failed collection leaves this worker out of the sum rather than failing the scrape after a timeout.
+      const reply = (metrics: WorkerMetrics) => send({ kind: 'metrics', id: message.id, metrics });
+      collect().then(reply, () => reply([]));
+    }
   });
   return {
     slot: Number(process.env[SLOT_ENV]),
@@ -139,8 +210,12 @@ export function joinPrimary(): ClusterLink {
     give: (key, digests) => send({ kind: 'give', key, digests }),
     shareDigest: (version, digests) => send({ kind: 'digest', version, digests }),
     onDigest: (listener) => listeners.digest.push(listener),
-    onStop: (listener) => listeners.stop.push(listener),
+    onStop: (listener) => {
+      listeners.stop.push(listener);
+      if (stopped) listener();
+    },
     onReload: (listener) => listeners.reload.push(listener),
+    shareMetrics: (collector) => (collect = collector),
     ready: (info) => send({ kind: 'ready', ...info }),
     // Sent before the worker exits, which would drop a message still queued.
     failed: (message) => new Promise((resolve) => process.send!({ kind: 'failed', message } satisfies ToPrimary, () => resolve())),
@@ -155,8 +230,8 @@ export interface PrimaryOptions {
   reloads: boolean;
   /** Persists the digests workers learn; opened (and compacted) before any worker reads it. */
   digestLog: { append(version: string, digests: LoggedDigests): void; close(): Promise<void> } | undefined;
-  /** Serves the workers' metrics together; resolves with its port. */
-  serveMetrics: (() => Promise<{ port: number; close(): Promise<void> }>) | undefined;
+  /** Serves the workers' metrics together, as `gather` gets them at each scrape; resolves with its port. */
+  serveMetrics: ((gather: () => Promise<WorkerMetrics[]>) => Promise<{ port: number; close(): Promise<void> }>) | undefined;
   /** The readiness line, once every worker listens. */
   onReady: (info: { host: string; port: number; root: string; metricsPort: number | undefined }) => void;
   /** A worker could not start: the reason, printed once, and the primary exits 1. */
@@ -175,7 +250,25 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   let ready = false;
   let stopping = false;
   let failed = false;
-  const metrics = await options.serveMetrics?.();
+  const scrapes = new Scrapes();
+  const scraped = new Map<number, (answers: WorkerMetrics[]) => void>();
+  const gather = () =>
+    new Promise<WorkerMetrics[]>((resolve, reject) => {
+      const { id, done } = scrapes.begin(listening);
+      if (done) return resolve(done);
+      const timer = setTimeout(() => {
+        scrapes.drop(id);
+        scraped.delete(id);
+        reject(new Error(`a worker did not answer for its metrics within ${SCRAPE_TIMEOUT_MS} ms`));
+      }, SCRAPE_TIMEOUT_MS);
+      scraped.set(id, (answers) => {
+        clearTimeout(timer);
+        scraped.delete(id);
+        resolve(answers);
+      });
+      for (const slot of listening) tell(slot, { kind: 'metrics', id });
+    });
+  const metrics = await options.serveMetrics?.(gather);
 
   const workerOf = (slot: number) => [...slots].find(([, entry]) => entry.slot === slot)?.[0];
   const tell = (slot: number, message: ToWorker) => {
@@ -186,7 +279,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   // A replacement listens as the first workers did, also with --port 0:
   // cluster shares one socket per (address, port asked for), which stays
   // open while any worker listens on it.
-  const start = (slot: number) => slots.set(cluster.fork({ [SLOT_ENV]: String(slot) }), { slot, started: Date.now() });
+  const start = (slot: number) => {
+    const worker = cluster.fork({ [SLOT_ENV]: String(slot) });
+    // A send to a worker that has just died fails (EPIPE) before its exit is
+    // known; unheard, that error would end the primary. Its exit handles the rest.
+    worker.on('error', (err: Error) => logger.debug({ worker: slot, err: err.message }, 'worker channel'));
+    slots.set(worker, { slot, started: Date.now() });
+  };
   const exit = async (code: number) => {
     await metrics?.close();
     await options.digestLog?.close();
@@ -198,6 +297,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     for (const [worker, entry] of slots) if (entry.slot !== from && worker.isConnected()) worker.send({ kind: 'digest', version, digests } satisfies ToWorker);
   };
   const stopAll = () => {
+    if (!stopping) {
+      // A worker stuck past its grace period, or in its start, is not waited for forever.
+      setTimeout(() => {
+        for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+      }, options.graceMs + 5000).unref();
+    }
     stopping = true;
     for (const worker of slots.keys()) if (worker.isConnected()) worker.send({ kind: 'stop' } satisfies ToWorker);
   };
@@ -212,6 +317,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     if (slot === undefined) return;
     switch (message.kind) {
       case 'ready':
+        // A worker still loading may have missed the stop (a message before its
+        // listener is lost): told again, and never announced as listening.
+        if (stopping) {
+          worker.send({ kind: 'stop' } satisfies ToWorker);
+          break;
+        }
         listening.add(slot);
         if (ready) logger.info({ worker: slot, workerPid: worker.process.pid }, 'worker replaced');
         if (!ready && listening.size === options.workers) {
@@ -224,6 +335,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
         if (ready) logger.error({ worker: slot, workerPid: worker.process.pid, err: message.message }, 'a replacement worker cannot start');
         else if (!stopping) fail(message.message);
         break;
+      case 'metrics': {
+        const answers = scrapes.answer(message.id, slot, message.metrics);
+        if (answers) scraped.get(message.id)?.(answers);
+        break;
+      }
       case 'digest':
         learnt(slot, message.version, message.digests);
         break;
@@ -243,6 +359,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slots.delete(worker);
     listening.delete(entry.slot);
     for (const { key, answer: turn } of turns.leave(entry.slot)) answer(key, turn);
+    for (const { id, answers } of scrapes.leave(entry.slot)) scraped.get(id)?.(answers);
+    if (!stopping && !ready && signal === 'SIGINT') {
+      // It had no handler yet: a terminal's Ctrl-C reached the whole group,
+      // and the primary's own SIGINT may not have been handled yet.
+      logger.info({ signal }, 'shutting down: interrupted while the workers start');
+      stopAll();
+    }
+    if (stopping) logger.info({ worker: entry.slot, workerPid: worker.process.pid, code, signal }, 'worker stopped');
     if (slots.size === 0 && stopping) {
       logger.info('all workers stopped');
       void exit(failed ? 1 : 0);
@@ -269,20 +393,20 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     start(entry.slot);
   });
 
+  // Set by a signal to the primary itself: only a second one means "stop now",
+  // not one that comes after the primary began to stop for another reason.
+  let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (signalled) {
       logger.warn({ signal }, 'second signal: stopping now');
       for (const worker of slots.keys()) worker.process.kill('SIGKILL');
       process.exit(1);
     }
+    signalled = true;
     logger.info({ signal, graceMs: options.graceMs }, 'shutting down: no new calls, running ones get the grace period');
     // Through the channel, not a signal: a worker that got the same SIGINT
     // from the terminal would take a second one for "stop now".
     stopAll();
-    // A worker stuck past its grace period is not waited for forever.
-    setTimeout(() => {
-      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
-    }, options.graceMs + 5000).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -134,6 +135,26 @@ describe('grpc-server: start and stop', function () {
       expect(run.code).to.equal(1);
     } finally {
       await first.kill();
+      await cleanup();
+    }
+  });
+
+  it('names --metrics-port when that port is taken, with or without --workers, and exits 1', async () => {
+    const { dir, cleanup } = await tempDir();
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      for (const workers of ['1', '2']) {
+        const run = await serverExit(['--root', dir, '--port', '0', '--metrics-port', String(port), '--workers', workers]);
+        // Log lines (JSON) aside, the reason alone, in the words of its flag.
+        const said = run.stderr.split('\n').filter((line) => line && !line.startsWith('{'));
+        expect(said, `--workers ${workers}`).to.deep.equal([`grpc-server: --metrics-port ${port} is in use; choose another`]);
+        expect(run.stdout).to.equal('');
+        expect(run.code).to.equal(1);
+      }
+    } finally {
+      taken.close();
       await cleanup();
     }
   });

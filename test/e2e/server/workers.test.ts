@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile, readlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { protoPath as healthProto } from 'grpc-health-check';
 import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
-import { bounded, pollUntil, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { bounded, pollUntil, spawnClient, startServerProcess, waitForSize, type ServerProcess, type Watched } from '../../helpers/processes.js';
 import { openUpload, rawClient, rawStat, rawUpload } from '../../helpers/rawClient.js';
 
 const SERVER_BIN = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
@@ -31,6 +31,14 @@ const ownConnection = (address: string) => rawClient(address, { 'grpc.use_local_
 
 /** Pids of the processes that served the calls logged so far. */
 const pidsOf = (server: ServerProcess, method: string) => new Set(server.calls(method).map((call) => call.pid));
+
+/**
+ * Waits until `count` calls of `method` are logged: a worker's log line is
+ * read from a pipe of its own pace, and may come after the client has seen
+ * the call end.
+ */
+const callsLogged = (server: ServerProcess, method: string, count: number) =>
+  pollUntil(`${count} ${method} calls in the log`, async () => (server.calls(method).length >= count ? server.calls(method) : undefined), [server]);
 
 /** A Stat on a connection of its own, so that the primary hands it to the next worker. */
 async function freshStat(address: string, name: string, token?: string): Promise<grpc.status> {
@@ -77,11 +85,6 @@ async function pausedDownload(client: FileServiceClient, name: string, metadata:
   };
 }
 
-/** The server's log lines of `method` calls once there are `count` of them. */
-function loggedCalls(server: ServerProcess, method: string, count: number): Promise<ReturnType<ServerProcess['calls']>> {
-  return pollUntil(`${count} ${method} calls logged`, async () => (server.calls(method).length >= count ? server.calls(method) : undefined), []);
-}
-
 describe('grpc-server --workers', function () {
   this.timeout(60_000);
 
@@ -112,8 +115,7 @@ describe('grpc-server --workers', function () {
       const clients = [ownConnection(server.address), ownConnection(server.address)];
       const downloads = await Promise.all(clients.map((client) => rawDownloadAll(client, 'f.bin')));
       for (const data of downloads) expect(sha256(data)).to.equal(sha256(content));
-      // A call's log line comes when it ends, after the client has its answer.
-      const served = await loggedCalls(server, 'Download', 2);
+      const served = await callsLogged(server, 'Download', 2);
       expect(new Set(served.map((call) => call.pid)).size, 'two workers served the downloads').to.equal(2);
       expect(new Set(served.map((call) => call.worker))).to.deep.equal(new Set([1, 2]));
       expect(await metric(server, 'filetransfer_bytes_sent_total')).to.equal(served.reduce((sum, call) => sum + call.bytesSent!, 0));
@@ -124,7 +126,7 @@ describe('grpc-server --workers', function () {
       expect(stats[0]!.info!.sha256)
         .to.equal(stats[1]!.info!.sha256)
         .and.to.match(/^[0-9a-f]{64}$/);
-      await loggedCalls(server, 'Stat', 2);
+      await callsLogged(server, 'Stat', 2);
       expect(pidsOf(server, 'Stat').size, 'two workers answered the Stats').to.equal(2);
       expect(await metric(server, 'filetransfer_files_hashed_total'), 'hash passes over both workers').to.equal(1);
       for (const client of clients) client.close();
@@ -161,7 +163,7 @@ describe('grpc-server --workers', function () {
         expect(await freshStat(server.address, 'f.bin', 'old-token'), 'the old token').to.equal(grpc.status.UNAUTHENTICATED);
         expect(await freshStat(server.address, 'f.bin', 'new-token'), 'the new token').to.equal(grpc.status.OK);
       }
-      const after = server.calls('Stat').slice(before);
+      const after = (await callsLogged(server, 'Stat', before + 8)).slice(before);
       expect(new Set(after.map((call) => call.pid)).size, 'calls after the reload reached both workers').to.equal(2);
 
       // One download running on each worker when SIGTERM lands.
@@ -181,7 +183,8 @@ describe('grpc-server --workers', function () {
           if (reply.status === 'NOT_SERVING') resolve();
         }),
       );
-      const exited = once(server.process, 'exit');
+      // 'close', after the last log line was read, not 'exit'.
+      const exited = once(server.process, 'close');
       await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
       watch.cancel();
       health.close();
@@ -203,12 +206,45 @@ describe('grpc-server --workers', function () {
     }
   });
 
-  it('replaces a worker killed with kill -9; the client mid-download resumes on another and gets the exact file', async () => {
+  it('stops on SIGTERM while its workers start: no readiness line, and each worker exits by itself', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    const server = await forkedServer(root);
+    try {
+      server.primary.kill('SIGTERM');
+      const end = await server.end();
+      expect(end.stdout, 'a readiness line after SIGTERM').to.equal('');
+      // Killed at the end of the grace period instead, a worker never heard it should stop.
+      expect(end.stopped).to.deep.equal([
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+    } finally {
+      server.primary.kill('SIGKILL');
+      await cleanup();
+    }
+  });
+
+  it("stops with exit 0 on a terminal's SIGINT to the whole group while its workers start", async () => {
+    const { dir: root, cleanup } = await tempDir();
+    // Its own process group, as a shell gives a command, so that the group can be signalled.
+    const server = await forkedServer(root, true);
+    try {
+      process.kill(-server.primary.pid!, 'SIGINT');
+      const end = await server.end();
+      expect(end.stdout).to.equal('');
+      expect(end.said, 'only log lines on stderr').to.deep.equal([]);
+    } finally {
+      server.primary.kill('SIGKILL');
+      await cleanup();
+    }
+  });
+
+  it('replaces a worker killed with kill -9; /metrics answers while the replacement starts; the client mid-download resumes on another and gets the exact file', async () => {
     const { dir: root, cleanup } = await tempDir();
     const { dir: out, cleanup: cleanOut } = await tempDir();
     const content = await makeRandomFile(path.join(root, 'f.bin'), 2 * MiB);
     // Paced by the server: a client's own pace would leave the file sent ahead into its window.
-    const server = await startServerProcess(root, { args: ['--workers', '2', '--limit-rate', '512k'] });
+    const server = await startServerProcess(root, { args: ['--workers', '2', '--limit-rate', '512k', '--metrics-port', '0'] });
     try {
       const client = spawnClient(['get', 'f.bin', '--server', server.address, '--out', out]);
       await waitForSize(path.join(out, 'f.bin.part'), 256 * 1024, client);
@@ -220,10 +256,14 @@ describe('grpc-server --workers', function () {
       ]);
       process.kill(serving, 'SIGKILL');
       await server.waitForLog('worker died; starting another');
+      // The replacement is still loading: it cannot answer yet, and is not waited for.
+      const scrape = await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`, { signal: AbortSignal.timeout(20_000) });
+      expect(scrape.status, await scrape.clone().text()).to.equal(200);
+      expect(await scrape.text()).to.match(/^filetransfer_bytes_sent_total \d+$/m);
       const done = await client.done;
       expect(done.code, done.stderr).to.equal(0);
       expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
-      const finished = server.calls('Download').find((call) => call.code === 'OK');
+      const finished = await server.waitForCall((call) => call.method === 'Download' && call.code === 'OK');
       expect(finished, 'the resumed download').to.include({ name: 'f.bin' });
       expect(finished!.pid).to.not.equal(serving);
       expect(Number(finished!.offset)).to.be.greaterThan(0);
@@ -255,6 +295,7 @@ describe('grpc-server --workers', function () {
       const ended = await first.end();
       expect(ended.code, ended.details).to.equal(grpc.status.OK);
       expect(await sha256File(path.join(root, 'up.bin'))).to.equal(sha256(data));
+      await callsLogged(server, 'Upload', 2);
       expect(pidsOf(server, 'Upload').size, 'the two uploads ran on two workers').to.equal(2);
     } finally {
       for (const client of clients) client.close();
@@ -264,6 +305,39 @@ describe('grpc-server --workers', function () {
     }
   });
 });
+
+/**
+ * A server with --workers 2, resolved once the primary has forked both (so
+ * it handles signals) while they still load; `end` waits for its exit, which
+ * must be 0.
+ */
+async function forkedServer(root: string, detached = false) {
+  const primary = spawn(process.execPath, [SERVER_BIN, '--root', root, '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], detached });
+  let stdout = '';
+  let stderr = '';
+  primary.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+  primary.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+  const exited = once(primary, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const watched: Watched = {
+    ended: exited.then(([code, signal]) => `grpc-server exited with ${signal ?? code}`),
+    describe: () => `grpc-server (pid ${primary.pid}); stderr:\n${stderr}`,
+  };
+  await pollUntil('the primary to fork both workers', async () => ((await childPids(primary.pid!)).length === 2 ? true : undefined), [watched]);
+  return {
+    primary,
+    end: async () => {
+      const [code, signal] = await bounded('the server to exit', exited, [], 30_000);
+      expect({ code, signal }, stderr).to.deep.equal({ code: 0, signal: null });
+      const lines = stderr.split('\n').filter(Boolean);
+      const logged = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; code?: number; signal?: string | null });
+      return {
+        stdout,
+        said: lines.filter((line) => !line.startsWith('{')),
+        stopped: logged.filter((entry) => entry.msg === 'worker stopped').map(({ code, signal }) => ({ code, signal })),
+      };
+    },
+  };
+}
 
 async function rawDownloadAll(client: FileServiceClient, name: string): Promise<Buffer> {
   const parts: Buffer[] = [];

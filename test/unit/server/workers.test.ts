@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { respawnVerdict, Turns } from '../../../src/server/workers.js';
+import { respawnVerdict, Scrapes, Turns } from '../../../src/server/workers.js';
 
 describe('Turns: hash and upload turns across workers', () => {
   const digests = { sha256: 'a'.repeat(64), blocks: Buffer.alloc(32, 1) };
@@ -42,6 +42,18 @@ describe('Turns: hash and upload turns across workers', () => {
     turns.take('b', 1, true);
     expect(turns.leave(1)).to.deep.equal([{ key: 'a', answer: { owner: 2, granted: true } }]);
     expect(turns.give('b', 2)).to.deep.equal([]);
+  });
+});
+
+describe('Scrapes: metrics of the workers that listen', () => {
+  it('ends when the last worker asked answers, or without one that died', () => {
+    const scrapes = new Scrapes();
+    expect(scrapes.begin([])).to.deep.equal({ id: 1, done: [] });
+    const { id } = scrapes.begin([1, 2]);
+    expect(scrapes.answer(id, 3, [{ name: 'x' }]), 'a worker not asked').to.equal(undefined);
+    expect(scrapes.answer(id, 1, [{ name: 'a' }])).to.equal(undefined);
+    expect(scrapes.leave(2)).to.deep.equal([{ id, answers: [[{ name: 'a' }]] }]);
+    expect(scrapes.answer(id, 2, [{ name: 'late' }]), 'an answer after the end').to.equal(undefined);
   });
 });
 
