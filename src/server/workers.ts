@@ -138,6 +138,27 @@ export class Scrapes {
   }
 }
 
+/**
+ * The digests the primary has passed on lately, so one that two workers
+ * learn at once (both sent the file whole) is logged and told once. The
+ * most recent `bound` versions; past that, a repeat costs a line of the log.
+ */
+export class KnownDigests {
+  private readonly known = new Map<string, { sha256: string; blocks: boolean }>();
+
+  constructor(private readonly bound = 10_000) {}
+
+  /** Whether `digests` of `version` tell anything not already passed on; remembers them if so. */
+  isNews(version: string, digests: LoggedDigests): boolean {
+    const had = this.known.get(version);
+    if (had && had.sha256 === digests.sha256 && (had.blocks || !digests.blocks)) return false;
+    this.known.delete(version);
+    this.known.set(version, { sha256: digests.sha256, blocks: digests.blocks !== undefined });
+    if (this.known.size > this.bound) this.known.delete(this.known.keys().next().value!);
+    return true;
+  }
+}
+
 /** A worker that does not answer for its metrics this soon (its loop blocked) fails the scrape. */
 const SCRAPE_TIMEOUT_MS = 5000;
 
@@ -291,8 +312,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     await options.digestLog?.close();
     process.exit(code);
   };
+  const known = new KnownDigests();
   /** A digest one worker learnt: persisted, and told to the others. */
   const learnt = (from: number, version: string, digests: LoggedDigests) => {
+    if (!known.isNews(version, digests)) return;
     options.digestLog?.append(version, digests);
     for (const [worker, entry] of slots) if (entry.slot !== from && worker.isConnected()) worker.send({ kind: 'digest', version, digests } satisfies ToWorker);
   };

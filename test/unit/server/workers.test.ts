@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { respawnVerdict, Scrapes, Turns } from '../../../src/server/workers.js';
+import { KnownDigests, respawnVerdict, Scrapes, Turns } from '../../../src/server/workers.js';
 
 describe('Turns: hash and upload turns across workers', () => {
   const digests = { sha256: 'a'.repeat(64), blocks: Buffer.alloc(32, 1) };
@@ -66,5 +66,22 @@ describe('respawnVerdict', () => {
     expect(respawnVerdict(0, 100)).to.deep.equal({ respawn: true, quickDeaths: 1 });
     expect(respawnVerdict(1, 9_999)).to.deep.equal({ respawn: true, quickDeaths: 2 });
     expect(respawnVerdict(2, 100)).to.deep.equal({ respawn: false, quickDeaths: 3 });
+  });
+});
+
+describe('KnownDigests: what the primary logs and passes on', () => {
+  const sha = 'a'.repeat(64);
+
+  it('passes a digest on once, again when blocks or another digest come, and forgets the oldest past its bound', () => {
+    const known = new KnownDigests(2);
+    expect(known.isNews('v1', { sha256: sha })).to.equal(true);
+    expect(known.isNews('v1', { sha256: sha }), 'the same, from a second worker').to.equal(false);
+    expect(known.isNews('v1', { sha256: sha, blocks: Buffer.alloc(32) }), 'now with blocks').to.equal(true);
+    expect(known.isNews('v1', { sha256: sha }), 'without the blocks it has').to.equal(false);
+    expect(known.isNews('v1', { sha256: 'b'.repeat(64) })).to.equal(true);
+    known.isNews('v2', { sha256: sha });
+    known.isNews('v3', { sha256: sha });
+    expect(known.isNews('v1', { sha256: 'b'.repeat(64) }), 'forgotten').to.equal(true);
+    expect(known.isNews('v3', { sha256: sha })).to.equal(false);
   });
 });
