@@ -37,7 +37,7 @@ export class StreamBudget {
    * Chunks each running stream may read ahead now, in proportion to its
    * share and at least one: a lone stream needs the disk to work while it
    * sends, but 32 streams keep the disk and the socket busy among them,
-   * and a full read-ahead each held 24 MiB more at the peak.
+   * and 3 chunks ahead each are 24 MiB of 256 KiB chunks.
    */
   readAhead(): number {
     return Math.max(1, Math.round((this.share() * this.maxReadAhead) / this.maxPerStream));
