@@ -17,18 +17,12 @@ import type { RateLimiter } from '../shared/rateLimiter.js';
 import type { StreamBudget } from './streamBudget.js';
 import type { DescriptorBudget } from './limits.js';
 
-// Per stream, at most the budget's share of chunks (8 when alone: fewer
-// starved the socket between write callbacks) wait in grpc-js and READ_AHEAD
-// more are being read: with 256 KiB chunks, about 3 MiB however slow the
-// reader.
-const READ_AHEAD = 3;
-
 export interface DownloadContext {
   root: string;
   digests: DigestCache;
   /** Read buffers shared by all streams, CHUNK_HEADER_ROOM plus a chunk each. */
   pool: BufferPool;
-  /** How many chunks this stream may have waiting in grpc-js. */
+  /** How many chunks this stream may have waiting in grpc-js and read ahead. */
   budget: StreamBudget;
   /** Descriptors open for calls; the stream holds one while it runs. */
   files: DescriptorBudget;
@@ -124,7 +118,7 @@ export async function streamDownload(
       startFullDigest();
     }
     const { pool, limiter } = context;
-    const chunks = readRange(file.handle, { start: offset, end, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM });
+    const chunks = readRange(file.handle, { start: offset, end, pool, readAhead: () => context.budget.readAhead(), headroom: CHUNK_HEADER_ROOM });
     for await (const { position, data, frame } of chunks) {
       inline?.update(data);
       blocks?.update(data);

@@ -22,8 +22,6 @@ const BATCH_FILES = 32;
 const BATCHES_AHEAD = 2;
 /** Bytes of messages one batch may hold: with BATCHES_AHEAD, what a call keeps read ahead. */
 const BATCH_BYTES = 1024 * 1024;
-// As in download.ts, for the files larger than a chunk.
-const READ_AHEAD = 3;
 
 export interface ManyContext extends DownloadContext {
   fsThread: FsThread;
@@ -200,7 +198,13 @@ async function streamLarge(
     const size = file.stat.size;
     const hash = createHash('sha256');
     const blocks = context.digests.blockHasherFor(file);
-    for await (const { position, data, frame } of readRange(file.handle, { start: 0n, end: size, pool, readAhead: READ_AHEAD, headroom: CHUNK_HEADER_ROOM })) {
+    for await (const { position, data, frame } of readRange(file.handle, {
+      start: 0n,
+      end: size,
+      pool,
+      readAhead: () => context.budget.readAhead(),
+      headroom: CHUNK_HEADER_ROOM,
+    })) {
       hash.update(data);
       blocks?.update(data);
       await context.limiter?.take(data.length, signal);

@@ -9,8 +9,8 @@ export interface RangeOptions {
   end: bigint;
   /** Chunks are read into buffers of this pool; its size bounds a chunk. */
   pool: BufferPool;
-  /** Chunks read before they are asked for. */
-  readAhead: number;
+  /** Chunks read before they are asked for: a number, or a function asked before each read, for a limit that moves. */
+  readAhead: number | (() => number);
   /** Bytes left free in front of each chunk's data. */
   headroom?: number;
 }
@@ -41,8 +41,9 @@ export async function* readRange(handle: FileHandle, options: RangeOptions): Asy
   const chunkSize = BigInt(pool.size - headroom);
   const queue: Promise<RangeChunk>[] = [];
   let next = options.start;
+  const ahead = typeof readAhead === 'number' ? () => readAhead : readAhead;
   const fill = () => {
-    while (queue.length < readAhead && next < end) {
+    while (queue.length < ahead() && next < end) {
       const position = next;
       const length = Number(end - position < chunkSize ? end - position : chunkSize);
       next += BigInt(length);

@@ -169,7 +169,11 @@ const IDLE_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Chunks waiting in grpc-js, over all streams (see StreamBudget). */
 const IN_FLIGHT_BUDGET_BYTES = 16 * 1024 * 1024;
 const MIN_IN_FLIGHT = 2;
+// A lone stream: 8 chunks waiting in grpc-js (fewer starved the socket
+// between write callbacks) and 3 being read, about 3 MiB however slow the
+// reader; streams running together get less of each (see StreamBudget).
 const MAX_IN_FLIGHT = 8;
+const MAX_READ_AHEAD = 3;
 
 /**
  * Starts the file service and resolves once it accepts calls: the readiness
@@ -220,7 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.keepalive_timeout_ms': 20_000,
   });
   const pool = new BufferPool(CHUNK_HEADER_ROOM + chunkSize, Math.max(4, Math.floor(IDLE_BUFFER_BYTES / chunkSize)));
-  const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT);
+  const budget = new StreamBudget(Math.max(MIN_IN_FLIGHT, Math.floor(IN_FLIGHT_BUDGET_BYTES / chunkSize)), MIN_IN_FLIGHT, MAX_IN_FLIGHT, MAX_READ_AHEAD);
   const files = new DescriptorBudget(limits.maxOpenFiles);
   const digestOptions = { maxQueued: limits.maxQueuedHashes, blockSize, onHashed: metrics && (() => metrics.fileHashed()) };
   const { digests, close: closeDigests } = options.cluster

@@ -12,6 +12,8 @@ export class StreamBudget {
     private readonly totalChunks: number,
     private readonly minPerStream: number,
     private readonly maxPerStream: number,
+    /** Chunks a lone stream reads before they are asked for. */
+    private readonly maxReadAhead: number,
   ) {}
 
   /** Counts a stream in until the returned function is called. */
@@ -29,5 +31,15 @@ export class StreamBudget {
   share(): number {
     const even = Math.floor(this.totalChunks / Math.max(1, this.active));
     return Math.min(this.maxPerStream, Math.max(this.minPerStream, even));
+  }
+
+  /**
+   * Chunks each running stream may read ahead now, in proportion to its
+   * share and at least one: a lone stream needs the disk to work while it
+   * sends, but 32 streams keep the disk and the socket busy among them,
+   * and 3 chunks ahead each are 24 MiB of 256 KiB chunks.
+   */
+  readAhead(): number {
+    return Math.max(1, Math.round((this.share() * this.maxReadAhead) / this.maxPerStream));
   }
 }

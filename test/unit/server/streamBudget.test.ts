@@ -3,7 +3,7 @@ import { StreamBudget } from '../../../src/server/streamBudget.js';
 
 describe('StreamBudget', () => {
   it('gives a lone stream the most, and splits the allowance as streams join', () => {
-    const budget = new StreamBudget(64, 2, 8);
+    const budget = new StreamBudget(64, 2, 8, 3);
     expect(budget.share()).to.equal(8);
     const leaves = Array.from({ length: 16 }, () => budget.join());
     expect(budget.share()).to.equal(4);
@@ -15,8 +15,21 @@ describe('StreamBudget', () => {
     expect(budget.share()).to.equal(8);
   });
 
+  it('reads ahead in proportion to the share: all of it alone, one chunk each under fan-out', () => {
+    const budget = new StreamBudget(64, 2, 8, 3);
+    expect(budget.readAhead()).to.equal(3);
+    const leaves = Array.from({ length: 16 }, () => budget.join());
+    expect(budget.readAhead()).to.equal(2);
+    leaves.push(...Array.from({ length: 16 }, () => budget.join()));
+    expect(budget.readAhead()).to.equal(1);
+    leaves.push(...Array.from({ length: 100 }, () => budget.join()));
+    expect(budget.readAhead(), 'never below one').to.equal(1);
+    for (const leave of leaves) leave();
+    expect(budget.readAhead()).to.equal(3);
+  });
+
   it('counts a stream out once, however often it leaves', () => {
-    const budget = new StreamBudget(16, 1, 16);
+    const budget = new StreamBudget(16, 1, 16, 3);
     const first = budget.join();
     budget.join();
     budget.join();
