@@ -4,6 +4,7 @@ import path from 'node:path';
 import { readTaskMapFile, TaskMapError } from '../../../src/client/taskMap/taskJournal.js';
 import { TaskStore } from '../../../src/client/taskMap/taskStore.js';
 import { tempDir } from '../../helpers/files.js';
+import { completeRecord } from '../../helpers/taskRecords.js';
 
 describe('TaskStore', () => {
   let dir: string;
@@ -60,16 +61,7 @@ describe('TaskStore', () => {
     expect(message).to.match(/not valid JSON.*move it aside and run again/);
   });
 
-  const record = (name: string) => ({
-    name,
-    status: 'complete',
-    size: 3,
-    version: 'v',
-    sha256: 'e'.repeat(64),
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    completedAt: '2026-01-01T00:00:00.000Z',
-  });
+  const record = (name: string) => completeRecord(name);
 
   it('refuses a file that is not a task map, saying how to recover', async () => {
     const file = path.join(dir, 'tasks.json');
