@@ -15,6 +15,9 @@ import { trace } from './trace.js';
  */
 export const STALE_MS = 3000;
 
+/** Polls (20, 40, 80 ms) a waiter gives a new holder to write its record before it reports the wait without a pid. */
+const UNNAMED_POLLS = 3;
+
 export interface HeldLock {
   release(): Promise<void>;
 }
@@ -68,6 +71,7 @@ async function lockIn(folder: PinnedFolder, target: string, lockName: string, op
   const lockfilePath = folder.at(lockName);
   const holderName = holderFileOf(lockName);
   let waited = false;
+  let unnamedPolls = 0;
   let pollMs = 20;
   for (;;) {
     options.signal?.throwIfAborted();
@@ -99,7 +103,10 @@ async function lockIn(folder: PinnedFolder, target: string, lockName: string, op
         await rmdir(lockfilePath).catch(() => undefined);
         continue;
       }
-      if (!waited) {
+      // A holder writes its record just after it takes the lock: one met
+      // in between is named once its record is there, or as unknown after
+      // a few polls (an older client, or a record that cannot be read).
+      if (!waited && (holder !== undefined || ++unnamedPolls > UNNAMED_POLLS)) {
         waited = true;
         options.onWait?.(holder?.pid);
       }
