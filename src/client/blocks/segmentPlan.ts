@@ -81,6 +81,7 @@ export function agreedDigest(answers: readonly ListAnswer[]): { sha256: string; 
       tied = false;
     } else if (count === bestCount) tied = true;
   }
-  if (best === undefined || tied || (answers.length > 1 && bestCount < 2)) return undefined;
+  // Replicas that each gave another digest tie at one apiece.
+  if (best === undefined || tied) return undefined;
   return { sha256: best, odd: answers.filter((answer) => answer.sha256 !== best).map((answer) => answer.entry) };
 }

@@ -102,6 +102,14 @@ describe('the reference list of several replicas', () => {
     ];
     expect(agreedDigest(tie)).to.equal(undefined);
     expect(agreedDigest([...tie, { entry: 'e', sha256: 'y' }])).to.deep.equal({ sha256: 'y', odd: ['a', 'd'] });
+    expect(
+      agreedDigest([
+        { entry: 'a', sha256: 'x' },
+        { entry: 'b', sha256: 'x' },
+        { entry: 'c', sha256: 'y' },
+      ]),
+      'fewer after the most',
+    ).to.deep.equal({ sha256: 'x', odd: ['c'] });
   });
 });
 

@@ -55,11 +55,19 @@ describe('Scrapes: metrics of the workers that listen', () => {
     expect(scrapes.leave(2)).to.deep.equal([{ id, answers: [[{ name: 'a' }]] }]);
     expect(scrapes.answer(id, 2, [{ name: 'late' }]), 'an answer after the end').to.equal(undefined);
   });
+
+  it('forgets a scrape that timed out: a late answer ends nothing', () => {
+    const scrapes = new Scrapes();
+    const { id } = scrapes.begin([1]);
+    scrapes.drop(id);
+    expect(scrapes.answer(id, 1, [{ name: 'late' }])).to.equal(undefined);
+  });
 });
 
 describe('respawnVerdict', () => {
   it('replaces a worker that ran a while, whatever happened before', () => {
     expect(respawnVerdict(2, 60_000)).to.deep.equal({ respawn: true, quickDeaths: 0 });
+    expect(respawnVerdict(2, 10_000), 'exactly the quick bound').to.deep.equal({ respawn: true, quickDeaths: 0 });
   });
 
   it('gives up on the third quick death in a row', () => {
@@ -78,6 +86,7 @@ describe('KnownDigests: what the primary logs and passes on', () => {
     expect(known.isNews('v1', { sha256: sha }), 'the same, from a second worker').to.equal(false);
     expect(known.isNews('v1', { sha256: sha, blocks: Buffer.alloc(32) }), 'now with blocks').to.equal(true);
     expect(known.isNews('v1', { sha256: sha }), 'without the blocks it has').to.equal(false);
+    expect(known.isNews('v1', { sha256: sha, blocks: Buffer.alloc(32) }), 'the blocks again').to.equal(false);
     expect(known.isNews('v1', { sha256: 'b'.repeat(64) })).to.equal(true);
     known.isNews('v2', { sha256: sha });
     known.isNews('v3', { sha256: sha });
