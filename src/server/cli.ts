@@ -250,10 +250,9 @@ async function runPrimary(): Promise<void> {
   let digestLog: DigestLog | undefined;
   try {
     if (options.stateDir !== undefined) {
-      const [{ DigestLog }, { BLOCK_LIST_BYTES, DIGEST_CACHE_LIMIT }] = await Promise.all([import('./digestLog.js'), import('./digestCache.js')]);
+      const [{ DigestLog }, { logBoundsOf }] = await Promise.all([import('./digestLog.js'), import('./digestCache.js')]);
       // Compacted here, once, before any worker reads it; then only the primary writes it.
-      const bounds = { limit: DIGEST_CACHE_LIMIT, blockSize: options.blockSize, blockBytes: BLOCK_LIST_BYTES };
-      ({ log: digestLog } = await DigestLog.open(options.stateDir, bounds, (err) =>
+      ({ log: digestLog } = await DigestLog.open(options.stateDir, logBoundsOf(options.blockSize), (err) =>
         logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'),
       ));
     }

@@ -12,12 +12,15 @@ import { BufferPool } from './bufferPool.js';
 import { changedWhileReading, readRange } from './readRange.js';
 
 const HASH_CHUNK = 1 << 20;
-export const DIGEST_CACHE_LIMIT = 10_000;
+const DIGEST_CACHE_LIMIT = 10_000;
 /**
  * Bytes of block digests kept: 4 TiB of files with 4 MiB blocks. A count
  * of files would not bound them: one file of 1 TiB has 8 MiB of digests.
  */
-export const BLOCK_LIST_BYTES = 32 * 1024 * 1024;
+const BLOCK_LIST_BYTES = 32 * 1024 * 1024;
+
+/** What the digest log keeps: as many digests as the cache, block lists within the same bound. */
+export const logBoundsOf = (blockSize: number) => ({ limit: DIGEST_CACHE_LIMIT, blockSize, blockBytes: BLOCK_LIST_BYTES });
 
 /** A file's whole digest and the digests of its blocks, 32 bytes a block. */
 export interface FileDigests {

@@ -15,7 +15,7 @@ import { grpcCodeOf, StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
 import { StreamBudget } from './streamBudget.js';
-import { BLOCK_LIST_BYTES, DIGEST_CACHE_LIMIT, DigestCache, type DigestCacheOptions } from './digestCache.js';
+import { DigestCache, logBoundsOf, type DigestCacheOptions } from './digestCache.js';
 import { streamBlocks, type BlocksOutcome } from './blocks.js';
 import { RateLimiter } from '../shared/rateLimiter.js';
 import { DigestLog } from './digestLog.js';
@@ -308,8 +308,9 @@ async function openDigests(
   logger: Logger,
 ): Promise<{ digests: DigestCache; close: () => Promise<void> }> {
   if (stateDir === undefined) return { digests: new DigestCache(options), close: () => Promise.resolve() };
-  const bounds = { limit: DIGEST_CACHE_LIMIT, blockSize: options.blockSize, blockBytes: BLOCK_LIST_BYTES };
-  const { log, digests } = await DigestLog.open(stateDir, bounds, (err) => logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'));
+  const { log, digests } = await DigestLog.open(stateDir, logBoundsOf(options.blockSize), (err) =>
+    logger.warn({ err: err.message }, 'cannot persist digests; a restart will rehash'),
+  );
   const cache = new DigestCache({ ...options, onDigest: (version, known) => log.append(version, known) });
   cache.preload(digests);
   const blockLists = [...digests.values()].filter((known) => known.blocks).length;
@@ -338,8 +339,7 @@ async function sharedDigests(
       give: (version, digests) => link.give(hashTurn(version), digests),
     },
   });
-  if (stateDir !== undefined)
-    cache.preload(await DigestLog.read(stateDir, { limit: DIGEST_CACHE_LIMIT, blockSize: options.blockSize, blockBytes: BLOCK_LIST_BYTES }));
+  if (stateDir !== undefined) cache.preload(await DigestLog.read(stateDir, logBoundsOf(options.blockSize)));
   link.onDigest((version, known) => cache.preload([[version, known]]));
   return { digests: cache, close: () => Promise.resolve() };
 }

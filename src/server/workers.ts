@@ -296,6 +296,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const worker = workerOf(slot);
     if (worker?.isConnected()) worker.send(message);
   };
+  /** To every worker that can hear it, or every one but `except`. */
+  const broadcast = (message: ToWorker, except?: number) => {
+    for (const [worker, entry] of slots) if (entry.slot !== except && worker.isConnected()) worker.send(message);
+  };
   const answer = (key: string, { owner, granted, digests }: TurnAnswer) => tell(owner, { kind: 'turn', key, granted, digests });
   // A replacement listens as the first workers did, also with --port 0:
   // cluster shares one socket per (address, port asked for), which stays
@@ -317,7 +321,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const learnt = (from: number, version: string, digests: LoggedDigests) => {
     if (!known.isNews(version, digests)) return;
     options.digestLog?.append(version, digests);
-    for (const [worker, entry] of slots) if (entry.slot !== from && worker.isConnected()) worker.send({ kind: 'digest', version, digests } satisfies ToWorker);
+    broadcast({ kind: 'digest', version, digests }, from);
   };
   const stopAll = () => {
     if (!stopping) {
@@ -327,7 +331,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       }, options.graceMs + 5000).unref();
     }
     stopping = true;
-    for (const worker of slots.keys()) if (worker.isConnected()) worker.send({ kind: 'stop' } satisfies ToWorker);
+    broadcast({ kind: 'stop' });
   };
   const fail = (message: string) => {
     failed = true;
@@ -434,9 +438,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   if (options.reloads) {
-    process.on('SIGHUP', () => {
-      for (const worker of slots.keys()) if (worker.isConnected()) worker.send({ kind: 'reload' } satisfies ToWorker);
-    });
+    process.on('SIGHUP', () => broadcast({ kind: 'reload' }));
   }
   for (let slot = 1; slot <= options.workers; slot += 1) start(slot);
 }
