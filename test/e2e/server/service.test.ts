@@ -7,11 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { mkdir, readdir, truncate, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { protoPath as healthProto } from 'grpc-health-check';
 import { FileClient } from '../../../src/client/fileClient.js';
 import { rawClient } from '../../helpers/rawClient.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir, exists } from '../../helpers/files.js';
-import { bounded, runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
+import { sigtermWhenServing } from '../../helpers/healthWatch.js';
+import { runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
 
 const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 
@@ -85,21 +85,7 @@ describe('grpc-server as a service: health, reflection, TLS, tokens, logs, metri
       const out = outDir();
       const download = spawnClient(['get', 'slow.bin', '--server', server.address, '--out', out, '--limit-rate', '2M']);
       await waitForSize(path.join(out, 'slow.bin.part'), 256 * 1024, download);
-      const client = stub(healthProto, 'grpc.health.v1.Health', server.address);
-      const watch = client.watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
-      watch.on('error', () => undefined);
-      const statuses: string[] = [];
-      const notServing = new Promise<void>((resolve) =>
-        watch.on('data', (reply: { status: string }) => {
-          statuses.push(reply.status);
-          if (reply.status === 'SERVING') server.process.kill('SIGTERM');
-          if (reply.status === 'NOT_SERVING') resolve();
-        }),
-      );
-      await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
-      expect(statuses).to.deep.equal(['SERVING', 'NOT_SERVING']);
-      watch.cancel();
-      client.close();
+      expect(await sigtermWhenServing(server)).to.deep.equal(['SERVING', 'NOT_SERVING']);
       expect((await download.done).code).to.equal(0);
     } finally {
       await server.kill();

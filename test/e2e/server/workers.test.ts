@@ -1,5 +1,4 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,9 +6,9 @@ import { readdir, readFile, readlink, truncate, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { protoPath as healthProto } from 'grpc-health-check';
 import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
+import { sigtermWhenServing } from '../../helpers/healthWatch.js';
 import { bounded, pollUntil, spawnClient, startServerProcess, waitForSize, type ServerProcess, type Watched } from '../../helpers/processes.js';
 import { openUpload, rawClient, rawStat, rawUpload } from '../../helpers/rawClient.js';
 
@@ -172,22 +171,9 @@ describe('grpc-server --workers', function () {
       const metadata = new grpc.Metadata();
       metadata.set('authorization', 'Bearer new-token');
       for (const client of clients) running.push(await pausedDownload(client, 'f.bin', metadata, server));
-      const health = stubHealth(server.address);
-      const watch = health.watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
-      watch.on('error', () => undefined);
-      const statuses: string[] = [];
-      const notServing = new Promise<void>((resolve) =>
-        watch.on('data', (reply: { status: string }) => {
-          statuses.push(reply.status);
-          if (reply.status === 'SERVING') server.process.kill('SIGTERM');
-          if (reply.status === 'NOT_SERVING') resolve();
-        }),
-      );
       // 'close', after the last log line was read, not 'exit'.
       const exited = once(server.process, 'close');
-      await bounded('NOT_SERVING on the health watch after SIGTERM', notServing, [server]);
-      watch.cancel();
-      health.close();
+      await sigtermWhenServing(server);
       expect(server.calls('Download'), 'the downloads still run').to.deep.equal([]);
       for (const download of running) {
         const { code, data } = await download.finish();
@@ -343,13 +329,6 @@ async function rawDownloadAll(client: FileServiceClient, name: string): Promise<
   const parts: Buffer[] = [];
   for await (const message of client.download({ name, offset: 0 }) as AsyncIterable<{ data: Buffer }>) parts.push(message.data);
   return Buffer.concat(parts);
-}
-
-function stubHealth(address: string): grpc.Client & { watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }> } {
-  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String, defaults: true, keepCase: true })) as unknown as {
-    grpc: { health: { v1: { Health: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client } } };
-  };
-  return new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as ReturnType<typeof stubHealth>;
 }
 
 async function childPids(parent: number): Promise<number[]> {
