@@ -41,6 +41,8 @@ export class TaskStore implements TaskRecords {
   private hurrying = 0;
   /** Problems already told, so a record left out is told about once. */
   private readonly told = new Set<string>();
+  /** The last time a record was stamped with, shared by every record of the same millisecond. */
+  private stamp = { ms: Number.NaN, text: '' };
 
   private constructor(
     readonly file: string,
@@ -97,7 +99,7 @@ export class TaskStore implements TaskRecords {
    * (none given: a partial written as one stream).
    */
   async markIncomplete(name: string, remote: RemoteFacts, verifiedBlocks?: VerifiedBlocks): Promise<TaskRecord> {
-    const now = new Date().toISOString();
+    const now = this.now();
     const previous = this.get(name);
     const same = previous?.status === 'incomplete' && previous.version === remote.version;
     const record: TaskRecord = {
@@ -115,16 +117,27 @@ export class TaskStore implements TaskRecords {
   }
 
   async markComplete(name: string, remote: RemoteFacts & { sha256: string }): Promise<TaskRecord> {
-    const now = new Date().toISOString();
+    const now = this.now();
     const previous = this.get(name);
+    // Field by field, not spread: a spread record keeps its fields out of
+    // line, 40 bytes more per record of a tree.
     return this.save({
       name,
       status: 'complete',
-      ...remote,
+      size: remote.size,
+      version: remote.version,
+      sha256: remote.sha256,
       createdAt: previous?.createdAt ?? now,
       updatedAt: now,
       completedAt: now,
     });
+  }
+
+  /** The time to stamp a record with: one string per millisecond, not one per record: a tree's small files finish several a millisecond. */
+  private now(): string {
+    const ms = Date.now();
+    if (ms !== this.stamp.ms) this.stamp = { ms, text: new Date(ms).toISOString() };
+    return this.stamp.text;
   }
 
   /** Picks up what other processes wrote since we last read or wrote. */
