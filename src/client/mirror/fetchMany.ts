@@ -93,7 +93,8 @@ async function streamOnce(
       watch.busy();
       for (const event of frames.read(message)) {
         if (event.type === 'begin') {
-          writing = await window.begin(byName.get(event.remote.name)!.paths, event.remote);
+          const item = byName.get(event.remote.name)!;
+          writing = await window.begin(item.paths, sharingStrings(event.remote, item.remote));
         } else if (event.type === 'data') {
           writing!.write(event.data);
           options.onBytes?.(event.data.length);
@@ -120,6 +121,15 @@ async function streamOnce(
   } finally {
     watch.stop();
   }
+}
+
+/**
+ * `remote` with the name and version strings of its listing where they are
+ * equal: the record made of it then holds no strings of its own, 80 bytes
+ * less per file of a tree held in memory.
+ */
+export function sharingStrings(remote: RemoteFile, listed: ListedFile): RemoteFile {
+  return remote.version === listed.version ? { ...remote, name: listed.name, version: listed.version } : { ...remote, name: listed.name };
 }
 
 /** A file the server could not send: gone, worth a Download of its own, or a failure. */

@@ -161,6 +161,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
       }
     });
   for (const remote of single) fetchSingle(remote.name);
+  single.length = 0;
 
   const onOutcome = (outcome: ManyOutcome) => {
     if (outcome.result === 'handOver') {
@@ -183,7 +184,11 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     tell();
   };
   const batches = new PQueue({ concurrency: PARALLEL_BATCHES });
-  for (const files of batchesOf(batch, (remote) => remote.size, BATCH_LIMITS)) {
+  const batched = batchesOf(batch, (remote) => remote.size, BATCH_LIMITS);
+  // From here each queued batch alone holds its files, let go of as it
+  // finishes: 100,000 listed files are 5 MB.
+  batch.length = 0;
+  for (const files of batched.splice(0)) {
     void batches.add(async () => {
       // Paths only for the batch under way: held for a whole tree, they
       // would be two more strings in memory per file.
@@ -220,8 +225,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
   await singles.onIdle();
   if (signal?.aborted) throw abortedError(prefix, signal, signal.reason);
 
-  const present = new Set(listed);
-  for (const name of orphansOf(context.names(), present, prefix)) {
+  for (const name of orphansIn(context, listed, prefix)) {
     const record = context.store.get(name);
     if (!record) continue;
     const paths = outputPathsOf(context.out, record.name);
@@ -246,6 +250,18 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     await context.forget(record.name);
   }
   return result;
+}
+
+/**
+ * Recorded names under `prefix` that were not `listed`. Counted first: a
+ * run that leaves none, as most do, never builds a set of every listed
+ * name (6 MB at 100,000 files, at the end of the run, when memory peaks).
+ */
+function orphansIn(context: MirrorContext, listed: readonly string[], prefix: string): string[] {
+  const recorded = context.names().filter((name) => name.startsWith(prefix));
+  let listedRecorded = 0;
+  for (const name of listed) if (context.store.get(name) !== undefined) listedRecorded += 1;
+  return recorded.length > listedRecorded ? orphansOf(recorded, new Set(listed), prefix) : [];
 }
 
 /** Why a folder listed nothing: it is a file, or there is nothing there. */
