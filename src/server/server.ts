@@ -14,6 +14,7 @@ import { fileTransferDefinition, loadFileTransfer } from '../shared/proto.js';
 import { grpcCodeOf, StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
 import { BufferPool } from './bufferPool.js';
+import { installZeroCopySend } from './zeroCopySend.js';
 import { StreamBudget } from './streamBudget.js';
 import { DigestCache, logBoundsOf, type DigestCacheOptions } from './digestCache.js';
 import { streamBlocks, type BlocksOutcome } from './blocks.js';
@@ -211,6 +212,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   const callLog = new CallLog(logger, metrics, (path) => !isOpenService(path));
+  installZeroCopySend();
   const server = new grpc.Server({
     // The call log comes first, nearest the wire, so it also sees the
     // calls that authentication refuses.

@@ -18,12 +18,22 @@ import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInf
 const DATA_TAG = (1 << 3) | 2;
 const OFFSET_TAG = (2 << 3) | 0;
 
-/** Room before the data for both tags and their varints (10 + 5 bytes at most). */
-export const CHUNK_HEADER_ROOM = 1 + 10 + 1 + 5;
+/** gRPC's length prefix of a message: a compressed flag and 4 bytes of length. */
+const GRPC_PREFIX = 5;
+
+/**
+ * Room before the data for both tags and their varints (10 + 5 bytes at
+ * most), and before them gRPC's prefix.
+ */
+export const CHUNK_HEADER_ROOM = GRPC_PREFIX + 1 + 10 + 1 + 5;
 
 /** A message already in wire form (a data chunk, a listing batch), written as is by the serializer. */
 export class WireChunk {
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    readonly bytes: Buffer,
+    /** `bytes` with gRPC's length prefix in front, in the same memory, where there was room for it. */
+    readonly prefixed?: Buffer,
+  ) {}
 }
 
 /**
@@ -39,7 +49,10 @@ export function sealChunk(frame: Buffer, offset: number, length: number): WireCh
   at = writeVarint(header, at, length);
   const start = CHUNK_HEADER_ROOM - at;
   header.copy(frame, start, 0, at);
-  return new WireChunk(frame.subarray(start, CHUNK_HEADER_ROOM + length));
+  const bytes = at + length;
+  frame[start - GRPC_PREFIX] = 0;
+  frame.writeUInt32BE(bytes, start - GRPC_PREFIX + 1);
+  return new WireChunk(frame.subarray(start, CHUNK_HEADER_ROOM + length), frame.subarray(start - GRPC_PREFIX, CHUNK_HEADER_ROOM + length));
 }
 
 /**

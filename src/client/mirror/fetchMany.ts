@@ -128,7 +128,7 @@ async function streamOnce(
  * equal: the record made of it then holds no strings of its own, 80 bytes
  * less per file of a tree held in memory.
  */
-export function sharingStrings(remote: RemoteFile, listed: ListedFile): RemoteFile {
+function sharingStrings(remote: RemoteFile, listed: ListedFile): RemoteFile {
   return remote.version === listed.version ? { ...remote, name: listed.name, version: listed.version } : { ...remote, name: listed.name };
 }
 

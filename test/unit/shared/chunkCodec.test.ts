@@ -48,6 +48,20 @@ describe('chunk codec', () => {
     }
   });
 
+  it("puts gRPC's length prefix right before the message, in the same memory", () => {
+    for (const offset of offsets) {
+      for (const length of lengths) {
+        const frame = framed(randomBytes(length));
+        const wire = sealChunk(frame, offset, length);
+        const prefixed = wire.prefixed!;
+        expect(prefixed[0], 'not compressed').to.equal(0);
+        expect(prefixed.readUInt32BE(1), `offset ${offset}, length ${length}`).to.equal(wire.bytes.length);
+        expect(prefixed.subarray(5).equals(wire.bytes)).to.equal(true);
+        expect(prefixed.buffer, 'a view of the frame').to.equal(frame.buffer);
+      }
+    }
+  });
+
   it('encodes varints as short as protobufjs does', () => {
     for (const offset of offsets) {
       for (const length of [0, 127, 128]) {
