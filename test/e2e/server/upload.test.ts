@@ -117,7 +117,8 @@ describe('grpc-server: uploads (Upload, QueryUpload)', function () {
       watched,
     ]);
     await killHard(sender);
-    await server.waitForCall((call) => call.name === 'killed.bin');
+    // The killed Upload's own line: QueryUpload's lines name the file too.
+    await server.waitForCall((call) => call.method === 'Upload' && call.name === 'killed.bin');
 
     // The name is free again once the killed call is done with it: the
     // call that finishes the upload is the one that publishes it.
