@@ -3,6 +3,7 @@ import type { FileServiceClient } from '../../generated/filetransfer/v1/FileServ
 import { loadFileTransfer } from '../../shared/proto.js';
 import { channelTarget } from './serverTarget.js';
 import { registerHostLists } from './hostListResolver.js';
+import { installPooledDecoder } from '../download/receiveBuffers.js';
 
 // The client's HTTP/2 flow-control window bounds a stream's throughput to
 // window/RTT; grpc-js's 64 KiB default is the main cost on fast links.
@@ -54,6 +55,7 @@ function isLoopback(server: string): boolean {
 }
 
 export function connect(server: string, options: ConnectOptions = {}): FileServiceClient {
+  installPooledDecoder();
   const { FileService } = loadFileTransfer();
   const { interceptors = [], interceptor_providers: providers = [], ...extra } = options.channelOptions ?? {};
   const auth: grpc.Interceptor[] = options.token === undefined ? [] : [bearer(options.token)];

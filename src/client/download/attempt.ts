@@ -6,6 +6,7 @@ import type { RateLimiter } from '../../shared/rateLimiter.js';
 import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
 import { watchCall } from './callWatch.js';
 import type { PartialFile } from './partialFile.js';
+import { receiveBuffers } from './receiveBuffers.js';
 
 export interface AttemptOptions {
   client: FileServiceClient;
@@ -87,6 +88,8 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
         // A hash switched (a block list came, or none will) reads back what it missed first.
         if (hash.behind() !== undefined) await partial.catchUp(options.signal);
         partial.append(message.data);
+        // Written and hashed, held by nothing else: its memory can take the next message.
+        receiveBuffers.give(message.data);
         if (hash.bad !== undefined) throw options.badBlock(hash.bad);
         options.onData(remote);
         if (options.limiter) await options.limiter.take(message.data.length, options.signal);
