@@ -16,6 +16,7 @@ import { trace } from '../trace.js';
 import { watchCall } from './callWatch.js';
 import type { DownloadContext, DownloadOptions } from './downloadOptions.js';
 import { SparsePartial } from './partialFile.js';
+import { receiveBuffers } from './receiveBuffers.js';
 import type { ReplicaTrust } from './replicaTrust.js';
 import { abortedError, withRetries, type RetryLoopOptions } from './retryLoop.js';
 
@@ -406,6 +407,8 @@ class Lanes {
           position += data.length;
           this.bytesReceived += data.length;
           blocks.update(data);
+          // Written and hashed, held by nothing else: its memory can take the next message.
+          receiveBuffers.give(message.data);
           if (blocks.bad !== undefined) {
             throw new BlockMismatchError(name, blocks.bad, blockSize, entry, this.job.trust.exclude(entry));
           }
