@@ -1,3 +1,4 @@
+import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
 import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js';
 import { ProtocolError } from './errors.js';
 
@@ -25,6 +26,12 @@ export function remoteFileOf(info: FileInfo__Output): RemoteFile {
     throw new ProtocolError(info.name, 'it reported a malformed sha256');
   }
   return { name, size, version, sha256: info.sha256, mtime: new Date(Number(info.mtimeMs)) };
+}
+
+/** The file a Download stream is about, from its first message, which must say (see Chunk.info). */
+export function firstMessageFile(name: string, message: Chunk__Output): RemoteFile {
+  if (!message.info) throw new ProtocolError(name, 'the first message carries no file info');
+  return remoteFileOf(message.info);
 }
 
 /** The fields of a listed file that a mirror uses, checked as remoteFileOf checks them. */

@@ -10,6 +10,7 @@ import { watchCall } from '../download/callWatch.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { hashFile, publish, writeAt } from '../download/partialFile.js';
 import { retryOptionsOf, withRetries } from '../download/retryLoop.js';
+import { firstMessageFile } from '../remoteFile.js';
 import { digestOf, type BlockList } from './blockList.js';
 import { rangesOfBlocks, type ByteRange } from './blockRanges.js';
 import { copyToPartial } from './partialCopy.js';
@@ -108,7 +109,7 @@ async function fetchRange(
       try {
         for await (const message of call as AsyncIterable<Chunk__Output>) {
           watch.busy();
-          if (!described && !message.info) throw new ProtocolError(name, 'the first message carries no file info');
+          if (!described) firstMessageFile(name, message);
           described = true;
           if (message.data.length > 0) {
             const at = next + pendingBytes;

@@ -3,7 +3,7 @@ import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
 import type { FileServiceClient } from '../../generated/filetransfer/v1/FileService.js';
 import { ProtocolError, RemoteStatusError, type ClientError } from '../errors.js';
 import type { RateLimiter } from '../../shared/rateLimiter.js';
-import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
+import { firstMessageFile, type RemoteFile } from '../remoteFile.js';
 import { watchCall } from './callWatch.js';
 import type { PartialFile } from './partialFile.js';
 import { receiveBuffers } from './receiveBuffers.js';
@@ -74,8 +74,7 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
     for await (const message of call as AsyncIterable<Chunk__Output>) {
       watch.busy();
       if (remote === undefined) {
-        if (!message.info) throw new ProtocolError(name, 'the first message carries no file info');
-        remote = remoteFileOf(message.info);
+        remote = firstMessageFile(name, message);
         // Our bytes cannot belong to a file shorter than them: the same
         // remedy as the server's own OUT_OF_RANGE, a fresh start.
         if (remote.size < offset)

@@ -8,7 +8,7 @@ import { BlockSet } from '../blocks/blockSet.js';
 import { agreedDigest, clampSegments, planPieces, stealFrom, type ListAnswer, type Piece } from '../blocks/segmentPlan.js';
 import { BlockMismatchError, ClientError, ProtocolError, RemoteStatusError, toClientError } from '../errors.js';
 import type { OutputPaths } from '../outputPaths.js';
-import { remoteFileOf, type RemoteFile } from '../remoteFile.js';
+import { firstMessageFile, type RemoteFile } from '../remoteFile.js';
 import { decideRetry } from '../retryPolicy.js';
 import type { RateLimiter } from '../../shared/rateLimiter.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
@@ -394,8 +394,7 @@ class Lanes {
       for await (const message of call as AsyncIterable<Chunk__Output>) {
         watch.busy();
         if (remote === undefined) {
-          if (!message.info) throw new ProtocolError(name, 'the first message carries no file info');
-          remote = remoteFileOf(message.info);
+          remote = firstMessageFile(name, message);
           if (remote.size !== this.size || (remote.sha256 !== '' && remote.sha256 !== this.list.remote.sha256)) {
             throw new ProtocolError(name, `${entry} has other content (${remote.size} bytes, sha256 ${remote.sha256 || 'unknown'})`);
           }
