@@ -18,8 +18,9 @@ function pristineDecoder(): DecoderClass {
   }
 }
 
+/** Messages in gRPC's framing; every other one flagged compressed, which the decoders pass on as they find it. */
 function framed(messages: Buffer[]): Buffer {
-  return Buffer.concat(messages.flatMap((message) => [Buffer.from([0]), Buffer.from(new Uint32Array([message.length]).buffer).reverse(), message]));
+  return Buffer.concat(messages.flatMap((message, i) => [Buffer.from([i % 2]), Buffer.from(new Uint32Array([message.length]).buffer).reverse(), message]));
 }
 
 function decodeAll(decoder: { write(data: Buffer): Buffer[] }, wire: Buffer, cuts: number[]): string[] {
@@ -48,9 +49,10 @@ describe('received messages assembled in reused buffers', () => {
     }
   });
 
-  it('refuses a message over the limit as grpc-js does', () => {
+  it('refuses a message over the limit as grpc-js does, and takes one at the limit', () => {
     const wire = framed([randomBytes(2000)]);
     expect(() => new Pooled(1000).write(wire)).to.throw('Received message larger than max (2000 vs 1000)');
+    expect(new Pooled(2000).write(wire)).to.have.length(1);
   });
 
   it('reuses a buffer given back, once, and never one it did not lend', () => {
@@ -64,7 +66,23 @@ describe('received messages assembled in reused buffers', () => {
     const foreign = Buffer.alloc(262_149);
     pool.give(foreign);
     expect(pool.take(262_149).buffer).not.to.equal(foreign.buffer);
-    expect(pool.take(1000).length, 'small messages: fresh buffers').to.equal(1000);
+    const small = pool.take(65_535);
+    pool.give(small);
+    const again = pool.take(65_535);
+    expect(again.buffer === small.buffer && again.byteOffset === small.byteOffset, 'under 64 KiB: fresh buffers').to.equal(false);
+  });
+
+  it('reuses a buffer for any message of its 64 KiB size class, and keeps at most 16 idle', () => {
+    const pool = new ReceiveBuffers();
+    const lent = pool.take(65_537);
+    pool.give(lent);
+    expect(pool.take(131_072).buffer, 'the same class').to.equal(lent.buffer);
+    pool.give(pool.take(65_536));
+    expect(pool.take(65_537).buffer, 'another class').not.to.equal(lent.buffer);
+    const many = Array.from({ length: 17 }, () => pool.take(262_149));
+    for (const buffer of many) pool.give(buffer);
+    const reused = Array.from({ length: 17 }, () => pool.take(262_149)).filter((buffer) => many.some((given) => given.buffer === buffer.buffer));
+    expect(reused).to.have.length(16);
   });
 
   it('is the pool the decoder takes from', () => {
