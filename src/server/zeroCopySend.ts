@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
 import { WireChunk } from '../shared/chunkCodec.js';
+import { replaceGrpcMethod } from '../shared/grpcInternals.js';
 
-interface SerializingCall {
-  serializeMessage(value: unknown): Buffer;
-}
+type SerializeMessage = (this: unknown, value: unknown) => Buffer;
 
 /**
  * Sends a data chunk sealed with gRPC's length prefix (see sealChunk) as
@@ -14,33 +12,22 @@ interface SerializingCall {
  * write is called back, which is when the server's read pool takes it
  * back (BoundedWriter's onWritten).
  *
- * This replaces a method of a class grpc-js does not document; its
- * version is pinned in package-lock.json, and a unit test fails if the
- * method is gone or no longer used this way. If it is gone, messages are
- * copied as before: slower, never wrong. Returns whether chunks go out
- * without a copy; installs once, however often called.
+ * Replaces BaseServerInterceptingCall.serializeMessage (see
+ * replaceGrpcMethod); a unit test fails if the method is gone or no longer
+ * used this way. Returns whether chunks go out without a copy; installs
+ * once, however often called.
  */
 export function installZeroCopySend(): boolean {
-  installed ??= install();
+  installed ??= replaceGrpcMethod<SerializeMessage>(
+    'server-interceptors.js',
+    'BaseServerInterceptingCall',
+    'serializeMessage',
+    (copying) =>
+      function (this: unknown, value: unknown): Buffer {
+        return value instanceof WireChunk && value.prefixed ? value.prefixed : copying.call(this, value);
+      },
+  );
   return installed;
 }
 
 let installed: boolean | undefined;
-
-function install(): boolean {
-  const require = createRequire(import.meta.url);
-  let call: { prototype: Partial<SerializingCall> } | undefined;
-  try {
-    ({ BaseServerInterceptingCall: call } = require('@grpc/grpc-js/build/src/server-interceptors.js') as {
-      BaseServerInterceptingCall?: { prototype: Partial<SerializingCall> };
-    });
-  } catch {
-    return false;
-  }
-  const copying = call?.prototype.serializeMessage;
-  if (!call || typeof copying !== 'function') return false;
-  call.prototype.serializeMessage = function (this: SerializingCall, value: unknown): Buffer {
-    return value instanceof WireChunk && value.prefixed ? value.prefixed : copying.call(this, value);
-  };
-  return true;
-}

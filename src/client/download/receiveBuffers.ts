@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { replaceGrpcMethod } from '../../shared/grpcInternals.js';
 
 /** Messages smaller than this are left to fresh buffers: only data chunks are worth reusing memory for. */
 const MIN_POOLED = 64 * 1024;
@@ -44,9 +44,9 @@ export class ReceiveBuffers {
     const whole = this.lent.get(view.buffer);
     if (!whole) return;
     this.lent.delete(view.buffer);
-    const free = this.free.get(whole.length) ?? [];
+    let free = this.free.get(whole.length);
+    if (!free) this.free.set(whole.length, (free = []));
     if (free.length < MAX_FREE) free.push(whole);
-    this.free.set(whole.length, free);
   }
 }
 
@@ -62,7 +62,6 @@ interface Decoder {
   readMessageSize: number;
   readPartialMessage: Buffer[];
   readMessageRemaining: number;
-  write(data: Buffer): Buffer[];
 }
 
 const NO_DATA = 0;
@@ -140,27 +139,12 @@ function pooledWrite(pool: ReceiveBuffers) {
 let installed: boolean | undefined;
 
 /**
- * Makes grpc-js assemble received messages in `receiveBuffers`. This
- * replaces a method of a class grpc-js does not document (pinned in
- * package-lock.json); a unit test compares the replacement with the
- * original on random splits and fails if the class is gone. If it is gone,
- * messages are assembled as before. Installs once; returns whether it is.
+ * Makes grpc-js assemble received messages in `receiveBuffers`, replacing
+ * StreamDecoder.write (see replaceGrpcMethod); a unit test compares the
+ * replacement with the original on random splits. Installs once; returns
+ * whether it is.
  */
 export function installPooledDecoder(): boolean {
-  installed ??= install();
+  installed ??= replaceGrpcMethod('stream-decoder.js', 'StreamDecoder', 'write', () => pooledWrite(receiveBuffers));
   return installed;
-}
-
-function install(): boolean {
-  let decoder: { prototype: Partial<Decoder> } | undefined;
-  try {
-    ({ StreamDecoder: decoder } = createRequire(import.meta.url)('@grpc/grpc-js/build/src/stream-decoder.js') as {
-      StreamDecoder?: { prototype: Partial<Decoder> };
-    });
-  } catch {
-    return false;
-  }
-  if (!decoder || typeof decoder.prototype.write !== 'function') return false;
-  decoder.prototype.write = pooledWrite(receiveBuffers);
-  return true;
 }
