@@ -129,7 +129,7 @@ async function streamOnce(
  * less per file of a tree held in memory.
  */
 function sharingStrings(remote: RemoteFile, listed: ListedFile): RemoteFile {
-  return remote.version === listed.version ? { ...remote, name: listed.name, version: listed.version } : { ...remote, name: listed.name };
+  return { ...remote, name: listed.name, version: remote.version === listed.version ? listed.version : remote.version };
 }
 
 /** A file the server could not send: gone, worth a Download of its own, or a failure. */

@@ -184,11 +184,7 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     tell();
   };
   const batches = new PQueue({ concurrency: PARALLEL_BATCHES });
-  const batched = batchesOf(batch, (remote) => remote.size, BATCH_LIMITS);
-  // From here each queued batch alone holds its files, let go of as it
-  // finishes: 100,000 listed files are 5 MB.
-  batch.length = 0;
-  for (const files of batched.splice(0)) {
+  for (const files of batchesOf(batch, (remote) => remote.size, BATCH_LIMITS)) {
     void batches.add(async () => {
       // Paths only for the batch under way: held for a whole tree, they
       // would be two more strings in memory per file.
@@ -221,6 +217,9 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
       }
     });
   }
+  // From here each queued batch alone holds its files, let go of as it
+  // finishes: 100,000 listed files are 5 MB.
+  batch.length = 0;
   await batches.onIdle();
   await singles.onIdle();
   if (signal?.aborted) throw abortedError(prefix, signal, signal.reason);
