@@ -2,28 +2,17 @@ import { expect } from 'chai';
 import { StreamBudget } from '../../../src/server/streamBudget.js';
 
 describe('StreamBudget', () => {
-  it('gives a lone stream the most, and splits the allowance as streams join', () => {
+  it('gives a lone stream the most, splits the allowance and the read-ahead as streams join (one chunk each under fan-out)', () => {
     const budget = new StreamBudget(64, 2, 8, 3);
-    expect(budget.share()).to.equal(8);
+    expect([budget.share(), budget.readAhead()]).to.deep.equal([8, 3]);
     const leaves = Array.from({ length: 16 }, () => budget.join());
-    expect(budget.share()).to.equal(4);
+    expect([budget.share(), budget.readAhead()]).to.deep.equal([4, 2]);
     leaves.push(...Array.from({ length: 16 }, () => budget.join()));
-    expect(budget.share()).to.equal(2);
+    expect([budget.share(), budget.readAhead()]).to.deep.equal([2, 1]);
     leaves.push(...Array.from({ length: 100 }, () => budget.join()));
-    expect(budget.share(), 'never below the minimum').to.equal(2);
+    expect([budget.share(), budget.readAhead()], 'never below the minimum, nor one chunk').to.deep.equal([2, 1]);
     for (const leave of leaves.splice(8)) leave();
     expect(budget.share()).to.equal(8);
-  });
-
-  it('reads ahead in proportion to the share: all of it alone, one chunk each under fan-out', () => {
-    const budget = new StreamBudget(64, 2, 8, 3);
-    expect(budget.readAhead()).to.equal(3);
-    const leaves = Array.from({ length: 16 }, () => budget.join());
-    expect(budget.readAhead()).to.equal(2);
-    leaves.push(...Array.from({ length: 16 }, () => budget.join()));
-    expect(budget.readAhead()).to.equal(1);
-    leaves.push(...Array.from({ length: 100 }, () => budget.join()));
-    expect(budget.readAhead(), 'never below one').to.equal(1);
     for (const leave of leaves) leave();
     expect(budget.readAhead()).to.equal(3);
   });
