@@ -26,7 +26,7 @@ export function beginListing<T>(run: (take: (item: T) => void, signal: AbortSign
     async drain(take, signal) {
       const onAbort = () => stop.abort(signal!.reason);
       if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
+      else signal?.addEventListener('abort', onAbort);
       try {
         const waiting = kept!;
         kept = undefined;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { getEventListeners } from 'node:events';
 import { beginListing } from '../../../src/client/mirror/earlyListing.js';
 
 /** A listing whose items are pushed by the test, ending when told. */
@@ -54,5 +55,15 @@ describe('beginListing', () => {
     const drained = second.listing.drain(() => undefined, stop.signal);
     stop.abort();
     expect(await drained.catch((err: Error) => err.message)).to.equal('cancelled');
+  });
+
+  it("lets go of the drain signal once the listing ended: a caller's long-lived signal gathers no listeners", async () => {
+    const { listing, control } = source();
+    const signal = new AbortController().signal;
+    const drained = listing.drain(() => undefined, signal);
+    expect(getEventListeners(signal, 'abort')).to.have.length(1);
+    control.end!();
+    await drained;
+    expect(getEventListeners(signal, 'abort')).to.deep.equal([]);
   });
 });
