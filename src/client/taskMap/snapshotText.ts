@@ -45,7 +45,6 @@ export class SnapshotText {
       if (!header) {
         this.mode = 'whole';
         this.whole.push(this.pending);
-        this.pending = '';
         return;
       }
       this.id = JSON.parse(header[1]!) as string;
@@ -53,7 +52,8 @@ export class SnapshotText {
       this.pending = this.pending.slice(end + 1);
     }
     const cut = this.pending.lastIndexOf(SEPARATOR);
-    if (cut < 0) return;
+    // At 0 there is no record before it, which JSON does not allow: kept, and refused with what follows.
+    if (cut <= 0) return;
     this.take(this.pending.slice(0, cut));
     this.pending = this.pending.slice(cut + SEPARATOR.length);
   }
@@ -76,9 +76,7 @@ export class SnapshotText {
     }
     const closing = CLOSING.exec(this.pending);
     if (!closing) throw new SnapshotSyntaxError('it ends before its last record is closed');
-    const last = this.pending.slice(0, closing.index);
-    if (last !== '') this.take(last);
-    this.pending = '';
+    this.take(this.pending.slice(0, closing.index));
     return { parsed: { ok: true, records: this.records, problems: this.problems }, id: this.id };
   }
 

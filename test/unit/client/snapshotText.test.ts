@@ -68,8 +68,20 @@ describe('SnapshotText', () => {
       .and.have.length(2);
   });
 
+  it('refuses a bad record as soon as the separator after it arrives, the header itself split over pieces', () => {
+    const reader = new SnapshotText();
+    reader.add('{"journal":"id-2","ta');
+    expect(() => reader.add(`sks":{\n"a":${JSON.stringify(record('a'))},\n"b":{oops},\n"c":`)).to.throw(SnapshotSyntaxError);
+    // A header line with anything before it is no header: read whole, refused only at the end.
+    const other = new SnapshotText();
+    other.add('x{"journal":"id-3","tasks":{\n"b":{oops},\n');
+    expect(() => other.end()).to.throw(SnapshotSyntaxError);
+  });
+
   it('refuses text cut short, or with anything after the map, as not JSON', () => {
-    for (const bad of [text.slice(0, -4), text.slice(0, text.indexOf(',\n') + 5), `${text}x`, `${text.slice(0, -1)}}\n`, '']) {
+    expect(() => read(text.slice(0, -4), 16)).to.throw(SnapshotSyntaxError, 'it ends before its last record is closed');
+    const leadingSeparator = `{"journal":"j","tasks":{\n,\n"a":${JSON.stringify(record('a'))}\n}}\n`;
+    for (const bad of [leadingSeparator, text.slice(0, -4), text.slice(0, text.indexOf(',\n') + 5), `${text}x`, `${text.slice(0, -1)}}\n`, '']) {
       expect(() => read(bad, 16), JSON.stringify(bad.slice(-12))).to.throw(SnapshotSyntaxError);
     }
   });
