@@ -8,6 +8,8 @@ import { watchCall } from './callWatch.js';
 import type { PartialFile } from './partialFile.js';
 import { receiveBuffers } from './receiveBuffers.js';
 
+const giveBack = (data: Buffer) => receiveBuffers.give(data);
+
 export interface AttemptOptions {
   client: FileServiceClient;
   /** Whether the channel uses TLS: it decides how a refused handshake reads. */
@@ -86,9 +88,9 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
         if (partial.length + message.data.length > remote.size) throw new ProtocolError(name, 'the server sent more bytes than the file has');
         // A hash switched (a block list came, or none will) reads back what it missed first.
         if (hash.behind() !== undefined) await partial.catchUp(options.signal);
-        partial.append(message.data);
-        // Written and hashed, held by nothing else: its memory can take the next message.
-        receiveBuffers.give(message.data);
+        // Once written (and hashed, which append does at once), held by nothing else: its memory can take the next message.
+        const room = partial.append(message.data, giveBack);
+        if (room) await room;
         if (hash.bad !== undefined) throw options.badBlock(hash.bad);
         options.onData(remote);
         if (options.limiter) await options.limiter.take(message.data.length, options.signal);

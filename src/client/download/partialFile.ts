@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream, writeSync } from 'node:fs';
 import { rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DigestMismatchError, LocalIoError, locally } from '../errors.js';
+import { ClientError, DigestMismatchError, LocalIoError, locally } from '../errors.js';
 import { openInside } from '../pinnedFolder.js';
 import type { FolderSyncer } from './folderSync.js';
+import { OrderedWrites } from './orderedWrites.js';
 import { StreamHash } from './streamHash.js';
 import { Writeback } from './writeback.js';
 
@@ -16,18 +17,22 @@ const PART_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
  * (see StreamHash), kept in step. Nothing else writes the partial.
  */
 export class PartialFile {
+  private readonly writes: OrderedWrites;
+
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     private readonly writeback: Writeback,
-    /** The hashes of the bytes on disk, carried from attempt to attempt. */
+    /** The hashes of the bytes appended, carried from attempt to attempt. */
     readonly hash: StreamHash,
-  ) {}
+  ) {
+    this.writes = new OrderedWrites(handle.fd);
+  }
 
   /** Bytes appended since the partial was opened. */
   received = 0;
 
-  /** Bytes on disk. */
+  /** Bytes appended: on disk, or on their way there in order (see OrderedWrites). */
   get length(): number {
     return this.hash.length;
   }
@@ -52,25 +57,35 @@ export class PartialFile {
   }
 
   /**
-   * Appends `data`. Synchronous on purpose: a chunk's write into the page
-   * cache takes less time than its hash, which blocks the event loop
-   * anyway, and a hop through the libuv threadpool per chunk cost more CPU
-   * than the write itself (measured: 1 GiB took 3.6-4.1 s with awaited
-   * writes, 2.7-3.6 s without).
+   * Hashes `data` and queues it for the disk, which writes it while the
+   * next chunk is decoded and hashed (measured: 1 GiB 4-7 % faster than a
+   * synchronous write). `written` is called once it is on disk: its memory
+   * is free then. A promise when the disk is behind: wait for it before the
+   * next append. Throws a LocalIoError when an earlier write failed.
    */
-  append(data: Buffer): void {
+  append(data: Buffer, written: (data: Buffer) => void = () => undefined): Promise<void> | undefined {
+    let room: Promise<void> | undefined;
     try {
-      writeAt(this.handle.fd, data, this.length);
+      room = this.writes.add(data, this.length, (done) => {
+        this.writeback.wrote(done.length);
+        written(done);
+      });
     } catch (err) {
       throw new LocalIoError('write', this.path, err as NodeJS.ErrnoException);
     }
-    this.writeback.wrote(data.length);
     this.hash.append(data);
     this.received += data.length;
+    return room && locally('write', this.path, () => room);
+  }
+
+  /** Waits until every byte appended is on disk; a LocalIoError if one could not be written. */
+  private onDisk(): Promise<void> {
+    return locally('write', this.path, () => this.writes.drained());
   }
 
   /** Reads back what the hashes in use have not seen (see StreamHash.behind): the kept bytes of a resume, or after a switch of hash. */
   async catchUp(signal?: AbortSignal): Promise<void> {
+    await this.onDisk();
     await locally('read', this.path, async () => {
       const buffer = Buffer.allocUnsafe(HASH_BUFFER);
       for (let position = this.hash.behind(); position !== undefined; position = this.hash.behind()) {
@@ -115,22 +130,31 @@ export class PartialFile {
 
   /** Drops the bytes from `length` on: a bad block and what followed it. */
   async cutBack(length: number): Promise<void> {
+    await this.onDisk();
     await locally('truncate', this.path, () => this.handle.truncate(length));
     this.hash.cutBack(length);
   }
 
   /**
-   * Closes the partial. A background sync that failed outranks whatever
-   * ended the attempt (returned as the error to throw): the kernel reports
-   * a writeback error once, so a retry's fsync on a new descriptor would
-   * pass over bytes that never reached the disk.
+   * Closes the partial once the bytes appended are on disk. A write or a
+   * background sync that failed outranks whatever ended the attempt
+   * (returned as the error to throw): a retry would resume after bytes that
+   * never reached the disk, and the kernel reports a writeback error once,
+   * so a retry's fsync on a new descriptor would pass over them. After a
+   * lost lock the partial may be another's: the bytes still waiting are
+   * dropped instead.
    */
   async close(failure?: unknown): Promise<unknown> {
+    const lost = failure instanceof ClientError && failure.kind === 'lock-lost';
+    const unwritten = await (lost ? this.writes.abandon() : this.onDisk()).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await this.writeback.settled();
     await this.handle.close().catch(() => undefined);
-    if (failure !== undefined && this.writeback.failure !== undefined && !(failure instanceof LocalIoError)) {
-      return new LocalIoError('sync', this.path, this.writeback.failure as NodeJS.ErrnoException);
-    }
+    if (failure === undefined || failure instanceof LocalIoError) return failure;
+    if (unwritten !== undefined) return unwritten;
+    if (this.writeback.failure !== undefined) return new LocalIoError('sync', this.path, this.writeback.failure as NodeJS.ErrnoException);
     return failure;
   }
 }
