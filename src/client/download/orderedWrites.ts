@@ -3,6 +3,16 @@ import { write } from 'node:fs';
 /** Bytes that may wait for the disk: four chunks, so a kill -9 loses about what grpc-js itself holds. */
 const MAX_WAITING_BYTES = 1024 * 1024;
 
+/** fs.write's positional form: a test may give one that writes short. */
+type PositionalWrite = (
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+  callback: (err: NodeJS.ErrnoException | null, written: number) => void,
+) => void;
+
 interface Waiting {
   data: Buffer;
   position: number;
@@ -21,12 +31,13 @@ export class OrderedWrites {
   private waitingBytes = 0;
   private busy = false;
   private failure: NodeJS.ErrnoException | undefined;
-  /** Waits for the queue to shrink to a size; each says whether it is settled. */
-  private readonly waiters: (() => boolean)[] = [];
+  /** Callers waiting for the queue to shrink to `bytes`, or for a failure. */
+  private readonly waiters: { bytes: number; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(
     private readonly fd: number,
     private readonly maxWaitingBytes = MAX_WAITING_BYTES,
+    private readonly writeAt: PositionalWrite = write,
   ) {}
 
   /**
@@ -61,25 +72,30 @@ export class OrderedWrites {
 
   private until(bytes: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const settled = () => {
-        if (this.failure) reject(this.failure);
-        else if (this.waitingBytes <= bytes) resolve();
-        else return false;
-        return true;
-      };
-      if (!settled()) this.waiters.push(settled);
+      this.waiters.push({ bytes, resolve, reject });
+      this.wake();
     });
+  }
+
+  private wake(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i -= 1) {
+      const waiter = this.waiters[i]!;
+      if (this.failure) waiter.reject(this.failure);
+      else if (this.waitingBytes <= waiter.bytes) waiter.resolve();
+      else continue;
+      this.waiters.splice(i, 1);
+    }
   }
 
   private next(): void {
     const head = this.waiting[0];
     this.busy = head !== undefined;
     if (head) this.writeFrom(head, 0);
-    for (let i = this.waiters.length - 1; i >= 0; i -= 1) if (this.waiters[i]!()) this.waiters.splice(i, 1);
+    this.wake();
   }
 
   private writeFrom(head: Waiting, done: number): void {
-    write(this.fd, head.data, done, head.data.length - done, head.position + done, (err, bytes) => {
+    this.writeAt(this.fd, head.data, done, head.data.length - done, head.position + done, (err, bytes) => {
       if (err) {
         this.failure = err;
         this.waiting.length = 0;

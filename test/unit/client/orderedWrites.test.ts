@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OrderedWrites } from '../../../src/client/download/orderedWrites.js';
@@ -36,8 +36,35 @@ describe('OrderedWrites', () => {
     await writes.drained();
     expect(await readFile(file, 'utf8')).to.equal('aaaabbbbccccddddeeee');
     expect(told).to.deep.equal(['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']);
+    // Given more once all was written: it starts again.
+    expect(writes.add(Buffer.from('ffff'), 20, (data) => told.push(data.toString()))).to.equal(undefined);
+    await writes.drained();
+    expect(await readFile(file, 'utf8')).to.equal('aaaabbbbccccddddeeeeffff');
     // Added in one tick, before any write could end: 4 bytes wait, then 8, then 12 > 8.
     expect(waits.slice(0, 3)).to.deep.equal([false, false, true]);
+  });
+
+  it('waits past 1 MiB by default: four chunks of 256 KiB, not a fifth', async () => {
+    const writes = new OrderedWrites(fd!);
+    const chunk = Buffer.alloc(256 * 1024, 1);
+    const rooms = [0, 1, 2, 3, 4].map((i) => writes.add(chunk, i * chunk.length, () => undefined));
+    expect(rooms.map((room) => room !== undefined)).to.deep.equal([false, false, false, false, true]);
+    await writes.drained();
+  });
+
+  it('goes on after a short write from where it stopped', async () => {
+    // At most 3 bytes a call, told a turn later, as a write to a nearly full disk may return.
+    const short = (target: number, buffer: Buffer, offset: number, length: number, position: number, done: (err: null, written: number) => void) => {
+      const written = writeSync(target, buffer, offset, Math.min(3, length), position);
+      setImmediate(() => done(null, written));
+    };
+    const writes = new OrderedWrites(fd!, 1024, short);
+    const told: string[] = [];
+    writes.add(Buffer.from('abcdefgh'), 0, (data) => told.push(data.toString()));
+    writes.add(Buffer.from('ijklmnop'), 8, (data) => told.push(data.toString()));
+    await writes.drained();
+    expect(await readFile(file, 'utf8')).to.equal('abcdefghijklmnop');
+    expect(told).to.deep.equal(['abcdefgh', 'ijklmnop']);
   });
 
   it('writes nothing after a write that failed: the file stays a prefix, and the failure is told to every later call', async () => {
