@@ -51,11 +51,20 @@ export class LocalIoError extends ClientError {
   readonly errno: string | undefined;
 
   constructor(action: string, file: string, cause: NodeJS.ErrnoException | string) {
-    const reason = typeof cause === 'string' ? cause : cause.message;
+    const reason = typeof cause === 'string' ? cause : reasonOf(cause);
     super(status.INTERNAL, `cannot ${action} ${file}: ${reason}`, typeof cause === 'string' ? undefined : { cause });
     this.name = 'LocalIoError';
     this.errno = typeof cause === 'string' ? undefined : cause.code;
   }
+}
+
+/**
+ * Node's "ENOSPC: no space left on device, write '/x'" as "no space left
+ * on device (ENOSPC)": the action and the file are already in the message.
+ */
+function reasonOf(err: NodeJS.ErrnoException): string {
+  const node = /^([A-Z][A-Z0-9]+): (.+?)(?:, [a-z]+(?: '.*')?)?$/s.exec(err.message);
+  return node && node[1] === err.code ? `${node[2]} (${node[1]})` : err.message;
 }
 
 /**

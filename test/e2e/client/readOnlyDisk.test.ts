@@ -77,7 +77,7 @@ describe('grpc-client get: an --out the disk refuses, or that fills up', functio
         expect(full.code, full.stderr).to.equal(3);
         const part = path.join(disk, 'big.bin.part');
         expect(full.stderr).to.equal(
-          `grpc-client: cannot write ${part}: ENOSPC: no space left on device, write; fix that and run again: the download resumes where it stopped\n`,
+          `grpc-client: cannot write ${part}: no space left on device (ENOSPC); fix that and run again: the download resumes where it stopped\n`,
         );
         const held = (await stat(part)).size;
         expect(held).to.be.within(1, size - 1);

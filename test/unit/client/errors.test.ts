@@ -28,7 +28,19 @@ describe('toClientError', () => {
     const error = toClientError(enospc);
     expect(error).to.be.instanceOf(LocalIoError);
     expect(error).to.include({ kind: 'local-io', errno: 'ENOSPC' });
-    expect(error.message).to.equal('cannot write /out/a.bin.part: ENOSPC: no space left on device, write');
+    expect(error.message).to.equal('cannot write /out/a.bin.part: no space left on device (ENOSPC)');
+  });
+
+  it("says Node's reason once, without the action and file it repeats, and keeps any other text as it is", () => {
+    const errno = (message: string, code?: string) => Object.assign(new Error(message), { code });
+    const cases: [Error, string][] = [
+      [errno("EACCES: permission denied, open '/out/a b.part'", 'EACCES'), 'permission denied (EACCES)'],
+      [errno('EIO: i/o error, fsync', 'EIO'), 'i/o error (EIO)'],
+      [errno("EXDEV: cross-device link not permitted, rename '/a' -> '/b'", 'EXDEV'), 'cross-device link not permitted (EXDEV)'],
+      [errno('EPERM: not this code', 'EACCES'), 'EPERM: not this code'],
+      [errno('the partial shrank while it was being read'), 'the partial shrank while it was being read'],
+    ];
+    for (const [cause, reason] of cases) expect(new LocalIoError('do', '/f', cause).message, cause.message).to.equal(`cannot do /f: ${reason}`);
   });
 
   it('calls a refused name invalid-name, and keeps errors that already have a kind', () => {
