@@ -150,7 +150,7 @@ async function downloadLocked(context: DownloadContext, name: string, paths: Out
           failure = err;
           // The bytes before a bad block were verified: only it and what came after go.
           if (err instanceof BlockMismatchError) await partial.cutBack(err.block * err.blockSize).catch(() => undefined);
-          throw await partial.close(err);
+          throw await partial.close(err, options.signal?.reason);
         } finally {
           received += partial.received;
           progressed = partial.received > 0;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream, writeSync } from 'node:fs';
 import { rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { ClientError, DigestMismatchError, LocalIoError, locally } from '../errors.js';
+import { DigestMismatchError, LocalIoError, LockLostError, locally } from '../errors.js';
 import { openInside } from '../pinnedFolder.js';
 import type { FolderSyncer } from './folderSync.js';
 import { OrderedWrites } from './orderedWrites.js';
@@ -142,10 +142,11 @@ export class PartialFile {
    * never reached the disk, and the kernel reports a writeback error once,
    * so a retry's fsync on a new descriptor would pass over them. After a
    * lost lock the partial may be another's: the bytes still waiting are
-   * dropped instead.
+   * dropped instead. `abortReason`: why the attempt's signal aborted, if it
+   * did; a lost lock cancels the call, which then fails as CANCELLED.
    */
-  async close(failure?: unknown): Promise<unknown> {
-    const lost = failure instanceof ClientError && failure.kind === 'lock-lost';
+  async close(failure?: unknown, abortReason?: unknown): Promise<unknown> {
+    const lost = [failure, abortReason].some((cause) => cause instanceof LockLostError);
     const unwritten = await (lost ? this.writes.abandon() : this.onDisk()).then(
       () => undefined,
       (err: unknown) => err,
@@ -187,7 +188,7 @@ export class SparsePartial {
     await locally('truncate', this.path, () => this.handle.truncate(size));
   }
 
-  /** Writes `data` at `position`; synchronous, as PartialFile.append. */
+  /** Writes `data` at `position`, synchronously. */
   write(data: Buffer, position: number): void {
     try {
       writeAt(this.handle.fd, data, position);
