@@ -66,7 +66,7 @@ export class OrderedWrites {
    */
   abandon(): Promise<void> {
     this.waiting.splice(this.busy ? 1 : 0);
-    this.waitingBytes = this.waiting.reduce((sum, item) => sum + item.data.length, 0);
+    this.waitingBytes = this.waiting[0]?.data.length ?? 0;
     return this.drained().catch(() => undefined);
   }
 
