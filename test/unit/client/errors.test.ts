@@ -37,6 +37,8 @@ describe('toClientError', () => {
       [errno("EACCES: permission denied, open '/out/a b.part'", 'EACCES'), 'permission denied (EACCES)'],
       [errno('EIO: i/o error, fsync', 'EIO'), 'i/o error (EIO)'],
       [errno("EXDEV: cross-device link not permitted, rename '/a' -> '/b'", 'EXDEV'), 'cross-device link not permitted (EXDEV)'],
+      [errno('EIO: i/o error', 'EIO'), 'i/o error (EIO)'],
+      [errno('the disk said ENOSPC: full', 'ENOSPC'), 'the disk said ENOSPC: full'],
       [errno('EPERM: not this code', 'EACCES'), 'EPERM: not this code'],
       [errno('the partial shrank while it was being read'), 'the partial shrank while it was being read'],
     ];
