@@ -81,15 +81,19 @@ function headerOf(bytes: Buffer): { id: string; length: number } | undefined {
  * without one is a write cut short (a kill or a power cut mid-append), left
  * for its writer's successor to cut off. A complete line that is not a valid
  * change is left out with a problem, like an invalid record of the snapshot.
- * `consumed` is how many bytes were read, `lines` how many lines.
+ * `consumed` is how many bytes were read, `lines` how many lines; `times`
+ * as for shareStrings, for a journal parsed in several calls.
  */
-export function parseJournal(bytes: Buffer, firstLine: number): { changes: TaskChange[]; problems: string[]; consumed: number; lines: number } {
+export function parseJournal(
+  bytes: Buffer,
+  firstLine: number,
+  times = new Map<string, string>(),
+): { changes: TaskChange[]; problems: string[]; consumed: number; lines: number } {
   const consumed = bytes.lastIndexOf(NEWLINE) + 1;
   const changes: TaskChange[] = [];
   const problems: string[] = [];
   if (consumed === 0) return { changes, problems, consumed, lines: 0 };
   const lines = bytes.toString('utf8', 0, consumed - 1).split('\n');
-  const times = new Map<string, string>();
   lines.forEach((line, i) => {
     const where = `line ${firstLine + i} of its journal`;
     let value: unknown;
@@ -195,14 +199,12 @@ async function readWhole(file: string): Promise<{ records: Record<string, TaskRe
     const snapshot = await readSnapshot(file);
     if (!snapshot) return { records: undefined, problems: [], seen: { snapshot: undefined, journal: undefined, stray: undefined, dirty: false } };
     const { records, problems, id, identity } = snapshot;
-    const journal = await readJournal(journalOf(file), id === undefined ? Infinity : 0);
-    const header = journal && headerOf(journal.bytes);
-    if (journal && header && header.id === id) {
-      const parsed = parseJournal(journal.bytes.subarray(header.length), 2);
+    const journal = await readJournal(journalOf(file), id === undefined ? undefined : { from: 0, line: 1, header: id });
+    if (journal?.parsed) {
+      const { parsed } = journal;
       applyChanges(records, parsed.changes);
       problems.push(...parsed.problems.map((problem) => tell(file, problem)));
-      const offset = header.length + parsed.consumed;
-      const read = { ino: journal.identity.ino, offset, size: journal.bytes.length, line: 1 + parsed.lines };
+      const read = { ino: journal.identity.ino, offset: parsed.consumed, size: journal.size, line: parsed.lines };
       return { records, problems, seen: { snapshot: identity, journal: read, stray: undefined, dirty: problems.length > 0 } };
     }
     if (attempt < 3 && !sameIdentity(await identityOf(file), identity)) continue;
@@ -238,13 +240,14 @@ async function readSnapshot(
   return { records: parsed.records, problems: parsed.problems.map((problem) => tell(file, problem)), id, identity };
 }
 
-const SNAPSHOT_PIECE = 1 << 20;
+/** The task map's files are read this many bytes at a time. */
+const READ_PIECE = 1 << 20;
 
 /** The snapshot's text from `handle`, a piece at a time (see SnapshotText). */
 async function parseSnapshot(handle: FileHandle): Promise<ReturnType<SnapshotText['end']>> {
   const text = new SnapshotText();
   const decoder = new StringDecoder('utf8');
-  const buffer = Buffer.allocUnsafe(SNAPSHOT_PIECE);
+  const buffer = Buffer.allocUnsafe(READ_PIECE);
   for (;;) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
     if (bytesRead === 0) break;
@@ -254,8 +257,25 @@ async function parseSnapshot(handle: FileHandle): Promise<ReturnType<SnapshotTex
   return text.end();
 }
 
-/** The journal's bytes from `from` on (none for Infinity), and the identity of the file read. */
-async function readJournal(file: string, from: number): Promise<{ bytes: Buffer; identity: Identity } | undefined> {
+/** Where to read a journal from: byte `from`, which is the start of line `line`; from 0, the header must name `header`. */
+interface JournalStart {
+  from: number;
+  line: number;
+  header?: string;
+}
+
+/** Lines of a journal parsed by parseJournal, counted from the start of the file when read from its header. */
+type ParsedJournal = ReturnType<typeof parseJournal>;
+
+/**
+ * The identity of the journal `file`, its size, and with `start` its lines
+ * from there on, read a piece at a time: a journal of 10 MB is never one
+ * Buffer and one string of that size at once (measured: 20 MiB of a
+ * mirror's peak RSS when it read its task map). `parsed` is undefined when
+ * the header is not the one expected: the journal belongs to another
+ * snapshot, and nothing after its first line means anything here.
+ */
+async function readJournal(file: string, start?: JournalStart): Promise<{ identity: Identity; size: number; parsed?: ParsedJournal } | undefined> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -265,14 +285,40 @@ async function readJournal(file: string, from: number): Promise<{ bytes: Buffer;
   }
   try {
     const { ino, size, mtimeMs } = await handle.stat();
-    const bytes = Buffer.alloc(size - Math.min(from, size));
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, done, bytes.length - done, from + done);
+    const identity = { ino, size, mtimeMs };
+    if (!start) return { identity, size };
+    const parsed: ParsedJournal = { changes: [], problems: [], consumed: start.from, lines: start.line - 1 };
+    const times = new Map<string, string>();
+    const piece = Buffer.allocUnsafe(READ_PIECE);
+    // The bytes after the last newline read so far: the start of a line.
+    let rest = Buffer.alloc(0);
+    let position = start.from;
+    let header = start.header;
+    while (position < size) {
+      const { bytesRead } = await handle.read(piece, 0, Math.min(piece.length, size - position), position);
       if (bytesRead === 0) break;
-      done += bytesRead;
+      position += bytesRead;
+      let bytes = rest.length > 0 ? Buffer.concat([rest, piece.subarray(0, bytesRead)]) : piece.subarray(0, bytesRead);
+      if (header !== undefined) {
+        // The header is a line of some 50 bytes, in the first piece.
+        const found = headerOf(bytes);
+        if (found?.id !== header) return { identity, size };
+        header = undefined;
+        parsed.consumed += found.length;
+        parsed.lines += 1;
+        bytes = bytes.subarray(found.length);
+      }
+      const lines = parseJournal(bytes, parsed.lines + 1, times);
+      for (const change of lines.changes) parsed.changes.push(change);
+      for (const problem of lines.problems) parsed.problems.push(problem);
+      parsed.consumed += lines.consumed;
+      parsed.lines += lines.lines;
+      // A copy: the piece is read into again.
+      rest = Buffer.from(bytes.subarray(lines.consumed));
     }
-    return { bytes: bytes.subarray(0, done), identity: { ino, size, mtimeMs } };
+    // An empty journal file has no header either.
+    if (header !== undefined) return { identity, size };
+    return { identity, size: position, parsed };
   } finally {
     await handle.close();
   }
@@ -329,15 +375,10 @@ export class TaskJournal implements Adapter<TaskMapFile> {
       } else if (now?.ino === journal.ino && now.size === journal.size) {
         return undefined;
       } else if (now?.ino === journal.ino && now.size >= journal.offset) {
-        const read = await readJournal(journalOf(this.file), journal.offset);
-        if (read?.identity.ino === journal.ino) {
-          const parsed = parseJournal(read.bytes, journal.line + 1);
-          seen.journal = {
-            ino: journal.ino,
-            offset: journal.offset + parsed.consumed,
-            size: journal.offset + read.bytes.length,
-            line: journal.line + parsed.lines,
-          };
+        const read = await readJournal(journalOf(this.file), { from: journal.offset, line: journal.line + 1 });
+        if (read?.parsed && read.identity.ino === journal.ino) {
+          const { parsed } = read;
+          seen.journal = { ino: journal.ino, offset: parsed.consumed, size: read.size, line: parsed.lines };
           const problems = parsed.problems.map((problem) => tell(this.file, problem));
           if (problems.length > 0) seen.dirty = true;
           return { whole: false, changes: parsed.changes, problems };
@@ -367,7 +408,6 @@ export class TaskJournal implements Adapter<TaskMapFile> {
   /** Appends, or resolves false when the journal is no longer the one read (then compact). */
   private async append(journal: NonNullable<Seen['journal']>, changes: TaskChange[]): Promise<boolean> {
     if (changes.length === 0) return true;
-    const text = changes.map(journalLine).join('');
     // 'r+', not 'a': a journal removed meanwhile is not started again
     // without its first line.
     const handle = await open(journalOf(this.file), constants.O_RDWR | constants.O_NOFOLLOW).catch(() => undefined);
@@ -377,7 +417,7 @@ export class TaskJournal implements Adapter<TaskMapFile> {
       // Cut off the half line of a writer killed mid-append, or ours would
       // be glued to it and lost with it.
       if (journal.size > journal.offset) await handle.truncate(journal.offset);
-      const bytes = Buffer.from(text);
+      const bytes = Buffer.from(changes.map(journalLine).join(''));
       await handle.write(bytes, 0, bytes.length, journal.offset);
       journal.offset += bytes.length;
       journal.size = journal.offset;

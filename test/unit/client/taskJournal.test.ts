@@ -134,6 +134,36 @@ describe('task map journal', () => {
       expect(told).to.have.length(1);
     });
 
+    it('reads a journal of several MiB, read a piece at a time, on open and on catching up, with lines numbered across pieces', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('first.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      // Names of growing length, so that lines end at every offset of a piece.
+      const names = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${from + i}${'n'.repeat((from + i) % 97)}.bin`);
+      const lines = (batch: string[]) => batch.map((name) => journalLine([name, record(name)])).join('');
+      const before = names(0, 6000);
+      const after = names(6000, 6000);
+      expect(Buffer.byteLength(lines(before))).to.be.above(1.5 * 1024 * 1024);
+      await appendFile(journalOf(file), `${lines(before.slice(0, 4000))}{"bad":1}\n${lines(before.slice(4000))}`);
+      const told: string[] = [];
+      const other = await TaskStore.open(file, { onProblem: (message) => told.push(message) });
+      expect(other.names().sort()).to.deep.equal(['first.bin', ...before].sort());
+      // first.bin went to the snapshot (a new map is written whole): the
+      // header, then 4,000 lines, then the bad one.
+      expect(told).to.deep.equal([`the task map ${file}: line 4002 of its journal: a record with no name; left out: its partial resumes and its file is checked by digest`]);
+      await appendFile(journalOf(file), `${lines(after)}{"bad":2}\n${journalLine(['torn.bin', record('torn.bin')]).slice(0, 50)}`);
+      await other.reload();
+      expect(other.names().sort()).to.deep.equal(['first.bin', ...before, ...after].sort());
+      // Then 2,000 more, all of `after`, and the second bad one.
+      expect(told[1]).to.include(`line ${4002 + 2000 + 6000 + 1} of its journal: a record with no name`);
+      // The torn line is cut off, and what follows it is read where it was written.
+      await other.markComplete('last.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await store.reload();
+      expect(store.get('last.bin')?.status).to.equal('complete');
+      expect(store.get('torn.bin')).to.equal(undefined);
+      expect(Object.keys((await readTaskMapFile(file))!.records)).to.have.length(1 + before.length + after.length + 1);
+    });
+
     it('forgets a record with a line of its own', async () => {
       const file = path.join(dir, 'tasks.json');
       const store = await TaskStore.open(file);
