@@ -10,6 +10,7 @@ import { runClient, startServerProcess } from '../helpers/processes.js';
 
 const PROBE = fileURLToPath(new URL('../helpers/loadedModules.cjs', import.meta.url));
 const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
+const CLIENT_BIN = fileURLToPath(new URL('../../dist/client/cli/cli.js', import.meta.url));
 
 /** What loading the gRPC stack looks like: grpc-js's index, the contract's parser, progress bars, metrics. */
 const HEAVY = /node_modules\/(@grpc\/grpc-js\/build\/src\/index\.js|protobufjs\/|@grpc\/proto-loader\/|cli-progress\/|prom-client\/)/;
@@ -96,6 +97,28 @@ describe('start-up of the CLIs', function () {
       expect(heavy.filter((file) => file.includes('cli-progress/'))).to.deep.equal([]);
     } finally {
       await server.kill();
+      await cleanup();
+    }
+  });
+
+  it('grpc-client run as an executable: its launcher line execs node with the smaller young generation and the malloc thresholds', async () => {
+    const { dir, cleanup } = await tempDir('gft-startup-launcher-');
+    try {
+      const probe = path.join(dir, 'probe.cjs');
+      const seen = path.join(dir, 'seen.json');
+      await writeFile(
+        probe,
+        `require('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ execArgv: process.execArgv, tunables: process.env.GLIBC_TUNABLES }));\n`,
+      );
+      const { stdout } = await promisify(execFile)(CLIENT_BIN, ['--version'], {
+        env: { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(probe)}` },
+        timeout: 20_000,
+      });
+      expect(stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
+      const { execArgv, tunables } = JSON.parse(await readFile(seen, 'utf8')) as { execArgv: string[]; tunables: string };
+      expect(execArgv).to.include('--max-semi-space-size=8');
+      expect(tunables).to.include('glibc.malloc.trim_threshold=');
+    } finally {
       await cleanup();
     }
   });
