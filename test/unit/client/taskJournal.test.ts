@@ -150,7 +150,9 @@ describe('task map journal', () => {
       expect(other.names().sort()).to.deep.equal(['first.bin', ...before].sort());
       // first.bin went to the snapshot (a new map is written whole): the
       // header, then 4,000 lines, then the bad one.
-      expect(told).to.deep.equal([`the task map ${file}: line 4002 of its journal: a record with no name; left out: its partial resumes and its file is checked by digest`]);
+      expect(told).to.deep.equal([
+        `the task map ${file}: line 4002 of its journal: a record with no name; left out: its partial resumes and its file is checked by digest`,
+      ]);
       await appendFile(journalOf(file), `${lines(after)}{"bad":2}\n${journalLine(['torn.bin', record('torn.bin')]).slice(0, 50)}`);
       await other.reload();
       expect(other.names().sort()).to.deep.equal(['first.bin', ...before, ...after].sort());
