@@ -297,6 +297,12 @@ async function readJournal(file: string, start?: JournalStart): Promise<{ identi
     while (position < size) {
       const { bytesRead } = await handle.read(piece, 0, Math.min(piece.length, size - position), position);
       if (bytesRead === 0) break;
+      // The start of a line read before this piece may have been a torn
+      // line, which a writer cuts off and writes over while we read: glued
+      // to what is there now, it would make one bad line of two and hide
+      // the lines written in its place. Stop before it instead; the next
+      // catch-up reads on from there.
+      if (rest.length > 0 && !(await stillThere(handle, rest, position - rest.length))) return { identity, size: parsed.consumed, parsed };
       position += bytesRead;
       let bytes = rest.length > 0 ? Buffer.concat([rest, piece.subarray(0, bytesRead)]) : piece.subarray(0, bytesRead);
       if (header !== undefined) {
@@ -322,6 +328,13 @@ async function readJournal(file: string, start?: JournalStart): Promise<{ identi
   } finally {
     await handle.close();
   }
+}
+
+/** Whether the file still holds `bytes` at `position`. */
+async function stillThere(handle: FileHandle, bytes: Buffer, position: number): Promise<boolean> {
+  const now = Buffer.alloc(bytes.length);
+  const { bytesRead } = await handle.read(now, 0, now.length, position);
+  return bytesRead === bytes.length && now.equals(bytes);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { appendFile, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { appendFile, open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   applyChanges,
@@ -164,6 +164,53 @@ describe('task map journal', () => {
       expect(store.get('last.bin')?.status).to.equal('complete');
       expect(store.get('torn.bin')).to.equal(undefined);
       expect(Object.keys((await readTaskMapFile(file))!.records)).to.have.length(1 + before.length + after.length + 1);
+    });
+
+    it('loses none of the lines another process writes over a torn line while the journal is read piece by piece', async function () {
+      this.timeout(20_000);
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('first.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      const lines = (names: string[]) => names.map((name) => journalLine([name, record(name)])).join('');
+      const mine = Array.from({ length: 3800 }, (_, i) => `mine${i}.bin`);
+      await appendFile(journalOf(file), lines(mine));
+      const whole = (await stat(journalOf(file))).size;
+      expect(whole).to.be.within(1024 * 1024 - 100_000, 1024 * 1024 - 1000);
+      // A writer killed mid-append left a torn line that runs past the
+      // first MiB the reader takes.
+      await appendFile(journalOf(file), journalLine(['torn.bin', record(`${'t'.repeat(200_000)}.bin`)]).slice(0, 150_000));
+      const others = Array.from({ length: 2000 }, (_, i) => `other${i}.bin`);
+      // The first read of a whole MiB is the journal's first piece (the
+      // snapshot is smaller); right after it, another process (holding the
+      // lock) cuts the torn line off and appends its own lines where it was.
+      const handle = await open(journalOf(file), 'r');
+      const prototype = Object.getPrototypeOf(handle) as { read: (...args: unknown[]) => Promise<unknown> };
+      await handle.close();
+      const read = prototype.read;
+      let cut = false;
+      prototype.read = async function (this: unknown, ...args: unknown[]) {
+        const done = (await read.apply(this, args)) as { bytesRead: number };
+        if (!cut && done.bytesRead === 1024 * 1024) {
+          cut = true;
+          await truncate(journalOf(file), whole);
+          await appendFile(journalOf(file), lines(others));
+        }
+        return done;
+      };
+      let reader: TaskStore;
+      try {
+        reader = await TaskStore.open(file);
+      } finally {
+        prototype.read = read;
+      }
+      expect(cut, 'the race was staged').to.equal(true);
+      // The reader writes, as a mirror does: under the lock it reads on from
+      // where it stopped, so its write keeps everyone's records.
+      await reader.markComplete('last.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      const onDisk = Object.keys((await readTaskMapFile(file))!.records);
+      expect(onDisk.filter((name) => name.startsWith('other'))).to.have.length(others.length);
+      expect(onDisk).to.have.length(1 + mine.length + others.length + 1);
+      expect(reader.get('other1999.bin')?.status).to.equal('complete');
     });
 
     it('forgets a record with a line of its own', async () => {
