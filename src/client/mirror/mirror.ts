@@ -198,6 +198,8 @@ export async function mirrorTree(context: MirrorContext, argument: string, optio
     await batches.onSizeLessThan(1);
     if (signal?.aborted) break;
     void batches.add(async () => {
+      // The batch waiting behind the running ones starts even after an abort.
+      if (signal?.aborted) return;
       // Paths only for the batch under way: held for a whole tree, they
       // would be two more strings in memory per file.
       const chosen: ManyItem[] = [];
