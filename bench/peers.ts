@@ -21,7 +21,7 @@ const SYSTEM_PYTHON = '/usr/bin/python3';
 /** The glibc tunables our bins' launcher lines add, for processes the bench starts itself. */
 function binEnv(): NodeJS.ProcessEnv {
   const launcher = readFileSync(CLIENT_BIN, 'utf8').split('\n', 2)[1] ?? '';
-  const tunables = /(glibc\.malloc\.[^"]+)"/.exec(launcher)?.[1];
+  const tunables = /glibc\.malloc\.[^"$]+/.exec(launcher)?.[0];
   return tunables ? { ...process.env, GLIBC_TUNABLES: tunables } : process.env;
 }
 

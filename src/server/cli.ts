@@ -1,5 +1,5 @@
 #!/bin/sh
-//bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304"; exec node "$0" "$@"
+//bin/true; export GLIBC_TUNABLES="glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node "$0" "$@"
 // The two lines above are read by sh: they set glibc's malloc thresholds
 // and exec node on this file; src/client/cli/cli.ts says why.
 import cluster from 'node:cluster';

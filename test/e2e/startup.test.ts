@@ -101,7 +101,7 @@ describe('start-up of the CLIs', function () {
     }
   });
 
-  it('grpc-client run as an executable: its launcher line execs node with the smaller young generation and the malloc thresholds', async () => {
+  it("grpc-client run as an executable: its launcher line execs node with the smaller young generation and the malloc settings, and leaves a user's own alone", async () => {
     const { dir, cleanup } = await tempDir('gft-startup-launcher-');
     try {
       const probe = path.join(dir, 'probe.cjs');
@@ -110,14 +110,22 @@ describe('start-up of the CLIs', function () {
         probe,
         `require('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ execArgv: process.execArgv, tunables: process.env.GLIBC_TUNABLES }));\n`,
       );
-      const { stdout } = await promisify(execFile)(CLIENT_BIN, ['--version'], {
-        env: { ...process.env, NODE_OPTIONS: `--require ${JSON.stringify(probe)}` },
-        timeout: 20_000,
-      });
-      expect(stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
-      const { execArgv, tunables } = JSON.parse(await readFile(seen, 'utf8')) as { execArgv: string[]; tunables: string };
-      expect(execArgv).to.include('--max-semi-space-size=8');
-      expect(tunables).to.include('glibc.malloc.trim_threshold=');
+      const launch = async (env: NodeJS.ProcessEnv) => {
+        const { stdout } = await promisify(execFile)(CLIENT_BIN, ['--version'], { env: { ...process.env, ...env }, timeout: 20_000 });
+        expect(stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
+        return JSON.parse(await readFile(seen, 'utf8')) as { execArgv: string[]; tunables: string };
+      };
+      const require = `--require ${JSON.stringify(probe)}`;
+      const plain = await launch({ NODE_OPTIONS: require, GLIBC_TUNABLES: '' });
+      expect(plain.execArgv).to.include('--max-semi-space-size=8');
+      expect(plain.tunables.split(':')).to.include.members(['glibc.malloc.trim_threshold=67108864', 'glibc.malloc.arena_max=2']);
+      // glibc keeps the last value of a name: the user's comes last.
+      const own = await launch({ NODE_OPTIONS: `${require} --max-semi-space-size=32`, GLIBC_TUNABLES: 'glibc.malloc.arena_max=8' });
+      expect(own.execArgv).to.deep.equal([]);
+      expect(own.tunables.split(':').filter((tunable) => tunable.startsWith('glibc.malloc.arena_max='))).to.deep.equal([
+        'glibc.malloc.arena_max=2',
+        'glibc.malloc.arena_max=8',
+      ]);
     } finally {
       await cleanup();
     }

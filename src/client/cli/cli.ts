@@ -1,8 +1,11 @@
 #!/bin/sh
-//bin/true; export GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304:glibc.malloc.arena_max=2"; exec node --max-semi-space-size=8 "$0" "$@"
+//bin/true; export GLIBC_TUNABLES="glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304:glibc.malloc.arena_max=2${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; case "$NODE_OPTIONS" in *--max-semi-space-size*) exec node "$0" "$@";; esac; exec node --max-semi-space-size=8 "$0" "$@"
 // The two lines above are read by sh (the second is a comment to
 // JavaScript): they add glibc malloc thresholds to the environment and exec
 // node on this file, keeping the pid, so kill -9 still reaches the CLI.
+// A user's own GLIBC_TUNABLES come after ours, and glibc keeps the last of
+// a name; a user's --max-semi-space-size in NODE_OPTIONS is left alone (a
+// flag on the command line would override it).
 // glibc hands freed 256 KiB message buffers back to the kernel and faults
 // fresh pages in for the next ones: tens of thousands of page faults per
 // GiB in each process. With these thresholds it keeps and reuses them
