@@ -18,6 +18,9 @@ import { tempDir } from '../../helpers/files.js';
 
 const record = (name: string, size = 3): TaskRecord => completeRecord(name, { size });
 
+/** The journal lines that record each of `names` complete. */
+const lines = (names: string[]) => names.map((name) => journalLine([name, record(name)])).join('');
+
 const tasksOf = (...records: TaskRecord[]) => Object.fromEntries(records.map((r) => [r.name, r])) as Record<string, TaskRecord>;
 
 describe('task map journal', () => {
@@ -140,7 +143,6 @@ describe('task map journal', () => {
       await store.markComplete('first.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
       // Names of growing length, so that lines end at every offset of a piece.
       const names = (from: number, count: number) => Array.from({ length: count }, (_, i) => `${from + i}${'n'.repeat((from + i) % 97)}.bin`);
-      const lines = (batch: string[]) => batch.map((name) => journalLine([name, record(name)])).join('');
       const before = names(0, 6000);
       const after = names(6000, 6000);
       expect(Buffer.byteLength(lines(before))).to.be.above(1.5 * 1024 * 1024);
@@ -171,7 +173,6 @@ describe('task map journal', () => {
       const file = path.join(dir, 'tasks.json');
       const store = await TaskStore.open(file);
       await store.markComplete('first.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
-      const lines = (names: string[]) => names.map((name) => journalLine([name, record(name)])).join('');
       const mine = Array.from({ length: 3800 }, (_, i) => `mine${i}.bin`);
       await appendFile(journalOf(file), lines(mine));
       const whole = (await stat(journalOf(file))).size;
