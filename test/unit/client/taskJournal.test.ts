@@ -214,6 +214,16 @@ describe('task map journal', () => {
       expect(reader.get('other1999.bin')?.status).to.equal('complete');
     });
 
+    it('takes an empty journal file for one without its header: the next save starts a journal of its own', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('a.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await writeFile(journalOf(file), '');
+      const other = await TaskStore.open(file);
+      await other.markComplete('b.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      expect(Object.keys((await readTaskMapFile(file))!.records).sort()).to.deep.equal(['a.bin', 'b.bin']);
+    });
+
     it('forgets a record with a line of its own', async () => {
       const file = path.join(dir, 'tasks.json');
       const store = await TaskStore.open(file);
