@@ -7,6 +7,7 @@ import { DigestMismatchError, LocalIoError, LockLostError, locally, ProtocolErro
 import { prepareOutputPaths } from '../outputPaths.js';
 import { openInside } from '../pinnedFolder.js';
 import { watchCall } from '../download/callWatch.js';
+import { readOneAhead } from '../download/pacedReading.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { hashFile, publish, writeAt } from '../download/partialFile.js';
 import { retryOptionsOf, withRetries } from '../download/retryLoop.js';
@@ -102,6 +103,7 @@ async function fetchRange(
         expectedVersion: remote.version,
         expectedSha256: remote.sha256,
       });
+      if (context.limiter) readOneAhead(call);
       const watch = watchCall(call, context.stallTimeoutMs, signal);
       let pending: Buffer[] = [];
       let pendingBytes = 0;

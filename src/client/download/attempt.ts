@@ -5,6 +5,7 @@ import { ProtocolError, RemoteStatusError, type ClientError } from '../errors.js
 import type { RateLimiter } from '../../shared/rateLimiter.js';
 import { firstMessageFile, type RemoteFile } from '../remoteFile.js';
 import { watchCall } from './callWatch.js';
+import { readOneAhead } from './pacedReading.js';
 import type { PartialFile } from './partialFile.js';
 import { receiveBuffers } from './receiveBuffers.js';
 
@@ -60,6 +61,7 @@ export async function downloadAttempt(options: AttemptOptions): Promise<{ remote
     prefixSha256,
     expectedSha256: offset > 0 ? (options.expectedSha256 ?? '') : '',
   });
+  if (options.limiter) readOneAhead(call);
   // No more bytes once a block is found bad: they could only be thrown away.
   hash.onBad = () => call.cancel();
   // Told only once the server has accepted our bytes (its first data, or a

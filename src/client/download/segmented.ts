@@ -14,6 +14,7 @@ import type { RateLimiter } from '../../shared/rateLimiter.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { trace } from '../trace.js';
 import { watchCall } from './callWatch.js';
+import { readOneAhead } from './pacedReading.js';
 import type { DownloadContext, DownloadOptions } from './downloadOptions.js';
 import { SparsePartial } from './partialFile.js';
 import { receiveBuffers } from './receiveBuffers.js';
@@ -373,6 +374,7 @@ class Lanes {
       expectedSha256: this.list.remote.sha256,
       prefixSha256: '',
     });
+    if (limiter) readOneAhead(call);
     const blocks = new BlockRun(blockSize, piece.next, this.size, this.list.digests);
     blocks.onVerified = (index) => {
       this.verified.add(index);

@@ -4,6 +4,7 @@ import { RemoteStatusError, type ClientError } from '../errors.js';
 import type { OutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { watchCall } from '../download/callWatch.js';
+import { readOneAhead } from '../download/pacedReading.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { ManyFrames } from './manyFrames.js';
@@ -86,6 +87,7 @@ async function streamOnce(
   onFileDone: () => void,
 ): Promise<void> {
   const call = context.client.downloadMany({ names: [...names], prefix: '' });
+  if (context.limiter) readOneAhead(call);
   const watch = watchCall(call, context.stallTimeoutMs, options.signal);
   let writing: (WritingFile & { end(sha256: string): ClientError | undefined; drop(): void }) | undefined;
   try {

@@ -53,6 +53,23 @@ describe('grpc-client get: interruptions', function () {
     expect((await readTaskMap(out)).tasks['big.bin']).to.include({ status: 'complete', sha256: sha256(content) });
   });
 
+  it('loses to a kill -9 of a paced client little more than the window, not a read-ahead of 16 messages', async () => {
+    const chunk = 64 * 1024;
+    await makeRandomFile(path.join(root, 'big.bin'), 16 * MiB);
+    server = await startServerProcess(root, { args: ['--chunk-size', '64k'] });
+    const part = path.join(out, 'big.bin.part');
+    const client = spawnClient(['get', 'big.bin', '--server', server.address, '--out', out, '--limit-rate', '256k']);
+    await waitForSize(part, 4 * chunk, client);
+    // The pace keeps every buffer on the way full long before this.
+    await killHard(client.process);
+    const held = (await stat(part)).size;
+    const killed = await server.waitForCall((c) => c.method === 'Download' && c.code === 'CANCELLED');
+    // What the server handed on beyond the partial: its own chunks in
+    // flight, the window, and what the client held unwritten. grpc-js alone
+    // would hold 16 messages (1 MiB here); paced, it holds one.
+    expect(killed.bytesSent! - held).to.be.below(16 * chunk);
+  });
+
   it('keeps retrying while the server is killed -9 and restarted, then completes from where it was', async () => {
     const size = 16 * MiB;
     const content = await makeRandomFile(path.join(root, 'big.bin'), size);
