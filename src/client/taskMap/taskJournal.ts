@@ -276,58 +276,60 @@ type ParsedJournal = ReturnType<typeof parseJournal>;
  * snapshot, and nothing after its first line means anything here.
  */
 async function readJournal(file: string, start?: JournalStart): Promise<{ identity: Identity; size: number; parsed?: ParsedJournal } | undefined> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(file, 'r');
+    return await readOpenJournal(handle, start);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TaskMapError(file, `cannot read the task map's journal ${file} (${(err as Error).message})`, { cause: err });
-  }
-  try {
-    const { ino, size, mtimeMs } = await handle.stat();
-    const identity = { ino, size, mtimeMs };
-    if (!start) return { identity, size };
-    const parsed: ParsedJournal = { changes: [], problems: [], consumed: start.from, lines: start.line - 1 };
-    const times = new Map<string, string>();
-    const piece = Buffer.allocUnsafe(READ_PIECE);
-    // The bytes after the last newline read so far: the start of a line.
-    let rest = Buffer.alloc(0);
-    let position = start.from;
-    let header = start.header;
-    while (position < size) {
-      const { bytesRead } = await handle.read(piece, 0, Math.min(piece.length, size - position), position);
-      if (bytesRead === 0) break;
-      // The start of a line read before this piece may have been a torn
-      // line, which a writer cuts off and writes over while we read: glued
-      // to what is there now, it would make one bad line of two and hide
-      // the lines written in its place. Stop before it instead; the next
-      // catch-up reads on from there.
-      if (rest.length > 0 && !(await stillThere(handle, rest, position - rest.length))) return { identity, size: parsed.consumed, parsed };
-      position += bytesRead;
-      let bytes = rest.length > 0 ? Buffer.concat([rest, piece.subarray(0, bytesRead)]) : piece.subarray(0, bytesRead);
-      if (header !== undefined) {
-        // The header is a line of some 50 bytes, in the first piece.
-        const found = headerOf(bytes);
-        if (found?.id !== header) return { identity, size };
-        header = undefined;
-        parsed.consumed += found.length;
-        parsed.lines += 1;
-        bytes = bytes.subarray(found.length);
-      }
-      const lines = parseJournal(bytes, parsed.lines + 1, times);
-      for (const change of lines.changes) parsed.changes.push(change);
-      for (const problem of lines.problems) parsed.problems.push(problem);
-      parsed.consumed += lines.consumed;
-      parsed.lines += lines.lines;
-      // A copy: the piece is read into again.
-      rest = Buffer.from(bytes.subarray(lines.consumed));
-    }
-    // An empty journal file has no header either.
-    if (header !== undefined) return { identity, size };
-    return { identity, size: position, parsed };
   } finally {
-    await handle.close();
+    await handle?.close();
   }
+}
+
+async function readOpenJournal(handle: FileHandle, start: JournalStart | undefined): Promise<{ identity: Identity; size: number; parsed?: ParsedJournal }> {
+  const { ino, size, mtimeMs } = await handle.stat();
+  const identity = { ino, size, mtimeMs };
+  if (!start) return { identity, size };
+  const parsed: ParsedJournal = { changes: [], problems: [], consumed: start.from, lines: start.line - 1 };
+  const times = new Map<string, string>();
+  const piece = Buffer.allocUnsafe(READ_PIECE);
+  // The bytes after the last newline read so far: the start of a line.
+  let rest = Buffer.alloc(0);
+  let position = start.from;
+  let header = start.header;
+  while (position < size) {
+    const { bytesRead } = await handle.read(piece, 0, Math.min(piece.length, size - position), position);
+    if (bytesRead === 0) break;
+    // The start of a line read before this piece may have been a torn
+    // line, which a writer cuts off and writes over while we read: glued
+    // to what is there now, it would make one bad line of two and hide
+    // the lines written in its place. Stop before it instead; the next
+    // catch-up reads on from there.
+    if (rest.length > 0 && !(await stillThere(handle, rest, position - rest.length))) return { identity, size: parsed.consumed, parsed };
+    position += bytesRead;
+    let bytes = rest.length > 0 ? Buffer.concat([rest, piece.subarray(0, bytesRead)]) : piece.subarray(0, bytesRead);
+    if (header !== undefined) {
+      // The header is a line of some 50 bytes, in the first piece.
+      const found = headerOf(bytes);
+      if (found?.id !== header) return { identity, size };
+      header = undefined;
+      parsed.consumed += found.length;
+      parsed.lines += 1;
+      bytes = bytes.subarray(found.length);
+    }
+    const lines = parseJournal(bytes, parsed.lines + 1, times);
+    for (const change of lines.changes) parsed.changes.push(change);
+    for (const problem of lines.problems) parsed.problems.push(problem);
+    parsed.consumed += lines.consumed;
+    parsed.lines += lines.lines;
+    // A copy: the piece is read into again.
+    rest = Buffer.from(bytes.subarray(lines.consumed));
+  }
+  // An empty journal file has no header either.
+  if (header !== undefined) return { identity, size };
+  return { identity, size: position, parsed };
 }
 
 /** Whether the file still holds `bytes` at `position`. */

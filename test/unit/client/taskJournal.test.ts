@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { appendFile, open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   applyChanges,
@@ -9,6 +9,7 @@ import {
   parseJournal,
   readTaskMapFile,
   snapshotChunks,
+  TaskMapError,
   type TaskChange,
 } from '../../../src/client/taskMap/taskJournal.js';
 import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
@@ -222,6 +223,20 @@ describe('task map journal', () => {
       const other = await TaskStore.open(file);
       await other.markComplete('b.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
       expect(Object.keys((await readTaskMapFile(file))!.records).sort()).to.deep.equal(['a.bin', 'b.bin']);
+    });
+
+    it('says which journal it cannot read, as for the snapshot, when the journal is not a file', async () => {
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('a.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      await rm(journalOf(file));
+      await mkdir(journalOf(file));
+      const failure = await readTaskMapFile(file).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).to.be.instanceOf(TaskMapError);
+      expect((failure as TaskMapError).message).to.match(/^cannot read the task map's journal .*tasks\.json\.journal \(EISDIR: /);
     });
 
     it('forgets a record with a line of its own', async () => {
