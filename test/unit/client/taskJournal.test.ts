@@ -215,6 +215,52 @@ describe('task map journal', () => {
       expect(reader.get('other1999.bin')?.status).to.equal('complete');
     });
 
+    it('stops at the end of a piece when a torn line that began there is cut off while it reads', async function () {
+      this.timeout(20_000);
+      const file = path.join(dir, 'tasks.json');
+      const store = await TaskStore.open(file);
+      await store.markComplete('first.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      // Lines up to some hundred bytes short of the first MiB, then one
+      // whose name is as long as it takes for the MiB to end with it.
+      let size = (await stat(journalOf(file))).size;
+      const mine: string[] = [];
+      while (size < 1024 * 1024 - 500) {
+        mine.push(`mine${mine.length}.bin`);
+        size += Buffer.byteLength(lines(mine.slice(-1)));
+      }
+      const filler = (length: number) => lines([`${'f'.repeat(length)}.bin`]);
+      const perChar = Buffer.byteLength(filler(1)) - Buffer.byteLength(filler(0));
+      const length = (1024 * 1024 - size - Buffer.byteLength(filler(0))) / perChar;
+      expect(length).to.be.within(1, 250);
+      mine.push(`${'f'.repeat(length)}.bin`);
+      await appendFile(journalOf(file), lines(mine));
+      expect((await stat(journalOf(file))).size).to.equal(1024 * 1024);
+      await appendFile(journalOf(file), journalLine(['torn.bin', record('torn.bin')]).slice(0, 50));
+      const handle = await open(journalOf(file), 'r');
+      const prototype = Object.getPrototypeOf(handle) as { read: (...args: unknown[]) => Promise<unknown> };
+      await handle.close();
+      const read = prototype.read;
+      let cut = false;
+      prototype.read = async function (this: unknown, ...args: unknown[]) {
+        const done = (await read.apply(this, args)) as { bytesRead: number };
+        if (!cut && done.bytesRead === 1024 * 1024) {
+          cut = true;
+          await truncate(journalOf(file), 1024 * 1024);
+        }
+        return done;
+      };
+      let reader: TaskStore;
+      try {
+        reader = await TaskStore.open(file);
+      } finally {
+        prototype.read = read;
+      }
+      expect(cut, 'the race was staged').to.equal(true);
+      expect(reader.names()).to.have.length(1 + mine.length);
+      await reader.markComplete('last.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
+      expect(Object.keys((await readTaskMapFile(file))!.records)).to.have.length(1 + mine.length + 1);
+    });
+
     it('takes an empty journal file for one without its header: the next save starts a journal of its own', async () => {
       const file = path.join(dir, 'tasks.json');
       const store = await TaskStore.open(file);
