@@ -37,6 +37,14 @@ interface Written {
   sha256: string;
   fd: number;
   folder: PinnedFolder;
+  /** Lets go of `folder` once the file is published or failed; resolves when a last user's close is done. */
+  release: () => Promise<void>;
+}
+
+/** A folder pinned for the files being written into it, until the last of them lets go. */
+interface Pin {
+  folder: Promise<PinnedFolder>;
+  users: number;
 }
 
 /**
@@ -58,8 +66,14 @@ export class CommitWindow {
   private window: Written[] = [];
   private windowBytes = 0;
   private windowStarted = 0;
-  /** Folders pinned for the files of the open window. */
-  private pins = new Map<string, PinnedFolder>();
+  /**
+   * Folders pinned by path. A file keeps its folder's pin from its first
+   * byte until it is published, which may be a window later: a file of
+   * several messages can still be arriving when the window before it
+   * commits, and its folder's descriptor must stay that folder's (a number
+   * closed and reused for another folder would rename that one's partial).
+   */
+  private readonly pins = new Map<string, Pin>();
   private commits: Promise<void>[] = [];
 
   constructor(
@@ -73,12 +87,13 @@ export class CommitWindow {
   /** Opens the partial of a file that begins in the stream; it must be written whole, then ended or dropped. */
   async begin(paths: OutputPaths, remote: RemoteFile): Promise<WritingFile & { end(sha256: string): ClientError | undefined; drop(): void }> {
     const name = remote.name;
-    const folder = await this.pin(path.dirname(paths.finalPath));
+    const { folder, release } = await this.pin(path.dirname(paths.finalPath));
     const partName = path.basename(paths.partPath);
     let fd: number;
     try {
       fd = openSync(folder.at(partName), PART_FLAGS, 0o644);
     } catch (err) {
+      void release();
       throw new LocalIoError('open', paths.partPath, err as NodeJS.ErrnoException);
     }
     // Most small files arrive in one piece: hashed in one call when they
@@ -94,6 +109,7 @@ export class CommitWindow {
       } catch {
         // Gone already: nothing to drop.
       }
+      void release();
     };
     return {
       name,
@@ -119,7 +135,7 @@ export class CommitWindow {
           return new DigestMismatchError(name, digest, expected);
         }
         if (this.window.length === 0) this.windowStarted = Date.now();
-        this.window.push({ name, paths, remote, sha256: digest, fd, folder });
+        this.window.push({ name, paths, remote, sha256: digest, fd, folder, release });
         this.windowBytes += length;
         return undefined;
       },
@@ -136,13 +152,11 @@ export class CommitWindow {
     const due = this.window.length >= WINDOW_FILES || this.windowBytes >= WINDOW_BYTES || Date.now() - this.windowStarted >= WINDOW_MS;
     if (this.window.length > 0 && (force || due)) {
       const files = this.window;
-      const pins = this.pins;
       const previous = this.commits.at(-1) ?? Promise.resolve();
       this.window = [];
       this.windowBytes = 0;
-      this.pins = new Map();
       // In order: a later window's records never reach the map before an earlier one's.
-      this.commits.push(previous.catch(() => undefined).then(() => this.commit(files, pins)));
+      this.commits.push(previous.catch(() => undefined).then(() => this.commit(files)));
     }
     while (this.commits.length > 1) await this.commits.shift();
   }
@@ -151,24 +165,35 @@ export class CommitWindow {
   async drain(): Promise<void> {
     await this.commitIfDue(true);
     while (this.commits.length > 0) await this.commits.shift();
-    for (const pin of this.pins.values()) await pin.close().catch(() => undefined);
-    this.pins.clear();
   }
 
-  private async pin(folder: string): Promise<PinnedFolder> {
-    let pinned = this.pins.get(folder);
-    if (!pinned) {
-      try {
-        pinned = await pinFolder(this.out, folder);
-      } catch (err) {
-        throw err instanceof LocalIoError ? err : new LocalIoError('open', folder, err as NodeJS.ErrnoException);
-      }
-      this.pins.set(folder, pinned);
+  /** The pin of `folder`, shared with the files already in it, and how to let go of it. */
+  private async pin(folder: string): Promise<{ folder: PinnedFolder; release: () => Promise<void> }> {
+    let pin = this.pins.get(folder);
+    if (!pin) {
+      pin = { folder: pinFolder(this.out, folder), users: 0 };
+      this.pins.set(folder, pin);
     }
-    return pinned;
+    const held = pin;
+    held.users += 1;
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      held.users -= 1;
+      if (held.users > 0) return;
+      if (this.pins.get(folder) === held) this.pins.delete(folder);
+      await held.folder.then((pinned) => pinned.close()).catch(() => undefined);
+    };
+    try {
+      return { folder: await held.folder, release };
+    } catch (err) {
+      void release();
+      throw err instanceof LocalIoError ? err : new LocalIoError('open', folder, err as NodeJS.ErrnoException);
+    }
   }
 
-  private async commit(files: Written[], pins: Map<string, PinnedFolder>): Promise<void> {
+  private async commit(files: Written[]): Promise<void> {
     const failed = new Map<string, ClientError>();
     try {
       const folderSyncer = this.folderSyncer;
@@ -212,7 +237,7 @@ export class CommitWindow {
         this.onCommitted({ name: file.name, ok: true, remote: file.remote, sha256: file.sha256 });
       }
     } finally {
-      for (const pin of pins.values()) await pin.close().catch(() => undefined);
+      await Promise.all(files.map((file) => file.release()));
     }
   }
 }

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DigestMismatchError } from '../../../src/client/errors.js';
+import { CommitWindow, type Committed } from '../../../src/client/mirror/commitWindow.js';
+import { outputPathsOf } from '../../../src/client/outputPaths.js';
+import type { TaskRecords } from '../../../src/client/download/taskRecords.js';
+import type { RemoteFile } from '../../../src/client/remoteFile.js';
+import { exists, tempDir } from '../../helpers/files.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const remote = (name: string, size: number): RemoteFile => ({ name, size, version: 'v1', sha256: '', mtime: new Date(0) });
+
+describe('CommitWindow: small files committed in groups', () => {
+  let out: string;
+  let cleanup: () => Promise<void>;
+  let outcomes: Committed[];
+  let recorded: string[];
+  let window: CommitWindow;
+
+  beforeEach(async () => {
+    const temp = await tempDir();
+    cleanup = temp.cleanup;
+    out = await realpath(temp.dir);
+    await mkdir(path.join(out, 'sub'));
+    await mkdir(path.join(out, 'other'));
+    outcomes = [];
+    recorded = [];
+    // The task map's side of it: what the window records complete.
+    const store = {
+      markComplete: (name: string) => {
+        recorded.push(name);
+        return Promise.resolve();
+      },
+    } as unknown as TaskRecords;
+    window = new CommitWindow(out, store, undefined, (outcome) => outcomes.push(outcome));
+  });
+  afterEach(() => cleanup());
+
+  /** Writes `name` whole with `text` and ends it. */
+  const whole = async (name: string, text: string) => {
+    const file = await window.begin(outputPathsOf(out, name), remote(name, text.length));
+    file.write(Buffer.from(text));
+    expect(file.end(sha256(text))).to.equal(undefined);
+  };
+
+  it('publishes a file still arriving when the window before it commits, in its own folder', async () => {
+    await whole('sub/b.bin', 'bbb');
+    const a = await window.begin(outputPathsOf(out, 'sub/a.bin'), remote('sub/a.bin', 6));
+    a.write(Buffer.from('aaa'));
+    // The window of b.bin commits while a.bin is half there.
+    await window.drain();
+    expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([['sub/b.bin', true]]);
+    // Another folder opened meanwhile may get a descriptor number the
+    // window let go of; its partial of the same name must stay its own.
+    await writeFile(path.join(out, 'other', 'a.bin.part'), 'not this one');
+    const other = await open(path.join(out, 'other'), 'r');
+    try {
+      a.write(Buffer.from('AAA'));
+      expect(a.end(sha256('aaaAAA'))).to.equal(undefined);
+      await window.drain();
+    } finally {
+      await other.close();
+    }
+    expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([
+      ['sub/b.bin', true],
+      ['sub/a.bin', true],
+    ]);
+    expect(await readFile(path.join(out, 'sub', 'a.bin'), 'utf8')).to.equal('aaaAAA');
+    expect(await exists(path.join(out, 'sub', 'a.bin.part'))).to.equal(false);
+    expect(await readFile(path.join(out, 'other', 'a.bin.part'), 'utf8')).to.equal('not this one');
+    expect(await exists(path.join(out, 'other', 'a.bin'))).to.equal(false);
+    expect(recorded).to.deep.equal(['sub/b.bin', 'sub/a.bin']);
+  });
+
+  it('holds no folder open once drained, whether its files were published, refused or dropped', async () => {
+    const before = (await readdir('/proc/self/fd')).length;
+    await whole('sub/a.bin', 'a');
+    await whole('other/b.bin', 'b');
+    const refused = await window.begin(outputPathsOf(out, 'sub/c.bin'), remote('sub/c.bin', 1));
+    refused.write(Buffer.from('c'));
+    expect(refused.end(sha256('not c'))).to.be.instanceOf(DigestMismatchError);
+    const dropped = await window.begin(outputPathsOf(out, 'other/d.bin'), remote('other/d.bin', 2));
+    dropped.write(Buffer.from('d'));
+    dropped.drop();
+    await window.drain();
+    expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([
+      ['sub/a.bin', true],
+      ['other/b.bin', true],
+    ]);
+    expect(await readdir(path.join(out, 'sub'))).to.deep.equal(['a.bin']);
+    expect(await readdir(path.join(out, 'other'))).to.deep.equal(['b.bin']);
+    expect((await readdir('/proc/self/fd')).length).to.equal(before);
+  });
+});
