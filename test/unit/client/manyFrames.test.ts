@@ -47,6 +47,21 @@ describe('ManyFrames', () => {
     ['a sha256 with more before it', ['a'], [{ info: info('a', 0), sha256: `zz${HASH}` }], /malformed sha256/],
     ['a sha256 with more after it', ['a'], [{ info: info('a', 0), sha256: `${HASH}zz` }], /malformed sha256/],
     ['data outside any file', ['a'], [{ data: Buffer.from('x') }], /data arrived outside any file/],
+    ['a sha256 outside any file', ['a'], [{ sha256: HASH }], /protocol on a: a sha256 arrived outside any file/],
+    // The fault names the file the stray data most likely belongs to: the last one begun.
+    [
+      'data between files, naming the last file begun',
+      ['a', 'b', 'c'],
+      [{ info: info('a', 0), sha256: HASH }, { info: info('b', 0), sha256: HASH }, { data: Buffer.from('x') }],
+      /protocol on b: data arrived outside any file/,
+    ],
+    ['data in a stream that asked for no file', [], [{ data: Buffer.from('x') }], /protocol on : data arrived outside any file/],
+    [
+      'an error that names no file inside an open one',
+      ['a'],
+      [{ info: info('a', 3) }, { error: { code: 13, message: 'boom' } }],
+      /an error for "" arrived inside "a"/,
+    ],
     [
       'an error for another file than the open one',
       ['a', 'b'],

@@ -24,6 +24,22 @@ describe('parseList', () => {
       { name: 'c\u2028d', priority: 7 },
     ]);
   });
+
+  it('reads quotes that do not wrap the whole name as part of a plain name', () => {
+    expect(parseList('say "hi"\nsay "hi" 3\n"draft" notes.txt\n"report 2" 7x\n')).to.deep.equal([
+      { name: 'say "hi"' },
+      { name: 'say "hi"', priority: 3 },
+      { name: '"draft" notes.txt' },
+      { name: '"report 2" 7x' },
+    ]);
+  });
+
+  it('takes any run of spaces and tabs before a priority of several digits after a quoted name', () => {
+    expect(parseList('"report 2"  \t 12\n"b" -345\n')).to.deep.equal([
+      { name: 'report 2', priority: 12 },
+      { name: 'b', priority: -345 },
+    ]);
+  });
 });
 
 describe('queuePriority', () => {
@@ -72,6 +88,14 @@ describe('listLineOf', () => {
     expect(listLineOf('ünïcode/ファイル')).to.equal('ünïcode/ファイル');
     expect(listLineOf('report 2')).to.equal('"report 2"');
     expect(listLineOf('#hash')).to.equal('"#hash"');
+    expect(listLineOf('issue #5 "draft".txt')).to.equal('issue #5 "draft".txt');
+    expect(listLineOf('v 1.2')).to.equal('v 1.2');
+    expect(listLineOf('report 12')).to.equal('"report 12"');
+  });
+
+  it('quotes an empty name, which a bare line could not hold', () => {
+    expect(listLineOf('')).to.equal('""');
+    expect(parseList(`${listLineOf('')}\n`)).to.deep.equal([{ name: '' }]);
   });
 
   it('reads a priority after a quoted name', () => {

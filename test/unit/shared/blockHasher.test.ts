@@ -68,6 +68,17 @@ describe('BlockHasher', () => {
     expect(hashInPieces(small, 1024, [300]).toString('hex')).to.equal(createHash('sha256').update(small).digest('hex'));
   });
 
+  it('refuses a block size that is not a positive safe integer', () => {
+    for (const size of [0, -1, 0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      expect(() => new BlockHasher(size), String(size)).to.throw(RangeError, `invalid block size ${size}`);
+    }
+  });
+
+  it('takes blocks of a single byte', () => {
+    const bytes = data.subarray(0, 5);
+    expect(hashInPieces(bytes, 1, [2]).equals(expected(bytes, 1))).to.equal(true);
+  });
+
   it('keeps lists longer than its first allocation whole', () => {
     const many = randomBytes(200 * 16);
     expect(hashInPieces(many, 16, [48]).equals(expected(many, 16))).to.equal(true);

@@ -48,6 +48,14 @@ describe('parseName', () => {
     expect(parseName(name)).to.have.length(5);
   });
 
+  it('refuses a name of plain characters one byte over 1024, though each part is short enough', () => {
+    const name = ['a'.repeat(255), 'b'.repeat(255), 'c'.repeat(255), 'd'.repeat(255), 'e'].join('/');
+    expect(Buffer.byteLength(name)).to.equal(1025);
+    const err = rejection(() => parseName(name));
+    expect(err.code).to.equal(status.INVALID_ARGUMENT);
+    expect(err.message).to.match(/longer than 1024/);
+  });
+
   it('decides every short name as the rules say, plain or not', () => {
     // Every name of up to 5 characters over an alphabet that makes empty,
     // '.', '..' and leading or trailing parts, checked against the rules
@@ -92,6 +100,9 @@ describe('parseName', () => {
   it('refuses to upload under the name of a partial, wherever it stands', () => {
     expect(parseUploadName('logs/a.partial')).to.deep.equal(['logs', 'a.partial']);
     expect(parseUploadName('x.part/a')).to.deep.equal(['x.part', 'a']);
+    expect(parseUploadName('a/x.part/b')).to.deep.equal(['a', 'x.part', 'b']);
+    expect(rejection(() => parseUploadName('a.part')).code).to.equal(status.INVALID_ARGUMENT);
+    expect(rejection(() => parseUploadName('a/b/c.part')).code).to.equal(status.INVALID_ARGUMENT);
     const err = rejection(() => parseUploadName('logs/a.part'));
     expect(err.code).to.equal(status.INVALID_ARGUMENT);
     expect(err.message).to.equal('invalid name "logs/a.part": names ending in .part are kept for partial files');
