@@ -123,7 +123,10 @@ function decodeInfo(bytes: Buffer, from: number, to: number): FileInfoOutput | n
 function decodeError(bytes: Buffer, from: number, to: number): Chunk__Output['error'] {
   const error = { code: 0, message: '' };
   const ok = readFields(bytes, from, to, (field, value, start, end) => {
-    if (field === 1 && typeof value === 'number') error.code = value;
+    // An int32 as protobufjs reads one: the low 32 bits, signed, of a varint
+    // of up to 5 bytes; a longer one (10 bytes for a negative code) is left
+    // to it.
+    if (field === 1 && typeof value === 'number' && end - start <= 5) error.code = value | 0;
     else if (field === 2 && typeof value !== 'number') error.message = bytes.toString('utf8', start, end);
     else return false;
     return true;
