@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 // Run as users run them, through their launcher lines, which set glibc's
 // malloc thresholds (see src/server/cli.ts); `node <file>` would skip them.
 const SERVER_BIN = fileURLToPath(new URL('../dist/server/cli.js', import.meta.url));
-export const CLIENT_BIN = fileURLToPath(new URL('../dist/client/cli/cli.js', import.meta.url));
+export const CLIENT_BIN = fileURLToPath(new URL('../dist/bin/grpc-client.js', import.meta.url));
 
 const FLOOR = fileURLToPath(new URL('./floor.ts', import.meta.url));
 const CCORE_PEER = fileURLToPath(new URL('./ccore/peer.py', import.meta.url));

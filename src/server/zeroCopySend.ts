@@ -19,7 +19,7 @@ type SerializeMessage = (this: unknown, value: unknown) => Buffer;
  */
 export function installZeroCopySend(): boolean {
   installed ??= replaceGrpcMethod<SerializeMessage>(
-    'server-interceptors.js',
+    serverInterceptors,
     'BaseServerInterceptingCall',
     'serializeMessage',
     (copying) =>
@@ -31,3 +31,4 @@ export function installZeroCopySend(): boolean {
 }
 
 let installed: boolean | undefined;
+const serverInterceptors: object | undefined = await import('@grpc/grpc-js/build/src/server-interceptors.js').catch(() => undefined);

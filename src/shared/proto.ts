@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from '../generated/filetransfer.js';
 import { decodeChunk, decodeDataChunk, decodeFileInfoBatch, WireChunk } from './chunkCodec.js';
 
+// Two levels up from src/shared/, dist/shared/ and grpc-client's bundle in dist/bin/ alike.
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/filetransfer.proto', import.meta.url));
 
 // Must match the flags of `npm run gen`, or the generated types describe

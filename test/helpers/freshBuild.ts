@@ -22,9 +22,14 @@ export const mochaHooks = {
     const source = newestMtime(path.join(root, 'src'), (file) => file.endsWith('.ts'));
     let built = 0;
     try {
-      built = newestMtime(path.join(root, 'dist'), (file) => file.endsWith('.js'));
+      // grpc-client's bundle is made from tsc's output, after it: a bundle
+      // left from before would run yesterday's client.
+      built = Math.min(
+        newestMtime(path.join(root, 'dist'), (file) => file.endsWith('.js')),
+        statSync(path.join(root, 'dist', 'bin', 'grpc-client.js')).mtimeMs,
+      );
     } catch {
-      // No dist/ at all: reported below like a stale one.
+      // No dist/ (or no bundle) at all: reported below like a stale one.
     }
     if (built < source) {
       throw new Error('dist/ is older than src/: run `npm run build` (npm test does) before the end-to-end tests');

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
-const CLIENT_BIN = fileURLToPath(new URL('../../dist/client/cli/cli.js', import.meta.url));
+const CLIENT_BIN = fileURLToPath(new URL('../../dist/bin/grpc-client.js', import.meta.url));
 
 /** One line of the server's JSON call log. */
 interface CallLog {

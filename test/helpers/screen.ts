@@ -67,7 +67,7 @@ export function renderScreen(output: string, columns: number): string[] {
   return Array.from(rows, (cells) => (cells ?? []).join(''));
 }
 
-const CLIENT_BIN = fileURLToPath(new URL('../../dist/client/cli/cli.js', import.meta.url));
+const CLIENT_BIN = fileURLToPath(new URL('../../dist/bin/grpc-client.js', import.meta.url));
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /**

@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoPath } from 'grpc-health-check';
 import { toClientError } from '../errors.js';
 import { channelTarget } from '../connection/serverTarget.js';
 import { registerHostLists } from '../connection/hostListResolver.js';
@@ -14,7 +13,11 @@ interface HealthClient extends grpc.Client {
 }
 
 /** Asks grpc.health.v1.Health/Check; resolves with SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN. */
-export function checkHealth(server: string, service: string, credentials = grpc.credentials.createInsecure(), timeoutMs = 5000): Promise<string> {
+export async function checkHealth(server: string, service: string, credentials = grpc.credentials.createInsecure(), timeoutMs = 5000): Promise<string> {
+  // Imported here, not at the top: grpc-client's bundle leaves this package
+  // outside (see scripts/bundleClient.mjs), and an import at the top of any
+  // module would load it, and protobufjs with it, on every start.
+  const { protoPath } = await import('grpc-health-check');
   const definition = protoLoader.loadSync(protoPath, { enums: String, defaults: true });
   const Health = (
     grpc.loadPackageDefinition(definition) as unknown as {

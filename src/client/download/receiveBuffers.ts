@@ -137,6 +137,7 @@ function pooledWrite(pool: ReceiveBuffers) {
 }
 
 let installed: boolean | undefined;
+const streamDecoder: object | undefined = await import('@grpc/grpc-js/build/src/stream-decoder.js').catch(() => undefined);
 
 /**
  * Makes grpc-js assemble received messages in `receiveBuffers`, replacing
@@ -145,6 +146,6 @@ let installed: boolean | undefined;
  * whether it is.
  */
 export function installPooledDecoder(): boolean {
-  installed ??= replaceGrpcMethod('stream-decoder.js', 'StreamDecoder', 'write', () => pooledWrite(receiveBuffers));
+  installed ??= replaceGrpcMethod(streamDecoder, 'StreamDecoder', 'write', () => pooledWrite(receiveBuffers));
   return installed;
 }
