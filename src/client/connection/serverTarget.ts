@@ -22,7 +22,9 @@ export function parseServer(text: string): string {
     throw refuse(`give host:port, not a URL${address ? `, e.g. ${address}` : ''}`);
   }
   const scheme = /^(dns|ipv4|ipv6|unix|unix-abstract):/i.exec(target)?.[1]?.toLowerCase();
-  if (scheme === 'unix' || scheme === 'unix-abstract') {
+  // grpc-js has no resolver for it: it would try the whole text as a DNS name.
+  if (scheme === 'unix-abstract') throw refuse('abstract sockets (unix-abstract:) are not something grpc-js can dial; give unix:/path/to/socket');
+  if (scheme === 'unix') {
     if (target.length === scheme.length + 1) throw refuse('give the socket path after unix:');
     return target;
   }

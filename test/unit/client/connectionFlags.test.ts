@@ -73,6 +73,13 @@ describe('parseServer (--server)', () => {
     expect(() => channelTarget('127.0.0.1:1,a b')).to.throw(RangeError, /"a b" in the server list/);
   });
 
+  it('refuses an abstract socket, which grpc-js cannot dial, pointing to unix:', () => {
+    expect(() => parseServer('unix-abstract:grpc')).to.throw(
+      RangeError,
+      /^Abstract sockets \(unix-abstract:\) are not something grpc-js can dial; give unix:\/path\/to\/socket$/,
+    );
+  });
+
   it('asks for brackets around a bare IPv6 address', () => {
     expect(() => parseServer('::1')).to.throw(RangeError, /in brackets, e\.g\. \[::1\]:50051/);
   });
