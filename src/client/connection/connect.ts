@@ -50,7 +50,8 @@ function isLoopback(server: string): boolean {
     const bracketed = /^\[(.*)\](:\d+)?$/.exec(address);
     // A bare IPv6 address has colons of its own, and no port.
     const host = bracketed ? bracketed[1] : address.split(':').length > 2 ? address : address.replace(/:\d+$/, '');
-    return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host!);
+    // 127.0.0.0/8, also written as an IPv4-mapped IPv6 address.
+    return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host!);
   });
 }
 

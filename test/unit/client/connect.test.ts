@@ -25,8 +25,8 @@ describe('flowControlWindow', () => {
 });
 
 describe('plaintextTokenWarning', () => {
-  it('stays quiet for every address in 127.0.0.0/8 and for a bare ::1', () => {
-    for (const server of ['127.255.255.254:50051', '127.10.200.3:1', 'ipv6:::1', '::1']) {
+  it('stays quiet for every address in 127.0.0.0/8, also IPv4-mapped, and for a bare ::1', () => {
+    for (const server of ['127.255.255.254:50051', '127.10.200.3:1', 'ipv6:::1', '::1', '[::ffff:127.0.0.1]:50051', 'ipv6:[::FFFF:127.0.0.2]:1']) {
       expect(plaintextTokenWarning(server, false, 'secret'), server).to.equal(undefined);
     }
   });
