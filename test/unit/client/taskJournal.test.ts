@@ -22,6 +22,34 @@ const record = (name: string, size = 3): TaskRecord => completeRecord(name, { si
 /** The journal lines that record each of `names` complete. */
 const lines = (names: string[]) => names.map((name) => journalLine([name, record(name)])).join('');
 
+/**
+ * Opens a store on the map `file` and runs `meanwhile` right after the
+ * first read of a whole MiB, which is the journal's first piece when the
+ * snapshot is smaller: another process writing while the journal is read.
+ */
+async function openAfterFirstPiece(file: string, meanwhile: () => Promise<void>): Promise<TaskStore> {
+  const handle = await open(journalOf(file), 'r');
+  const prototype = Object.getPrototypeOf(handle) as { read: (...args: unknown[]) => Promise<unknown> };
+  await handle.close();
+  const read = prototype.read;
+  let staged = false;
+  prototype.read = async function (this: unknown, ...args: unknown[]) {
+    const done = (await read.apply(this, args)) as { bytesRead: number };
+    if (!staged && done.bytesRead === 1024 * 1024) {
+      staged = true;
+      await meanwhile();
+    }
+    return done;
+  };
+  try {
+    const store = await TaskStore.open(file);
+    expect(staged, 'the race was staged').to.equal(true);
+    return store;
+  } finally {
+    prototype.read = read;
+  }
+}
+
 const tasksOf = (...records: TaskRecord[]) => Object.fromEntries(records.map((r) => [r.name, r])) as Record<string, TaskRecord>;
 
 describe('task map journal', () => {
@@ -185,27 +213,10 @@ describe('task map journal', () => {
       // The first read of a whole MiB is the journal's first piece (the
       // snapshot is smaller); right after it, another process (holding the
       // lock) cuts the torn line off and appends its own lines where it was.
-      const handle = await open(journalOf(file), 'r');
-      const prototype = Object.getPrototypeOf(handle) as { read: (...args: unknown[]) => Promise<unknown> };
-      await handle.close();
-      const read = prototype.read;
-      let cut = false;
-      prototype.read = async function (this: unknown, ...args: unknown[]) {
-        const done = (await read.apply(this, args)) as { bytesRead: number };
-        if (!cut && done.bytesRead === 1024 * 1024) {
-          cut = true;
-          await truncate(journalOf(file), whole);
-          await appendFile(journalOf(file), lines(others));
-        }
-        return done;
-      };
-      let reader: TaskStore;
-      try {
-        reader = await TaskStore.open(file);
-      } finally {
-        prototype.read = read;
-      }
-      expect(cut, 'the race was staged').to.equal(true);
+      const reader = await openAfterFirstPiece(file, async () => {
+        await truncate(journalOf(file), whole);
+        await appendFile(journalOf(file), lines(others));
+      });
       // The reader writes, as a mirror does: under the lock it reads on from
       // where it stopped, so its write keeps everyone's records.
       await reader.markComplete('last.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
@@ -236,26 +247,7 @@ describe('task map journal', () => {
       await appendFile(journalOf(file), lines(mine));
       expect((await stat(journalOf(file))).size).to.equal(1024 * 1024);
       await appendFile(journalOf(file), journalLine(['torn.bin', record('torn.bin')]).slice(0, 50));
-      const handle = await open(journalOf(file), 'r');
-      const prototype = Object.getPrototypeOf(handle) as { read: (...args: unknown[]) => Promise<unknown> };
-      await handle.close();
-      const read = prototype.read;
-      let cut = false;
-      prototype.read = async function (this: unknown, ...args: unknown[]) {
-        const done = (await read.apply(this, args)) as { bytesRead: number };
-        if (!cut && done.bytesRead === 1024 * 1024) {
-          cut = true;
-          await truncate(journalOf(file), 1024 * 1024);
-        }
-        return done;
-      };
-      let reader: TaskStore;
-      try {
-        reader = await TaskStore.open(file);
-      } finally {
-        prototype.read = read;
-      }
-      expect(cut, 'the race was staged').to.equal(true);
+      const reader = await openAfterFirstPiece(file, () => truncate(journalOf(file), 1024 * 1024));
       expect(reader.names()).to.have.length(1 + mine.length);
       await reader.markComplete('last.bin', { size: 1, version: 'v', sha256: 'f'.repeat(64) });
       expect(Object.keys((await readTaskMapFile(file))!.records)).to.have.length(1 + mine.length + 1);
