@@ -27,6 +27,13 @@ export async function regularFileSize(file: string): Promise<number | null> {
  * (the plan yields to the event loop between slices).
  */
 export function regularFileSizeSync(file: string): number | null {
-  const found = statSync(file, { throwIfNoEntry: false });
-  return found?.isFile() ? found.size : null;
+  try {
+    const found = statSync(file, { throwIfNoEntry: false });
+    return found?.isFile() ? found.size : null;
+  } catch {
+    // A file where a folder on the way should be (ENOTDIR), no permission:
+    // nothing usable there, as for regularFileSize. What the download then
+    // meets says what is wrong, for that file alone.
+    return null;
+  }
 }

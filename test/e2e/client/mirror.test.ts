@@ -200,6 +200,19 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     });
   });
 
+  it('fails only the file a local file blocks also when it was fetched before, and leaves the others unchanged', async () => {
+    await makeTree(root, { 'tree9/a/b.txt': 'under a\n', 'tree9/c.txt': 'c\n' });
+    expect((await get(['-r', 'tree9'])).code).to.equal(0);
+    await rm(path.join(out, 'tree9', 'a'), { recursive: true });
+    await writeFile(path.join(out, 'tree9', 'a'), 'a local file where a folder was\n');
+    const calls = callsFrom();
+    const blocked = await get(['-r', 'tree9']);
+    expect(blocked.code, blocked.stderr).to.equal(3);
+    expect(blocked.stderr).to.match(/^grpc-client: cannot write tree9\/a\/b\.txt: .*tree9\/a is not a folder; .*\n$/);
+    expect(blocked.stdout).to.match(/1 unchanged/);
+    expect(sent(calls('DownloadMany')).files).to.equal(0);
+  });
+
   it('lists names alone with ls -1, which get --from - reads back, spaces and all', async () => {
     await makeTree(root, { 'tree6/report 2': 'r2\n', 'tree6/two  spaces.txt': 's\n', 'tree6/#hash': 'h\n' });
     const listed = await runClient(['ls', '-1', 'tree6/', '--server', server.address]);
