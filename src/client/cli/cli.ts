@@ -197,7 +197,8 @@ addConnectionFlags(
     process.exitCode = await put(paths, options);
   });
 
-commandLine(program.command('status'), ['grpc-client status', 'grpc-client status -o ~/incoming --json', 'grpc-client status --uploads -s files.example:50051'])
+const statusCommand = program.command('status');
+commandLine(statusCommand, ['grpc-client status', 'grpc-client status -o ~/incoming --json', 'grpc-client status --uploads -s files.example:50051'])
   .description('show the task map: which files are complete and which will resume; with --uploads, the upload map of --server')
   .addOption(outOption())
   .addOption(dbOption())
@@ -210,7 +211,7 @@ commandLine(program.command('status'), ['grpc-client status', 'grpc-client statu
   )
   .option('--json', 'print the task map as JSON')
   .action(async (options: { out: string; db?: string; json?: boolean; uploads?: boolean; server: string }) => {
-    process.exitCode = options.uploads ? await showUploads(options) : await showStatus(options);
+    process.exitCode = options.uploads ? await showUploads(options) : ((await refuseFileAsOut(statusCommand, options.out)) ?? (await showStatus(options)));
   });
 
 const verifyCommand = program.command('verify');
@@ -234,7 +235,7 @@ addConnectionFlags(
     // The server's default and $GRPC_FILE_SERVER name none: verify stays offline unless asked.
     const online =
       options.repair || command.getOptionValueSource('server') === 'cli' || [options.tlsCa, options.tlsCert, options.tlsKey, options.tokenFile].some(Boolean);
-    process.exitCode = online ? await verifyOnline(names, options) : await verifyLocal(names, options);
+    process.exitCode = (await refuseFileAsOut(verifyCommand, options.out)) ?? (online ? await verifyOnline(names, options) : await verifyLocal(names, options));
   });
 
 const lsCommand = program.command('ls');
@@ -398,11 +399,8 @@ async function get(names: string[], options: GetOptions): Promise<number> {
   }
   if (items.length === 0) return usageError(getCommand, 'no files to get: name some, or give --from a list');
   // Before any work: a file there would only fail each download in turn.
-  const outType = await stat(options.out).then(
-    (found) => (found.isDirectory() ? 'folder' : 'file'),
-    () => 'none',
-  );
-  if (outType === 'file') return usageError(getCommand, `--out ${options.out} is a file, not a folder`);
+  const refused = await refuseFileAsOut(getCommand, options.out);
+  if (refused !== undefined) return refused;
   const [{ FileClient }, { reporterFor }, { batchLedger }] = await Promise.all([
     import('../fileClient.js'),
     import('./reporters.js'),
@@ -567,6 +565,15 @@ async function withInterrupts(client: FileClient, work: (signal: AbortSignal) =>
     return EXIT_INTERRUPTED;
   }
   return code;
+}
+
+/** A usage error when --out names something other than a folder: the command would only fail on it later, less clearly. */
+async function refuseFileAsOut(command: Command, out: string): Promise<number | undefined> {
+  const notFolder = await stat(out).then(
+    (found) => !found.isDirectory(),
+    () => false,
+  );
+  return notFolder ? usageError(command, `--out ${out} is a file, not a folder`) : undefined;
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {

@@ -95,13 +95,19 @@ describe('grpc-client: failing fast and usage errors, as curl and wget do', func
     it('refuses an unknown flag with a suggestion, not the whole help', () =>
       usage(['--ot', 'x'], /^grpc-client: unknown option '--ot' \(Did you mean --out\?\);/));
 
-    it('refuses an --out that is a file, naming --out, before contacting anyone', async () => {
+    it('refuses an --out that is a file, naming --out, before contacting anyone or reading a task map', async () => {
       const file = path.join(dir, 'a-file.txt');
       await writeFile(file, 'not a folder\n');
       const port = await closedPort();
       const run = await runClient(['get', 'f.bin', '--out', file, '--server', `127.0.0.1:${port}`]);
       expect(run.stderr).to.equal(`grpc-client: --out ${file} is a file, not a folder; try 'grpc-client get --help'\n`);
       expect(run.code).to.equal(2);
+      // status and verify, which read the task map there, say the same.
+      for (const command of ['status', 'verify']) {
+        const offline = await runClient([command, '--out', file]);
+        expect(offline.stderr, command).to.equal(`grpc-client: --out ${file} is a file, not a folder; try 'grpc-client ${command} --help'\n`);
+        expect(offline.code, command).to.equal(2);
+      }
     });
   });
 
