@@ -67,13 +67,15 @@ export class CommitWindow {
   private windowBytes = 0;
   private windowStarted = 0;
   /**
-   * Folders pinned by path. A file keeps its folder's pin from its first
-   * byte until it is published, which may be a window later: a file of
-   * several messages can still be arriving when the window before it
-   * commits, and its folder's descriptor must stay that folder's (a number
-   * closed and reused for another folder would rename that one's partial).
+   * Folders pinned by path for the files that begin in the open window. A
+   * file keeps its folder's pin from its first byte until it is published,
+   * which may be a window later: a file of several messages can still be
+   * arriving when the window before it commits, and its folder's
+   * descriptor must stay that folder's (a number closed and reused for
+   * another folder would rename that one's partial). Files of the next
+   * window pin their folders again, checked again.
    */
-  private readonly pins = new Map<string, Pin>();
+  private pins = new Map<string, Pin>();
   private commits: Promise<void>[] = [];
 
   constructor(
@@ -102,7 +104,12 @@ export class CommitWindow {
     let first: Buffer | undefined;
     let hash: Hash | undefined;
     let length = 0;
+    // Twice when a write fails: the write drops the file, then the stream
+    // that called it does. A second close could hit a number reused since.
+    let dropped = false;
     const drop = () => {
+      if (dropped) return;
+      dropped = true;
       closeSync(fd);
       try {
         unlinkSync(folder.at(partName));
@@ -155,6 +162,7 @@ export class CommitWindow {
       const previous = this.commits.at(-1) ?? Promise.resolve();
       this.window = [];
       this.windowBytes = 0;
+      this.pins = new Map();
       // In order: a later window's records never reach the map before an earlier one's.
       this.commits.push(previous.catch(() => undefined).then(() => this.commit(files)));
     }

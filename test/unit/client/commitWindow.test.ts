@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DigestMismatchError } from '../../../src/client/errors.js';
+import { DigestMismatchError, LocalIoError } from '../../../src/client/errors.js';
 import { CommitWindow, type Committed } from '../../../src/client/mirror/commitWindow.js';
 import { outputPathsOf } from '../../../src/client/outputPaths.js';
 import type { TaskRecords } from '../../../src/client/download/taskRecords.js';
@@ -72,6 +74,26 @@ describe('CommitWindow: small files committed in groups', () => {
     expect(await readFile(path.join(out, 'other', 'a.bin.part'), 'utf8')).to.equal('not this one');
     expect(await exists(path.join(out, 'other', 'a.bin'))).to.equal(false);
     expect(recorded).to.deep.equal(['sub/b.bin', 'sub/a.bin']);
+  });
+
+  it('takes a second drop of a file whose write failed, as the stream that wrote it gives one, without closing anything else', async () => {
+    // A FIFO in the partial's place: a write at a position fails (ESPIPE), as a full disk's would.
+    execFileSync('mkfifo', [path.join(out, 'sub', 'f.bin.part')]);
+    const reader = openSync(path.join(out, 'sub', 'f.bin.part'), constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const file = await window.begin(outputPathsOf(out, 'sub/f.bin'), remote('sub/f.bin', 3));
+      expect(() => file.write(Buffer.from('abc'))).to.throw(LocalIoError);
+      // Descriptors opened since may reuse the numbers the first drop freed.
+      const others = Array.from({ length: 8 }, () => openSync(path.join(out, 'other'), constants.O_RDONLY | constants.O_DIRECTORY));
+      try {
+        expect(() => file.drop()).not.to.throw();
+        for (const fd of others) expect(() => fstatSync(fd)).not.to.throw();
+      } finally {
+        for (const fd of others) closeSync(fd);
+      }
+    } finally {
+      closeSync(reader);
+    }
   });
 
   it('holds no folder open once drained, whether its files were published, refused or dropped', async () => {
