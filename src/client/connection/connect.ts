@@ -72,6 +72,10 @@ export function connect(server: string, options: ConnectOptions = {}): FileServi
     // Calls spread over every replica a target names; one that is down
     // (connection refused) is skipped rather than waited for.
     'grpc.service_config': ROUND_ROBIN,
+    // Ours, not one a DNS TXT record offers, which would win over it: the
+    // failover above relies on round_robin, and the bundled command cannot
+    // load the .proto files grpc-js's weighted_round_robin needs.
+    'grpc.service_config_disable_resolution': 1,
     ...extra,
     ...chain,
   });
