@@ -1,6 +1,6 @@
 import type { Adapter } from 'lowdb';
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -220,9 +220,9 @@ async function readSnapshot(
   try {
     // From one descriptor: the identity is that of the bytes read, even if
     // a compaction renames a new snapshot over the name meanwhile.
-    const handle = await open(file, 'r');
+    const handle = await open(file, READ_FLAGS);
     try {
-      const { ino, size, mtimeMs } = await handle.stat();
+      const { ino, size, mtimeMs } = await regularFileStat(handle);
       identity = { ino, size, mtimeMs };
       read = await parseSnapshot(handle);
     } finally {
@@ -238,6 +238,20 @@ async function readSnapshot(
   const { parsed, id } = read;
   if (!parsed.ok) throw new TaskMapError(file, `the task map ${file} is not a task map: ${parsed.reason}; ${RECOVERY}`);
   return { records: parsed.records, problems: parsed.problems.map((problem) => tell(file, problem)), id, identity };
+}
+
+/**
+ * The task map's files are opened for reading without waiting: a FIFO in
+ * a map's place (`--db` given one) would otherwise block the open until
+ * something writes to it; regularFileStat then refuses it.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** The stat of an opened task-map file, which must be a regular file. */
+async function regularFileStat(handle: FileHandle): Promise<Stats> {
+  const info = await handle.stat();
+  if (!info.isFile()) throw new Error('not a regular file');
+  return info;
 }
 
 /** The task map's files are read this many bytes at a time. */
@@ -278,7 +292,7 @@ type ParsedJournal = ReturnType<typeof parseJournal>;
 async function readJournal(file: string, start?: JournalStart): Promise<{ identity: Identity; size: number; parsed?: ParsedJournal } | undefined> {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(file, 'r');
+    handle = await open(file, READ_FLAGS);
     return await readOpenJournal(handle, start);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -289,7 +303,7 @@ async function readJournal(file: string, start?: JournalStart): Promise<{ identi
 }
 
 async function readOpenJournal(handle: FileHandle, start: JournalStart | undefined): Promise<{ identity: Identity; size: number; parsed?: ParsedJournal }> {
-  const { ino, size, mtimeMs } = await handle.stat();
+  const { ino, size, mtimeMs } = await regularFileStat(handle);
   const identity = { ino, size, mtimeMs };
   if (!start) return { identity, size };
   const parsed: ParsedJournal = { changes: [], problems: [], consumed: start.from, lines: start.line - 1 };

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -274,7 +275,18 @@ describe('task map journal', () => {
         (err: unknown) => err,
       );
       expect(failure).to.be.instanceOf(TaskMapError);
-      expect((failure as TaskMapError).message).to.match(/^cannot read the task map's journal .*tasks\.json\.journal \(EISDIR: /);
+      expect((failure as TaskMapError).message).to.match(/^cannot read the task map's journal .*tasks\.json\.journal \(not a regular file\)$/);
+    });
+
+    it('refuses a FIFO given as the task map at once, where an open would wait for a writer', async () => {
+      const file = path.join(dir, 'tasks.json');
+      execFileSync('mkfifo', [file]);
+      const failure = await TaskStore.open(file).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).to.be.instanceOf(TaskMapError);
+      expect((failure as TaskMapError).message).to.match(/^cannot read the task map .*tasks\.json \(not a regular file\)$/);
     });
 
     it('forgets a record with a line of its own', async () => {
