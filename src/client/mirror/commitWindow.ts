@@ -184,10 +184,9 @@ export class CommitWindow {
     }
     const held = pin;
     held.users += 1;
-    let released = false;
+    // Called once per file: by its drop (itself called once) or by the
+    // commit that published or failed it.
     const release = async () => {
-      if (released) return;
-      released = true;
       held.users -= 1;
       if (held.users > 0) return;
       if (this.pins.get(folder) === held) this.pins.delete(folder);

@@ -96,6 +96,30 @@ describe('CommitWindow: small files committed in groups', () => {
     }
   });
 
+  it('opens a folder once for the files of a window in it', async () => {
+    const before = (await readdir('/proc/self/fd')).length;
+    const files = [];
+    for (const name of ['sub/a.bin', 'sub/b.bin', 'sub/c.bin']) files.push(await window.begin(outputPathsOf(out, name), remote(name, 1)));
+    // Three partials and one folder.
+    expect((await readdir('/proc/self/fd')).length).to.equal(before + 4);
+    for (const file of files) {
+      file.write(Buffer.from('x'));
+      expect(file.end(sha256('x'))).to.equal(undefined);
+    }
+    await window.drain();
+    expect(outcomes.filter((o) => o.ok)).to.have.length(3);
+  });
+
+  it('pins a folder again for the next file when the only one in it was refused', async () => {
+    const refused = await window.begin(outputPathsOf(out, 'sub/a.bin'), remote('sub/a.bin', 1));
+    refused.write(Buffer.from('a'));
+    expect(refused.end(sha256('not a'))).to.be.instanceOf(DigestMismatchError);
+    await whole('sub/b.bin', 'b');
+    await window.drain();
+    expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([['sub/b.bin', true]]);
+    expect(await readFile(path.join(out, 'sub', 'b.bin'), 'utf8')).to.equal('b');
+  });
+
   it('holds no folder open once drained, whether its files were published, refused or dropped', async () => {
     const before = (await readdir('/proc/self/fd')).length;
     await whole('sub/a.bin', 'a');
