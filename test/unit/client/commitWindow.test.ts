@@ -5,6 +5,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DigestMismatchError, LocalIoError } from '../../../src/client/errors.js';
+import { FolderSyncer } from '../../../src/client/download/folderSync.js';
 import { CommitWindow, type Committed } from '../../../src/client/mirror/commitWindow.js';
 import { outputPathsOf } from '../../../src/client/outputPaths.js';
 import type { TaskRecords } from '../../../src/client/download/taskRecords.js';
@@ -118,6 +119,47 @@ describe('CommitWindow: small files committed in groups', () => {
     await window.drain();
     expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([['sub/b.bin', true]]);
     expect(await readFile(path.join(out, 'sub', 'b.bin'), 'utf8')).to.equal('b');
+  });
+
+  it('reports the files of a folder whose sync failed as failed, records only the others, and goes on', async () => {
+    const eio = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    const syncer = new FolderSyncer((folder) => (folder.endsWith('other') ? Promise.reject(eio) : Promise.resolve()));
+    const synced = new CommitWindow(out, { markComplete: (name: string) => Promise.resolve(recorded.push(name)) } as unknown as TaskRecords, syncer, (o) =>
+      outcomes.push(o),
+    );
+    for (const name of ['sub/a.bin', 'other/b.bin', 'sub/c.bin']) {
+      const file = await synced.begin(outputPathsOf(out, name), remote(name, 1));
+      file.write(Buffer.from('x'));
+      expect(file.end(sha256('x'))).to.equal(undefined);
+    }
+    await synced.drain();
+    expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([
+      ['sub/a.bin', true],
+      ['other/b.bin', false],
+      ['sub/c.bin', true],
+    ]);
+    const failure = outcomes[1] as Extract<Committed, { ok: false }>;
+    expect(failure.error).to.be.instanceOf(LocalIoError);
+    expect(failure.error.message).to.equal(`cannot sync ${path.join(out, 'other')}: i/o error (EIO)`);
+    expect(recorded).to.deep.equal(['sub/a.bin', 'sub/c.bin']);
+  });
+
+  it('reports a file it cannot rename to its final name as failed, leaving its partial and the others published', async () => {
+    // A folder with something in it where the file's final name goes: the rename fails.
+    await mkdir(path.join(out, 'sub', 'a.bin', 'inside'), { recursive: true });
+    await whole('sub/a.bin', 'a');
+    await whole('sub/b.bin', 'b');
+    await window.drain();
+    expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([
+      ['sub/a.bin', false],
+      ['sub/b.bin', true],
+    ]);
+    const failure = outcomes[0] as Extract<Committed, { ok: false }>;
+    expect(failure.error).to.be.instanceOf(LocalIoError);
+    expect(failure.error.message).to.match(new RegExp(`^cannot publish ${path.join(out, 'sub', 'a.bin')}: `));
+    expect(await readFile(path.join(out, 'sub', 'a.bin.part'), 'utf8')).to.equal('a');
+    expect(await readFile(path.join(out, 'sub', 'b.bin'), 'utf8')).to.equal('b');
+    expect(recorded).to.deep.equal(['sub/b.bin']);
   });
 
   it('holds no folder open once drained, whether its files were published, refused or dropped', async () => {
