@@ -4,6 +4,14 @@ import { stat } from 'node:fs/promises';
 /** What is at a path: a regular file of some size, nothing, or something unusable and why. */
 export type Found = { size: number } | 'missing' | { unusable: string };
 
+/** Whether a path is a folder, a file, something else, or missing (or cannot be looked at): what a command line checks of the paths it is given. */
+export async function kindOf(file: string): Promise<'file' | 'folder' | 'missing' | 'other'> {
+  return stat(file).then(
+    (found) => (found.isFile() ? 'file' : found.isDirectory() ? 'folder' : 'other'),
+    () => 'missing',
+  );
+}
+
 /** Looks at a local path without opening it: what `status` and `verify` report on. */
 export async function findFile(file: string): Promise<Found> {
   try {

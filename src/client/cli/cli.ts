@@ -24,7 +24,7 @@
 // set from here like the one below.
 import { Command, Option } from 'commander';
 import { setFlagsFromString } from 'node:v8';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { text as readText } from 'node:stream/consumers';
 import { ClientError } from '../errors.js';
 import { addConnectionFlags, resolveConnection, usageParser, type ConnectionFlags } from './connectionFlags.js';
@@ -39,6 +39,7 @@ import { parseByteSize } from '../../shared/byteSize.js';
 import type { BatchSummary } from './reportText.js';
 import { DEFAULT_CONCURRENCY, listLineOf, ORDERS, parseList, type BatchItem, type Order } from '../schedule.js';
 import { PACKAGE_VERSION } from '../../shared/packageVersion.js';
+import { kindOf } from '../localFile.js';
 
 // Start-up is part of every command's cost (a script may run thousands):
 // the modules above are what parsing the command line needs. The rest load
@@ -313,7 +314,7 @@ interface PutOptions extends ConnectionFlags {
 }
 
 async function put(paths: string[], options: PutOptions): Promise<number> {
-  const [{ putItemsOf }, { kindOf, putFiles, treeItems, describeSetupFailure }] = await Promise.all([import('./put.js'), import('./putFiles.js')]);
+  const [{ putItemsOf }, { putFiles, treeItems, describeSetupFailure }] = await Promise.all([import('./put.js'), import('./putFiles.js')]);
   let items: Awaited<ReturnType<typeof treeItems>>;
   try {
     if (options.recursive) {
@@ -569,11 +570,8 @@ async function withInterrupts(client: FileClient, work: (signal: AbortSignal) =>
 
 /** A usage error when --out names something other than a folder: the command would only fail on it later, less clearly. */
 async function refuseFileAsOut(command: Command, out: string): Promise<number | undefined> {
-  const notFolder = await stat(out).then(
-    (found) => !found.isDirectory(),
-    () => false,
-  );
-  return notFolder ? usageError(command, `--out ${out} is a file, not a folder`) : undefined;
+  const kind = await kindOf(out);
+  return kind === 'file' || kind === 'other' ? usageError(command, `--out ${out} is a file, not a folder`) : undefined;
 }
 
 async function showStatus(options: { out: string; db?: string; json?: boolean }): Promise<number> {

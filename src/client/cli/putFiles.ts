@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ClientError } from '../errors.js';
 import type { FileClient } from '../fileClient.js';
@@ -22,14 +21,6 @@ export async function treeItems(folder: string, prefix: string | undefined): Pro
   const files = await localTree(folder);
   const under = prefix ?? path.basename(path.resolve(folder));
   return files.map(({ file, relative }) => ({ file, name: joinPrefix(under, relative) }));
-}
-
-/** Whether each path is a folder, a file, or missing: `put` without -r takes files only. */
-export async function kindOf(file: string): Promise<'file' | 'folder' | 'missing' | 'other'> {
-  return stat(file).then(
-    (found) => (found.isFile() ? 'file' : found.isDirectory() ? 'folder' : 'other'),
-    () => 'missing',
-  );
 }
 
 /**
