@@ -77,6 +77,8 @@ export class CommitWindow {
    */
   private pins = new Map<string, Pin>();
   private commits: Promise<void>[] = [];
+  /** Pins let go of by files that never reached a commit, closing; drain waits for them too. */
+  private closing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly out: string,
@@ -95,7 +97,7 @@ export class CommitWindow {
     try {
       fd = openSync(folder.at(partName), PART_FLAGS, 0o644);
     } catch (err) {
-      void release();
+      this.closing = Promise.all([this.closing, release()]);
       throw new LocalIoError('open', paths.partPath, err as NodeJS.ErrnoException);
     }
     // Most small files arrive in one piece: hashed in one call when they
@@ -116,7 +118,7 @@ export class CommitWindow {
       } catch {
         // Gone already: nothing to drop.
       }
-      void release();
+      this.closing = Promise.all([this.closing, release()]);
     };
     return {
       name,
@@ -169,10 +171,11 @@ export class CommitWindow {
     while (this.commits.length > 1) await this.commits.shift();
   }
 
-  /** Commits what is verified and waits for every commit. */
+  /** Commits what is verified and waits for every commit, and for every folder let go of to be closed. */
   async drain(): Promise<void> {
     await this.commitIfDue(true);
     while (this.commits.length > 0) await this.commits.shift();
+    await this.closing;
   }
 
   /** The pin of `folder`, shared with the files already in it, and how to let go of it. */
