@@ -21,6 +21,15 @@ describe('CommitWindow: small files committed in groups', () => {
   let outcomes: Committed[];
   let recorded: string[];
   let window: CommitWindow;
+  /** A window into `out` that tells `outcomes` and records into `recorded`, its folders synced by `syncer`. */
+  const windowWith = (syncer: FolderSyncer | undefined) =>
+    new CommitWindow(
+      out,
+      // The task map's side of it: what the window records complete.
+      { markComplete: (name: string) => Promise.resolve(recorded.push(name)) } as unknown as TaskRecords,
+      syncer,
+      (outcome) => outcomes.push(outcome),
+    );
 
   beforeEach(async () => {
     const temp = await tempDir();
@@ -30,20 +39,13 @@ describe('CommitWindow: small files committed in groups', () => {
     await mkdir(path.join(out, 'other'));
     outcomes = [];
     recorded = [];
-    // The task map's side of it: what the window records complete.
-    const store = {
-      markComplete: (name: string) => {
-        recorded.push(name);
-        return Promise.resolve();
-      },
-    } as unknown as TaskRecords;
-    window = new CommitWindow(out, store, undefined, (outcome) => outcomes.push(outcome));
+    window = windowWith(undefined);
   });
   afterEach(() => cleanup());
 
-  /** Writes `name` whole with `text` and ends it. */
-  const whole = async (name: string, text: string) => {
-    const file = await window.begin(outputPathsOf(out, name), remote(name, text.length));
+  /** Writes `name` whole with `text` into `into` and ends it. */
+  const whole = async (name: string, text: string, into = window) => {
+    const file = await into.begin(outputPathsOf(out, name), remote(name, text.length));
     file.write(Buffer.from(text));
     expect(file.end(sha256(text))).to.equal(undefined);
   };
@@ -89,6 +91,7 @@ describe('CommitWindow: small files committed in groups', () => {
       try {
         expect(() => file.drop()).not.to.throw();
         for (const fd of others) expect(() => fstatSync(fd)).not.to.throw();
+        await window.drain();
       } finally {
         for (const fd of others) closeSync(fd);
       }
@@ -124,14 +127,8 @@ describe('CommitWindow: small files committed in groups', () => {
   it('reports the files of a folder whose sync failed as failed, records only the others, and goes on', async () => {
     const eio = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
     const syncer = new FolderSyncer((folder) => (folder.endsWith('other') ? Promise.reject(eio) : Promise.resolve()));
-    const synced = new CommitWindow(out, { markComplete: (name: string) => Promise.resolve(recorded.push(name)) } as unknown as TaskRecords, syncer, (o) =>
-      outcomes.push(o),
-    );
-    for (const name of ['sub/a.bin', 'other/b.bin', 'sub/c.bin']) {
-      const file = await synced.begin(outputPathsOf(out, name), remote(name, 1));
-      file.write(Buffer.from('x'));
-      expect(file.end(sha256('x'))).to.equal(undefined);
-    }
+    const synced = windowWith(syncer);
+    for (const name of ['sub/a.bin', 'other/b.bin', 'sub/c.bin']) await whole(name, 'x', synced);
     await synced.drain();
     expect(outcomes.map((o) => [o.name, o.ok])).to.deep.equal([
       ['sub/a.bin', true],
