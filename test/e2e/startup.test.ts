@@ -104,7 +104,7 @@ describe('start-up of the CLIs', function () {
     }
   });
 
-  it("grpc-client run as an executable: its launcher line execs node with the smaller young generation and the malloc settings, and leaves a user's own alone", async () => {
+  it("grpc-client run as an executable: its launcher line execs node with the smaller young generation, the larger first old-generation limit and the malloc settings, and leaves a user's own alone", async () => {
     const { dir, cleanup } = await tempDir('gft-startup-launcher-');
     try {
       const probe = path.join(dir, 'probe.cjs');
@@ -120,11 +120,11 @@ describe('start-up of the CLIs', function () {
       };
       const require = `--require ${JSON.stringify(probe)}`;
       const plain = await launch({ NODE_OPTIONS: require, GLIBC_TUNABLES: '' });
-      expect(plain.execArgv).to.include('--max-semi-space-size=8');
+      expect(plain.execArgv).to.include.members(['--max-semi-space-size=8', '--initial-old-space-size=64']);
       expect(plain.tunables.split(':')).to.include.members(['glibc.malloc.trim_threshold=67108864', 'glibc.malloc.arena_max=2']);
       // glibc keeps the last value of a name: the user's comes last.
       const own = await launch({ NODE_OPTIONS: `${require} --max-semi-space-size=32`, GLIBC_TUNABLES: 'glibc.malloc.arena_max=8' });
-      expect(own.execArgv).to.deep.equal([]);
+      expect(own.execArgv).to.deep.equal(['--initial-old-space-size=64']);
       expect(own.tunables.split(':').filter((tunable) => tunable.startsWith('glibc.malloc.arena_max='))).to.deep.equal([
         'glibc.malloc.arena_max=2',
         'glibc.malloc.arena_max=8',
