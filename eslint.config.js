@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript run by node itself (bench/manyFloor.mjs).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { Buffer: 'readonly', process: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -19,7 +19,7 @@ const CCORE_PEER = fileURLToPath(new URL('./ccore/peer.py', import.meta.url));
 const SYSTEM_PYTHON = '/usr/bin/python3';
 
 /** The glibc tunables our bins' launcher lines add, for processes the bench starts itself. */
-function binEnv(): NodeJS.ProcessEnv {
+export function binEnv(): NodeJS.ProcessEnv {
   const launcher = readFileSync(CLIENT_BIN, 'utf8').split('\n', 2)[1] ?? '';
   const tunables = /glibc\.malloc\.[^"$]+/.exec(launcher)?.[0];
   return tunables ? { ...process.env, GLIBC_TUNABLES: tunables } : process.env;
@@ -35,6 +35,21 @@ export async function startFloor(): Promise<{ fetch(): Promise<number>; stop(): 
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', FLOOR, 'client', port], { env });
       return Number(stdout.trim());
     },
+    stop: () => stop(child),
+  };
+}
+
+const MANY_FLOOR = fileURLToPath(new URL('./manyFloor.mjs', import.meta.url));
+
+/**
+ * bench/manyFloor.mjs serving `folder`; `client(out, pack)` is the command
+ * line of its client, which writes the folder's files into `out`.
+ */
+export async function startManyFloor(folder: string): Promise<{ client(out: string, pack: number): [string, string[]]; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [MANY_FLOOR, 'server', folder], { stdio: ['ignore', 'pipe', 'inherit'], env: binEnv() });
+  const [port] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    client: (out, pack) => [process.execPath, [MANY_FLOOR, 'client', port, out, String(pack)]],
     stop: () => stop(child),
   };
 }

@@ -17,7 +17,7 @@ import type { FileServiceClient } from '../src/generated/filetransfer/v1/FileSer
 import { FileClient } from '../src/client/fileClient.js';
 import { loadFileTransfer } from '../src/shared/proto.js';
 import { alternate, median, resetPeak, rssOf, timed, type Run } from './measure.js';
-import { CLIENT_BIN, have, startFloor, startNginx, startOurs, type CallLog } from './peers.js';
+import { binEnv, CLIENT_BIN, have, startFloor, startManyFloor, startNginx, startOurs, type CallLog } from './peers.js';
 import { coreCases } from './cores.js';
 import { replicaScaling } from './replicas.js';
 import { segmentCases } from './segments.js';
@@ -166,14 +166,31 @@ async function main(): Promise<void> {
           '--log-level=warn',
         ]);
       };
-      const [oursRuns, ariaRuns, fromListRuns] = await alternate(RUNS, runOurs, nginx && have('aria2c') ? runAria : undefined, runFromList);
+      // The floor: Node and grpc-js alone, a file a message as DownloadMany
+      // sends them, and 64 to a message; no task map, lock or fsync.
+      const floor = await startManyFloor(path.join(root, 'many'));
+      stoppers.push(() => floor.stop());
+      const runFloor = (pack: number) => async () => {
+        await rm(out, { recursive: true, force: true });
+        return timed(...floor.client(path.join(out, 'many'), pack), binEnv());
+      };
+      const [oursRuns, ariaRuns, fromListRuns, floorRuns, packedRuns] = await alternate(
+        RUNS,
+        runOurs,
+        nginx && have('aria2c') ? runAria : undefined,
+        runFromList,
+        runFloor(1),
+        runFloor(64),
+      );
       await rm(out, { recursive: true, force: true });
-      const fromList = fromListRuns!.map((r) => r.seconds);
+      const seconds = (runs: Run[]) => median(runs.map((r) => r.seconds));
       results.push(
         comparison('3', '2,000 × 16 KiB: seconds, ours get -r -j 8 vs aria2c -j 8', { ours: oursRuns!, theirs: ariaRuns! }, 1, {
           oursClientPeakRssMiB: Math.max(...oursRuns!.map((r) => r.peakRssMiB)),
-          oursFrom: median(fromList),
-          oursFromBest: Math.min(...fromList),
+          oursFrom: seconds(fromListRuns!),
+          oursFromBest: Math.min(...fromListRuns!.map((r) => r.seconds)),
+          grpcFloor: seconds(floorRuns!),
+          grpcFloorPacked: seconds(packedRuns!),
         }),
       );
     }
