@@ -33,6 +33,36 @@ describe('parseServer (--server)', () => {
     expect(() => parseServer('grpcs://files.example.com/')).to.throw(RangeError, /not a URL, e\.g\. files\.example\.com:50051$/);
   });
 
+  it('finds a URL by its scheme at the very start, and names the host whatever user came before it', () => {
+    expect(() => parseServer('http://')).to.throw(RangeError, /^Give host:port, not a URL$/);
+    expect(() => parseServer('https://someone@files.example.com:6000/x')).to.throw(RangeError, /^Give host:port, not a URL, e\.g\. files\.example\.com:6000$/);
+    // Schemes that merely contain a gRPC one are URLs all the same.
+    for (const url of ['xdns://files.example.com', 'dnsx://files.example.com', 'unixy://files.example.com']) {
+      expect(() => parseServer(url), url).to.throw(RangeError, /^Give host:port, not a URL, e\.g\. files\.example\.com:50051$/);
+    }
+    // `://` further on is part of a socket path, not a URL.
+    expect(parseServer('unix:/tmp/odd://name')).to.equal('unix:/tmp/odd://name');
+  });
+
+  it('takes a gRPC scheme only at the start: a host whose name ends in one is a host', () => {
+    expect(parseServer('mydns:6000')).to.equal('mydns:6000');
+    expect(parseServer('files-ipv4:6000')).to.equal('files-ipv4:6000');
+  });
+
+  it('takes dns: with or without an authority, and says what to give when it names no host', () => {
+    expect(parseServer('dns:files.example.com')).to.equal('dns:files.example.com:50051');
+    expect(() => parseServer('dns:///')).to.throw(RangeError, /^Give dns:\/\/\/host:port$/);
+  });
+
+  it('says which address family an ipv4: or ipv6: list wants, with an example of it', () => {
+    expect(() => parseServer('ipv4:')).to.throw(RangeError, /^Give ipv4:127\.0\.0\.1:50051\[,\.\.\.\]$/);
+    expect(() => parseServer('ipv6:')).to.throw(RangeError, /^Give ipv6:\[::1\]:50051\[,\.\.\.\]$/);
+    expect(() => parseServer('ipv4:[::1]:1')).to.throw(RangeError, /^Give ipv4:127\.0\.0\.1:50051\[,\.\.\.\]; "\[::1\]:1" is not an IPV4 address$/);
+    expect(() => parseServer('ipv6:127.0.0.1')).to.throw(RangeError, /^Give ipv6:\[::1\]:50051\[,\.\.\.\]; "127\.0\.0\.1" is not an IPV6 address$/);
+    // grpc-js's empty authority is taken at the start of the list only.
+    expect(() => parseServer('ipv4:127.0.0.1:1,///127.0.0.2:2')).to.throw(RangeError, /"\/\/\/127\.0\.0\.2:2" is not an IPV4 address$/);
+  });
+
   it('refuses junk in one line', () => {
     for (const junk of [
       '',
