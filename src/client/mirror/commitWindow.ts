@@ -19,6 +19,17 @@ const PART_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | 
 const WINDOW_FILES = 256;
 const WINDOW_BYTES = 16 * 1024 * 1024;
 const WINDOW_MS = 250;
+
+/**
+ * Whether a window of `files` verified files, `bytes` long, whose first
+ * file was verified `ageMs` ago, is due to commit: large enough that one
+ * group of syncs is worth it, or old enough that its files should not wait
+ * any longer for their final names.
+ */
+export function windowDue(files: number, bytes: number, ageMs: number): boolean {
+  return files > 0 && (files >= WINDOW_FILES || bytes >= WINDOW_BYTES || ageMs >= WINDOW_MS);
+}
+
 /** Data syncs at once: enough to keep a disk's queue full. */
 const PARALLEL_SYNCS = 16;
 
@@ -158,8 +169,7 @@ export class CommitWindow {
    * still running, so a disk slower than the stream holds the stream back.
    */
   async commitIfDue(force = false): Promise<void> {
-    const due = this.window.length >= WINDOW_FILES || this.windowBytes >= WINDOW_BYTES || Date.now() - this.windowStarted >= WINDOW_MS;
-    if (this.window.length > 0 && (force || due)) {
+    if (this.window.length > 0 && (force || windowDue(this.window.length, this.windowBytes, Date.now() - this.windowStarted))) {
       const files = this.window;
       const previous = this.commits.at(-1) ?? Promise.resolve();
       this.window = [];

@@ -6,7 +6,7 @@ import { mkdir, open, readdir, readFile, realpath, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { DigestMismatchError, LocalIoError } from '../../../src/client/errors.js';
 import { FolderSyncer } from '../../../src/client/download/folderSync.js';
-import { CommitWindow, type Committed } from '../../../src/client/mirror/commitWindow.js';
+import { CommitWindow, windowDue, type Committed } from '../../../src/client/mirror/commitWindow.js';
 import { outputPathsOf } from '../../../src/client/outputPaths.js';
 import type { TaskRecords } from '../../../src/client/download/taskRecords.js';
 import type { RemoteFile } from '../../../src/client/remoteFile.js';
@@ -177,5 +177,20 @@ describe('CommitWindow: small files committed in groups', () => {
     expect(await readdir(path.join(out, 'sub'))).to.deep.equal(['a.bin']);
     expect(await readdir(path.join(out, 'other'))).to.deep.equal(['b.bin']);
     expect((await readdir('/proc/self/fd')).length).to.equal(before);
+  });
+});
+
+describe('windowDue: when a window of verified files commits', () => {
+  const MiB = 1024 * 1024;
+
+  it('at 256 files, 16 MiB or 250 ms, whichever comes first', () => {
+    expect(windowDue(255, 16 * MiB - 1, 249)).to.equal(false);
+    expect(windowDue(256, 0, 0)).to.equal(true);
+    expect(windowDue(1, 16 * MiB, 0)).to.equal(true);
+    expect(windowDue(1, 0, 250)).to.equal(true);
+  });
+
+  it('never for an empty window, however long ago the last one started', () => {
+    expect(windowDue(0, 0, 60_000)).to.equal(false);
   });
 });
