@@ -92,6 +92,7 @@ describe('parseServer (--server)', () => {
 
   it('names the entry of a list that is not host[:port]', () => {
     expect(() => parseServer('127.0.0.1:1,nope:x,127.0.0.3:3')).to.throw(RangeError, /^"nope:x" in the server list is not host\[:port\]/);
+    expect(() => parseServer('127.0.0.1:1,  nope:x ')).to.throw(RangeError, /^"nope:x" in the server list/);
     expect(() => parseServer('127.0.0.1:1,')).to.throw(RangeError, /^"" in the server list/);
     expect(() => parseServer('ipv4:127.0.0.1:1,::1')).to.throw(RangeError, /"::1" is not an IPV4 address/);
   });
@@ -110,7 +111,24 @@ describe('parseServer (--server)', () => {
     );
   });
 
-  it('asks for brackets around a bare IPv6 address', () => {
+  it('asks for brackets around a bare IPv6 address, and for host:port when a bracket is not closed', () => {
     expect(() => parseServer('::1')).to.throw(RangeError, /in brackets, e\.g\. \[::1\]:50051/);
+    expect(() => parseServer('[::1')).to.throw(RangeError, /^Give host:port, e\.g\. 127\.0\.0\.1:50051$/);
+  });
+
+  it('takes IPv6 addresses with digits before their first colon, and one-letter host names', () => {
+    expect(parseServer('[fe80::1]:6000')).to.equal('[fe80::1]:6000');
+    expect(parseServer('[2001:db8::1]')).to.equal('[2001:db8::1]:50051');
+    expect(parseServer('h')).to.equal('h:50051');
+  });
+
+  it('maps a list to ipv6: only when every entry is a real IPv6 address in brackets', () => {
+    expect(parseServer('[1:2]:5,[::1]:6')).to.equal('hosts:[1:2]:5,[::1]:6');
+  });
+
+  it("passes a library caller's single host or gRPC target to grpc-js untouched, and checks a plain list whose later entry only looks like one", () => {
+    expect(channelTarget('localhost')).to.equal('localhost');
+    expect(channelTarget('ipv4:///127.0.0.1:1,127.0.0.2:2')).to.equal('ipv4:///127.0.0.1:1,127.0.0.2:2');
+    expect(() => channelTarget('localhost:1,dns:x')).to.throw(RangeError, /"dns:x" in the server list/);
   });
 });
