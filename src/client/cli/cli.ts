@@ -27,8 +27,8 @@
 // young generation holds, so V8 started marking again at once: a download
 // of 4 GiB ran 134 full collections (measured: 1 with this flag, the same
 // download 20.2 -> 13.7 s, client CPU 21 -> 15 s, peak RSS 119-120 MiB
-// before, 112-119 in 8 runs after and 129 in one; a first mirror of
-// 100,000 files 2 s less CPU, peak RSS +6 MiB).
+// before, 112-120 in 10 runs after, 129 and 134 in two others; a first
+// mirror of 100,000 files 2 s less CPU, peak RSS +6 MiB).
 // V8 reads both flags only as it starts, so they cannot be set from here
 // like the one below, nor in NODE_OPTIONS for the second.
 import { Command, Option } from 'commander';
