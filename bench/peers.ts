@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,25 @@ const CCORE_PEER = fileURLToPath(new URL('./ccore/peer.py', import.meta.url));
 /** Debian's interpreter, where python3-grpcio installs: another python3 may come first on PATH. */
 const SYSTEM_PYTHON = '/usr/bin/python3';
 
+/**
+ * Servers and peers the bench started and has not stopped. A bench that
+ * dies (an uncaught error, Ctrl-C, a closed pipe on its output) skips its
+ * own stops: these are told to stop as it exits, so no nginx or server is
+ * left holding a port and its tmpfs folder.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+// Without handlers, these signals end the process without its 'exit' event.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
+
+function tracked(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 /** The glibc tunables our bins' launcher lines add, for processes the bench starts itself. */
 export function binEnv(): NodeJS.ProcessEnv {
   const launcher = readFileSync(CLIENT_BIN, 'utf8').split('\n', 2)[1] ?? '';
@@ -28,7 +48,7 @@ export function binEnv(): NodeJS.ProcessEnv {
 /** bench/floor.ts as a server; `fetch()` runs its client once and returns the stream's seconds. */
 export async function startFloor(): Promise<{ fetch(): Promise<number>; stop(): Promise<void> }> {
   const env = binEnv();
-  const child = spawn(process.execPath, ['--import', 'tsx', FLOOR, 'server'], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', FLOOR, 'server'], { stdio: ['ignore', 'pipe', 'inherit'], env }));
   const [port] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   return {
     fetch: async () => {
@@ -46,7 +66,7 @@ const MANY_FLOOR = fileURLToPath(new URL('./manyFloor.mjs', import.meta.url));
  * line of its client, which writes the folder's files into `out`.
  */
 export async function startManyFloor(folder: string): Promise<{ client(out: string, pack: number): [string, string[]]; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MANY_FLOOR, 'server', folder], { stdio: ['ignore', 'pipe', 'inherit'], env: binEnv() });
+  const child = tracked(spawn(process.execPath, [MANY_FLOOR, 'server', folder], { stdio: ['ignore', 'pipe', 'inherit'], env: binEnv() }));
   const [port] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   return {
     client: (out, pack) => [process.execPath, [MANY_FLOOR, 'client', port, out, String(pack)]],
@@ -100,10 +120,12 @@ export interface StartOptions {
 
 /** Our server, waited for by its readiness line; its call log is kept for byte counts. */
 export async function startOurs(root: string, args: string[] = [], options: StartOptions = {}): Promise<Started & { calls: CallLog[] }> {
-  const child = spawn(...pinned(options.cpu, SERVER_BIN, ['--root', root, '--port', '0', ...args]), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: options.env ?? process.env,
-  });
+  const child = tracked(
+    spawn(...pinned(options.cpu, SERVER_BIN, ['--root', root, '--port', '0', ...args]), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+    }),
+  );
   const calls: CallLog[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     try {
@@ -151,14 +173,14 @@ http {
 }
 `,
   );
-  const child = spawn(...pinned(cpu, 'nginx', ['-c', conf, '-p', workDir]), { stdio: 'ignore' });
+  const child = tracked(spawn(...pinned(cpu, 'nginx', ['-c', conf, '-p', workDir]), { stdio: 'ignore' }));
   await waitForPort(port);
   return { port, pid: child.pid!, stop: () => stop(child) };
 }
 
 /** The C-core gRPC server (bench/ccore/peer.py) serving `root`, waited for by the port it prints. */
 export async function startCcore(root: string, cpu?: number): Promise<Started> {
-  const child = spawn(...pinned(cpu, SYSTEM_PYTHON, [CCORE_PEER, 'server', root]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = tracked(spawn(...pinned(cpu, SYSTEM_PYTHON, [CCORE_PEER, 'server', root]), { stdio: ['ignore', 'pipe', 'inherit'] }));
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`the C-core peer exited with ${code} before it printed its port`))),
   );

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, chmod, copyFile, mkdir, mkdtemp, open, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,12 @@ const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 async function main(): Promise<void> {
   const shm = await mkdtemp('/dev/shm/gft-bench-');
   const disk = await mkdtemp(path.join(os.tmpdir(), 'gft-bench-'));
+  // Also when the bench dies before its `finally` (its servers are stopped
+  // then too, see peers.ts): a run's data is 5 GiB of tmpfs.
+  process.once('exit', () => {
+    if (!process.env.BENCH_KEEP) rmSync(shm, { recursive: true, force: true });
+    rmSync(disk, { recursive: true, force: true });
+  });
   const root = path.join(shm, 'root');
   const stoppers: (() => Promise<void>)[] = [];
   try {
