@@ -1,6 +1,6 @@
 import type { Adapter } from 'lowdb';
 import { randomUUID } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -222,8 +222,7 @@ async function readSnapshot(
     // a compaction renames a new snapshot over the name meanwhile.
     const handle = await open(file, READ_FLAGS);
     try {
-      const { ino, size, mtimeMs } = await regularFileStat(handle);
-      identity = { ino, size, mtimeMs };
+      identity = await regularFileIdentity(handle);
       read = await parseSnapshot(handle);
     } finally {
       await handle.close();
@@ -243,15 +242,15 @@ async function readSnapshot(
 /**
  * The task map's files are opened for reading without waiting: a FIFO in
  * a map's place (`--db` given one) would otherwise block the open until
- * something writes to it; regularFileStat then refuses it.
+ * something writes to it; regularFileIdentity then refuses it.
  */
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
-/** The stat of an opened task-map file, which must be a regular file. */
-async function regularFileStat(handle: FileHandle): Promise<Stats> {
+/** The identity of an opened task-map file, which must be a regular file. */
+async function regularFileIdentity(handle: FileHandle): Promise<Identity> {
   const info = await handle.stat();
   if (!info.isFile()) throw new Error('not a regular file');
-  return info;
+  return { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
 }
 
 /** The task map's files are read this many bytes at a time. */
@@ -303,8 +302,8 @@ async function readJournal(file: string, start?: JournalStart): Promise<{ identi
 }
 
 async function readOpenJournal(handle: FileHandle, start: JournalStart | undefined): Promise<{ identity: Identity; size: number; parsed?: ParsedJournal }> {
-  const { ino, size, mtimeMs } = await regularFileStat(handle);
-  const identity = { ino, size, mtimeMs };
+  const identity = await regularFileIdentity(handle);
+  const { size } = identity;
   if (!start) return { identity, size };
   const parsed: ParsedJournal = { changes: [], problems: [], consumed: start.from, lines: start.line - 1 };
   const times = new Map<string, string>();
