@@ -108,7 +108,7 @@ export class CommitWindow {
     try {
       fd = openSync(folder.at(partName), PART_FLAGS, 0o644);
     } catch (err) {
-      this.closing = Promise.all([this.closing, release()]);
+      this.letGo(release);
       throw new LocalIoError('open', paths.partPath, err as NodeJS.ErrnoException);
     }
     // Most small files arrive in one piece: hashed in one call when they
@@ -129,7 +129,7 @@ export class CommitWindow {
       } catch {
         // Gone already: nothing to drop.
       }
-      this.closing = Promise.all([this.closing, release()]);
+      this.letGo(release);
     };
     return {
       name,
@@ -186,6 +186,11 @@ export class CommitWindow {
     await this.commitIfDue(true);
     while (this.commits.length > 0) await this.commits.shift();
     await this.closing;
+  }
+
+  /** Lets go of a pin for a file that never reaches a commit; drain waits for the close. */
+  private letGo(release: () => Promise<void>): void {
+    this.closing = Promise.all([this.closing, release()]);
   }
 
   /** The pin of `folder`, shared with the files already in it, and how to let go of it. */
