@@ -6,11 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sha256File, tempDir } from '../helpers/files.js';
-import { runClient, startServerProcess } from '../helpers/processes.js';
+import { CLIENT_BIN, runClient, SERVER_BIN, startServerProcess } from '../helpers/processes.js';
 
 const PROBE = fileURLToPath(new URL('../helpers/loadedModules.cjs', import.meta.url));
-const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
-const CLIENT_BIN = fileURLToPath(new URL('../../dist/bin/grpc-client.js', import.meta.url));
 
 /**
  * What loading the gRPC stack looks like: grpc-js's index, the contract's

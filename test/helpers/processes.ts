@@ -4,8 +4,9 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
-const CLIENT_BIN = fileURLToPath(new URL('../../dist/bin/grpc-client.js', import.meta.url));
+/** The two commands as users run them, through their launcher lines. */
+export const SERVER_BIN = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
+export const CLIENT_BIN = fileURLToPath(new URL('../../dist/bin/grpc-client.js', import.meta.url));
 
 /** One line of the server's JSON call log. */
 interface CallLog {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { bounded, type Watched } from './processes.js';
+import { bounded, CLIENT_BIN, type Watched } from './processes.js';
 
 /**
  * What a terminal shows after `output`: a minimal emulator of the control
@@ -67,7 +66,6 @@ export function renderScreen(output: string, columns: number): string[] {
   return Array.from(rows, (cells) => (cells ?? []).join(''));
 }
 
-const CLIENT_BIN = fileURLToPath(new URL('../../dist/bin/grpc-client.js', import.meta.url));
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /**
