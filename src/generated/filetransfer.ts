@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { BlockList as _filetransfer_v1_BlockList, BlockList__Output as _filetransfer_v1_BlockList__Output } from './filetransfer/v1/BlockList.js';
 import type { BlocksRequest as _filetransfer_v1_BlocksRequest, BlocksRequest__Output as _filetransfer_v1_BlocksRequest__Output } from './filetransfer/v1/BlocksRequest.js';
 import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from './filetransfer/v1/Chunk.js';
+import type { ChunkBatch as _filetransfer_v1_ChunkBatch, ChunkBatch__Output as _filetransfer_v1_ChunkBatch__Output } from './filetransfer/v1/ChunkBatch.js';
 import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from './filetransfer/v1/DownloadManyRequest.js';
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from './filetransfer/v1/DownloadRequest.js';
 import type { FileError as _filetransfer_v1_FileError, FileError__Output as _filetransfer_v1_FileError__Output } from './filetransfer/v1/FileError.js';
@@ -28,6 +29,7 @@ export interface ProtoGrpcType {
       BlockList: MessageTypeDefinition<_filetransfer_v1_BlockList, _filetransfer_v1_BlockList__Output>
       BlocksRequest: MessageTypeDefinition<_filetransfer_v1_BlocksRequest, _filetransfer_v1_BlocksRequest__Output>
       Chunk: MessageTypeDefinition<_filetransfer_v1_Chunk, _filetransfer_v1_Chunk__Output>
+      ChunkBatch: MessageTypeDefinition<_filetransfer_v1_ChunkBatch, _filetransfer_v1_ChunkBatch__Output>
       DownloadManyRequest: MessageTypeDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_DownloadManyRequest__Output>
       DownloadRequest: MessageTypeDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_DownloadRequest__Output>
       FileError: MessageTypeDefinition<_filetransfer_v1_FileError, _filetransfer_v1_FileError__Output>

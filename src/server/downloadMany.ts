@@ -1,9 +1,10 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
+import type { ChunkBatch } from '../generated/filetransfer/v1/ChunkBatch.js';
 import type { DownloadManyRequest__Output } from '../generated/filetransfer/v1/DownloadManyRequest.js';
 import type { FileError } from '../generated/filetransfer/v1/FileError.js';
-import { CHUNK_HEADER_ROOM, sealChunk, WireChunk } from '../shared/chunkCodec.js';
+import { CHUNK_HEADER_ROOM, type WireChunk } from '../shared/chunkCodec.js';
 import { parsePrefix } from '../shared/names.js';
 import { grpcCodeOf, StatusError } from '../shared/statusError.js';
 import { BoundedWriter } from './boundedWriter.js';
@@ -11,6 +12,7 @@ import { assertUnchanged } from './digestCache.js';
 import type { DownloadContext } from './download.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles } from './listFiles.js';
+import type { ManyFraming } from './manyFraming.js';
 import { readRange } from './readRange.js';
 import type { ReadSmallFile, FsThread } from './fsThread.js';
 import { openServedFile, type ServedFile } from './servedFile.js';
@@ -37,18 +39,22 @@ export interface ManyOutcome {
   error?: string;
 }
 
+type ManyMessage = Chunk | ChunkBatch | WireChunk;
+
 /**
  * Streams whole files, one after the other in the order asked, framed as
- * the proto's DownloadMany says. Files up to a chunk are read, hashed and
- * encoded in batches on the file-system thread while earlier ones
- * are written, each as one message; larger ones are streamed in chunks
- * from the main thread when their turn comes. A file that cannot be sent
- * whole and unchanged gets an error frame and the call goes on; only a bad
- * request, a cancel or a server out of descriptors ends it.
+ * the proto's DownloadMany says, its Chunks made messages by `framing`.
+ * Files up to a chunk are read, hashed and encoded in batches on the
+ * file-system thread while earlier ones are written; larger ones are
+ * streamed in chunks from the main thread when their turn comes. A file
+ * that cannot be sent whole and unchanged gets an error frame and the call
+ * goes on; only a bad request, a cancel or a server out of descriptors
+ * ends it.
  */
 export async function streamMany(
-  call: ServerWritableStream<DownloadManyRequest__Output, Chunk | WireChunk>,
+  call: ServerWritableStream<DownloadManyRequest__Output, ManyMessage>,
   context: ManyContext,
+  framing: ManyFraming,
   signal: AbortSignal,
   outcome: ManyOutcome,
 ): Promise<void> {
@@ -61,8 +67,18 @@ export async function streamMany(
   const writer = new BoundedWriter(call, signal, () => context.budget.share());
   const ahead = new ReadAhead(source, context, signal);
   try {
-    for (let file = await ahead.next(); file !== undefined; file = await ahead.next()) {
-      await send(file, writer, context, signal, outcome);
+    for (let batch = await ahead.next(); batch !== undefined; batch = await ahead.next()) {
+      let whole: ReadSmallFile[] = [];
+      for (const file of batch) {
+        if (file.kind !== 'large') {
+          whole.push(file);
+          continue;
+        }
+        await sendWhole(whole, framing, writer, context, signal, outcome);
+        whole = [];
+        await streamLarge(file.name, framing, writer, context, signal, outcome);
+      }
+      await sendWhole(whole, framing, writer, context, signal, outcome);
     }
   } finally {
     leave();
@@ -90,8 +106,6 @@ class ReadAhead {
   private readonly queue: Promise<ReadSmallFile[]>[] = [];
   private readonly names: Iterator<string> | AsyncIterator<string>;
   private exhausted = false;
-  private current: ReadSmallFile[] = [];
-  private at = 0;
 
   constructor(
     source: string[] | AsyncIterable<string>,
@@ -101,15 +115,10 @@ class ReadAhead {
     this.names = Array.isArray(source) ? source[Symbol.iterator]() : source[Symbol.asyncIterator]();
   }
 
-  async next(): Promise<ReadSmallFile | undefined> {
-    while (this.at === this.current.length) {
-      await this.fill();
-      const head = this.queue.shift();
-      if (!head) return undefined;
-      this.current = await head;
-      this.at = 0;
-    }
-    return this.current[this.at++];
+  /** The next batch, never empty, or undefined after the last. */
+  async next(): Promise<ReadSmallFile[] | undefined> {
+    await this.fill();
+    return this.queue.shift();
   }
 
   private async fill(): Promise<void> {
@@ -155,26 +164,31 @@ class ReadAhead {
   }
 }
 
-async function send(
-  file: ReadSmallFile,
-  writer: BoundedWriter<Chunk | WireChunk>,
+/** Small files read whole, each with its message or error frame, grouped by `framing`. */
+async function sendWhole(
+  files: ReadSmallFile[],
+  framing: ManyFraming,
+  writer: BoundedWriter<ManyMessage>,
   context: ManyContext,
   signal: AbortSignal,
   outcome: ManyOutcome,
 ): Promise<void> {
-  if (file.kind === 'sent') {
-    await context.limiter?.take(file.size, signal);
-    // A small file's first message is also its last.
-    await writer.write(new WireChunk(file.frame!));
-    context.digests.remember(file.version, file.sha256);
-    outcome.bytesSent += file.size;
-    outcome.files += 1;
-  } else if (file.kind === 'failed') {
-    await writer.write(new WireChunk(file.frame!));
-    if (file.detail !== undefined) outcome.error = file.detail;
-    outcome.failed += 1;
-  } else {
-    await streamLarge(file.name, writer, context, signal, outcome);
+  for (const { files: carried, message } of framing.whole(files)) {
+    await context.limiter?.take(
+      carried.reduce((bytes, file) => bytes + (file.kind === 'sent' ? file.size : 0), 0),
+      signal,
+    );
+    await writer.write(message);
+    for (const file of carried) {
+      if (file.kind === 'sent') {
+        context.digests.remember(file.version, file.sha256);
+        outcome.bytesSent += file.size;
+        outcome.files += 1;
+      } else if (file.kind === 'failed') {
+        if (file.detail !== undefined) outcome.error = file.detail;
+        outcome.failed += 1;
+      }
+    }
   }
 }
 
@@ -184,7 +198,8 @@ async function send(
  */
 async function streamLarge(
   name: string,
-  writer: BoundedWriter<Chunk | WireChunk>,
+  framing: ManyFraming,
+  writer: BoundedWriter<ManyMessage>,
   context: ManyContext,
   signal: AbortSignal,
   outcome: ManyOutcome,
@@ -193,7 +208,7 @@ async function streamLarge(
   let file: ServedFile | undefined;
   try {
     file = await openServedFile(context.root, name);
-    await writer.write({ offset: '0', info: fileInfoOf(file, '') });
+    await writer.write(framing.alone({ offset: '0', info: fileInfoOf(file, '') }));
     const { pool } = context;
     const size = file.stat.size;
     const hash = createHash('sha256');
@@ -208,17 +223,17 @@ async function streamLarge(
       hash.update(data);
       blocks?.update(data);
       await context.limiter?.take(data.length, signal);
-      await writer.write(sealChunk(frame, Number(position), data.length), () => pool.give(frame));
+      await writer.write(framing.sealed(frame, Number(position), data.length), () => pool.give(frame));
       outcome.bytesSent += data.length;
     }
     await assertUnchanged(file);
     const sha256 = hash.digest('hex');
     context.digests.remember(file.version, sha256, blocks?.digest());
-    await writer.write({ offset: size.toString(), sha256 });
+    await writer.write(framing.alone({ offset: size.toString(), sha256 }));
     outcome.files += 1;
   } catch (err) {
     if (signal.aborted) throw err;
-    await writer.write({ info: { name }, error: fileErrorOf(err, outcome) });
+    await writer.write(framing.alone({ info: { name }, error: fileErrorOf(err, outcome) }));
     outcome.failed += 1;
   } finally {
     await file?.handle.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { chunkOfEntry } from '../shared/chunkCodec.js';
 import { VERSION_LENGTH } from './servedFile.js';
 
 export type ThreadRequest = ReadRequest | StatRequest;
@@ -44,7 +45,7 @@ export interface StatResult {
   versions: string;
 }
 
-/** One file of a batch; its message, if any, is the next `length` bytes of the batch's frames. */
+/** One file of a batch; its message, if any, is the next `length` bytes of the batch's frames, as a ChunkBatch entry. */
 export type SmallFileResult =
   | { kind: 'sent'; name: string; size: number; version: string; sha256: string; length: number }
   | { kind: 'failed'; name: string; detail: string | undefined; length: number }
@@ -57,8 +58,11 @@ export interface ReadResult {
   frames: ArrayBuffer;
 }
 
-/** A file of a batch with its encoded message (none for 'large'). */
-export type ReadSmallFile = SmallFileResult & { frame: Buffer | undefined };
+/**
+ * A file of a batch with its encoded Chunk, and the same as an entry of a
+ * ChunkBatch in the memory of the batch's other entries (none for 'large').
+ */
+export type ReadSmallFile = SmallFileResult & { frame: Buffer | undefined; entry: Buffer | undefined };
 
 /**
  * A worker thread (fsThreadMain.ts) for file-system calls made in batches:
@@ -132,9 +136,9 @@ function framesOf(answer: ReadResult): ReadSmallFile[] {
   const frames = Buffer.from(answer.frames);
   let at = 0;
   return answer.results.map((result) => {
-    if (result.kind === 'large') return { ...result, frame: undefined };
-    const frame = frames.subarray(at, at + result.length);
+    if (result.kind === 'large') return { ...result, frame: undefined, entry: undefined };
+    const entry = frames.subarray(at, at + result.length);
     at += result.length;
-    return { ...result, frame };
+    return { ...result, frame: chunkOfEntry(entry), entry };
   });
 }

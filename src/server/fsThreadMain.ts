@@ -2,7 +2,7 @@
  * The thread of FsThread (fsThread.ts). Reads batches of small files with
  * synchronous calls, each file opened, checked, read, checked again and
  * closed in one go, and answers with their DownloadMany messages already
- * encoded; stats a folder's entries for a listing. Blocking calls are cheap
+ * encoded (as entries of a ChunkBatch); stats a folder's entries for a listing. Blocking calls are cheap
  * here (no event loop to stall), where the same steps as promises cost the
  * main thread a thread-pool round trip each: measured, 4 times the CPU.
  */
@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { encodeChunk } from '../shared/chunkCodec.js';
+import { encodeChunk, entryHead } from '../shared/chunkCodec.js';
 import { isInside, parseName } from '../shared/names.js';
 import { grpcCodeOf } from '../shared/statusError.js';
 import { changedSince } from './digestCache.js';
@@ -29,11 +29,15 @@ parentPort!.on('message', (request: ThreadRequest) => {
   for (const name of request.names) {
     if (results.length > 0 && bytes >= request.maxBytes) break;
     const { frame, ...result } = readSmallFile(request.root, name, request.maxSize);
-    if (frame) {
-      frames.push(frame);
-      bytes += frame.length;
+    if (result.kind === 'large') {
+      results.push(result);
+      continue;
     }
-    results.push(result);
+    // As an entry of a ChunkBatch, so files side by side are one batch as they lie.
+    const head = entryHead(frame!.length);
+    frames.push(head, frame!);
+    bytes += head.length + frame!.length;
+    results.push({ ...result, length: head.length + frame!.length });
   }
   const joined = Buffer.concat(frames);
   // A buffer of its own (not Node's shared pool) so it can be transferred.

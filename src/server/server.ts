@@ -4,6 +4,9 @@ import type { ServerHttp2Session } from 'node:http2';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
+import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
+import type { ChunkBatch } from '../generated/filetransfer/v1/ChunkBatch.js';
+import type { DownloadManyRequest__Output } from '../generated/filetransfer/v1/DownloadManyRequest.js';
 import type { FileInfo } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceHandlers } from '../generated/filetransfer/v1/FileService.js';
@@ -41,6 +44,7 @@ import {
 } from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { streamMany, type ManyOutcome } from './downloadMany.js';
+import { CHUNK_A_MESSAGE, CHUNK_BATCHES, type ManyFraming } from './manyFraming.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles, type ListedFile } from './listFiles.js';
 import { FsThread } from './fsThread.js';
@@ -139,6 +143,7 @@ const METHOD_SCOPES: Record<string, readonly Scope[]> = {
   List: ['read'],
   ListBatches: ['read'],
   DownloadMany: ['read'],
+  DownloadManyBatches: ['read'],
   Blocks: ['read'],
   Upload: ['write'],
   QueryUpload: ['write'],
@@ -461,6 +466,19 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     });
   };
 
+  /** DownloadMany and DownloadManyBatches: the same stream, its Chunks made messages by `framing`. */
+  const serveMany = (call: grpc.ServerWritableStream<DownloadManyRequest__Output, Chunk | ChunkBatch | WireChunk>, framing: ManyFraming): void => {
+    const outcome: ManyOutcome = Object.assign(callLog.fieldsOf(call.metadata), { files: 0, failed: 0, bytesSent: 0 });
+    void serveStream(call, async (signal) => {
+      metrics?.streamStarted();
+      try {
+        await streamMany(call, { root, digests, pool, budget, files, fsThread, limiter }, framing, signal, outcome);
+      } finally {
+        metrics?.streamEnded(outcome.bytesSent);
+      }
+    });
+  };
+
   return {
     Download(call) {
       const outcome: DownloadOutcome = Object.assign(callLog.fieldsOf(call.metadata), { offset: call.request.offset, bytesSent: 0 });
@@ -504,15 +522,11 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     },
 
     DownloadMany(call) {
-      const outcome: ManyOutcome = Object.assign(callLog.fieldsOf(call.metadata), { files: 0, failed: 0, bytesSent: 0 });
-      void serveStream(call, async (signal) => {
-        metrics?.streamStarted();
-        try {
-          await streamMany(call, { root, digests, pool, budget, files, fsThread, limiter }, signal, outcome);
-        } finally {
-          metrics?.streamEnded(outcome.bytesSent);
-        }
-      });
+      serveMany(call, CHUNK_A_MESSAGE);
+    },
+
+    DownloadManyBatches(call) {
+      serveMany(call, CHUNK_BATCHES);
     },
 
     Blocks(call) {

@@ -12,6 +12,7 @@
  */
 
 import type { Chunk__Output } from '../generated/filetransfer/v1/Chunk.js';
+import type { ChunkBatch__Output } from '../generated/filetransfer/v1/ChunkBatch.js';
 import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInfoBatch.js';
 
 // Tag bytes: field number << 3 | wire type.
@@ -22,10 +23,19 @@ const OFFSET_TAG = (2 << 3) | 0;
 const GRPC_PREFIX = 5;
 
 /**
- * Room before the data for both tags and their varints (10 + 5 bytes at
- * most), and before them gRPC's prefix.
+ * ChunkBatch's one field, `repeated Chunk chunks = 1`: each Chunk of a
+ * batch is this tag, the Chunk's length and its bytes (an entry).
  */
-export const CHUNK_HEADER_ROOM = GRPC_PREFIX + 1 + 10 + 1 + 5;
+const CHUNKS_TAG = (1 << 3) | 2;
+/** An entry's tag and length in front of a Chunk of up to 2^35 bytes. */
+const ENTRY_HEAD_ROOM = 1 + 5;
+
+/**
+ * Room before the data for both tags and their varints (10 + 5 bytes at
+ * most), before them a batch entry's head (DownloadManyBatches), and before
+ * all gRPC's prefix.
+ */
+export const CHUNK_HEADER_ROOM = GRPC_PREFIX + ENTRY_HEAD_ROOM + 1 + 10 + 1 + 5;
 
 /** A message already in wire form (a data chunk, a listing batch), written as is by the serializer. */
 export class WireChunk {
@@ -38,21 +48,45 @@ export class WireChunk {
 
 /**
  * Encodes the header of a data chunk in front of its data. `frame` holds
- * CHUNK_HEADER_ROOM spare bytes followed by `length` bytes of data.
+ * CHUNK_HEADER_ROOM spare bytes followed by `length` bytes of data. With
+ * `asBatch`, the message is a ChunkBatch holding that one chunk.
  */
-export function sealChunk(frame: Buffer, offset: number, length: number): WireChunk {
+export function sealChunk(frame: Buffer, offset: number, length: number, asBatch = false): WireChunk {
   const header = Buffer.allocUnsafe(CHUNK_HEADER_ROOM);
-  let at = 0;
+  let at = ENTRY_HEAD_ROOM;
   header[at++] = OFFSET_TAG;
   at = writeVarint(header, at, offset);
   header[at++] = DATA_TAG;
   at = writeVarint(header, at, length);
-  const start = CHUNK_HEADER_ROOM - at;
-  header.copy(frame, start, 0, at);
-  const bytes = at + length;
+  let from = ENTRY_HEAD_ROOM;
+  if (asBatch) {
+    const head = entryHead(at - ENTRY_HEAD_ROOM + length);
+    from -= head.length;
+    head.copy(header, from);
+  }
+  const start = CHUNK_HEADER_ROOM - (at - from);
+  header.copy(frame, start, from, at);
+  const bytes = at - from + length;
   frame[start - GRPC_PREFIX] = 0;
   frame.writeUInt32BE(bytes, start - GRPC_PREFIX + 1);
   return new WireChunk(frame.subarray(start, CHUNK_HEADER_ROOM + length), frame.subarray(start - GRPC_PREFIX, CHUNK_HEADER_ROOM + length));
+}
+
+/**
+ * The tag and length that make the `length` bytes of an encoded Chunk an
+ * entry of a ChunkBatch: entries side by side are a batch's whole wire form.
+ */
+export function entryHead(length: number): Buffer {
+  const head = Buffer.allocUnsafe(ENTRY_HEAD_ROOM);
+  head[0] = CHUNKS_TAG;
+  return head.subarray(0, writeVarint(head, 1, length));
+}
+
+/** The encoded Chunk of an entry that entryHead began. */
+export function chunkOfEntry(entry: Buffer): Buffer {
+  let at = 1;
+  while (entry[at++]! >= 0x80);
+  return entry.subarray(at);
 }
 
 /**
@@ -85,6 +119,20 @@ export function decodeChunk(bytes: Buffer): Chunk__Output | undefined {
     return !(field === 3 && chunk.info === null) && !(field === 5 && chunk.error === null);
   });
   return ok ? chunk : undefined;
+}
+
+/**
+ * Decodes a ChunkBatch as protobufjs would, each Chunk as decodeChunk does.
+ * Returns undefined for what it leaves to protobufjs, as decodeChunk does.
+ */
+export function decodeChunkBatch(bytes: Buffer): ChunkBatch__Output | undefined {
+  const chunks: Chunk__Output[] = [];
+  const ok = readFields(bytes, 0, bytes.length, (field, value, start, end) => {
+    const chunk = field === 1 && typeof value !== 'number' ? decodeChunk(bytes.subarray(start, end)) : undefined;
+    if (chunk) chunks.push(chunk);
+    return chunk !== undefined;
+  });
+  return ok ? { chunks } : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from '../generated/filetransfer.js';
-import { decodeChunk, decodeDataChunk, decodeFileInfoBatch, WireChunk } from './chunkCodec.js';
+import { decodeChunk, decodeChunkBatch, decodeDataChunk, decodeFileInfoBatch, WireChunk } from './chunkCodec.js';
 
 // Two levels up from src/shared/, dist/shared/ and grpc-client's bundle in dist/bin/ alike.
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/filetransfer.proto', import.meta.url));
@@ -29,9 +29,10 @@ export function fileTransferDefinition(): protoLoader.PackageDefinition {
 }
 
 /**
- * Download's data chunks, every DownloadMany message, the batches of
- * ListBatches and Upload's data messages are decoded by our own codec (see chunkCodec.ts); every other
- * message, and any it does not recognise, by protobufjs as before.
+ * Download's data chunks, every message of DownloadMany and
+ * DownloadManyBatches, the batches of ListBatches and Upload's data messages
+ * are decoded by our own codec (see chunkCodec.ts); every other message, and
+ * any it does not recognise, by protobufjs as before.
  */
 function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.PackageDefinition {
   const service = loaded['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition;
@@ -67,6 +68,7 @@ function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.Pack
       ...service,
       Download: fast(service['Download']!, decodeDataChunk),
       DownloadMany: fast(service['DownloadMany']!, decodeChunk),
+      DownloadManyBatches: fast(service['DownloadManyBatches']!, decodeChunkBatch),
       ListBatches: fast(service['ListBatches']!, decodeFileInfoBatch),
       Upload: fastUpload,
     },

@@ -22,7 +22,7 @@ interface CallLog {
   /** Blocks: digests sent, and whether the call waited for a hash pass. */
   blocks?: number;
   hashed?: boolean;
-  /** DownloadMany: files sent whole. */
+  /** DownloadMany and DownloadManyBatches: files sent whole. */
   files?: number;
   /** Upload: file bytes taken from the stream, its declared size, whether it ended published. */
   bytesReceived?: number;

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Chunk__Output } from '../../../src/generated/filetransfer/v1/Chunk.js';
+import type { ChunkBatch__Output } from '../../../src/generated/filetransfer/v1/ChunkBatch.js';
 import type { DownloadManyRequest } from '../../../src/generated/filetransfer/v1/DownloadManyRequest.js';
 import type { FileInfo__Output } from '../../../src/generated/filetransfer/v1/FileInfo.js';
 import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/FileService.js';
@@ -81,6 +82,28 @@ async function downloadMany(client: FileServiceClient, request: DownloadManyRequ
   }
 }
 
+/** A DownloadManyBatches call as a client of the contract sees it: its messages, their Chunks in order, its end. */
+async function downloadManyBatches(
+  client: FileServiceClient,
+  request: DownloadManyRequest,
+): Promise<{ code: grpc.status; details: string; batches: ChunkBatch__Output[]; chunks: Chunk__Output[] }> {
+  const batches: ChunkBatch__Output[] = [];
+  try {
+    for await (const batch of client.downloadManyBatches(request) as AsyncIterable<ChunkBatch__Output>) batches.push(batch);
+    return { code: grpc.status.OK, details: '', batches, chunks: batches.flatMap((batch) => batch.chunks) };
+  } catch (err) {
+    const { code, details } = err as grpc.ServiceError;
+    return { code, details, batches, chunks: [] };
+  }
+}
+
+/** All Chunks of a DownloadMany call, in order. */
+async function manyChunks(client: FileServiceClient, request: DownloadManyRequest): Promise<Chunk__Output[]> {
+  const messages: Chunk__Output[] = [];
+  for await (const message of client.downloadMany(request) as AsyncIterable<Chunk__Output>) messages.push(message);
+  return messages;
+}
+
 const CHUNK = 64 * 1024;
 
 describe('grpc-server: DownloadMany', function () {
@@ -100,6 +123,8 @@ describe('grpc-server: DownloadMany', function () {
     await makeRandomFile(path.join(dir, 'data/deep/er/nested.txt'), 1000);
     await writeFile(path.join(dir, 'data/ünï cödé ✓.txt'), 'unicode and spaces\n');
     await writeFile(path.join(dir, 'data-old.bin'), 'not under data/\n');
+    await mkdir(path.join(dir, 'pack'));
+    for (let i = 0; i < 100; i += 1) await makeRandomFile(path.join(dir, 'pack', `f${String(i).padStart(3, '0')}.bin`), 1000 + i);
     server = await startServerProcess(dir, { args: ['--chunk-size', '64k'] });
     client = plainClient(server.address);
   });
@@ -192,5 +217,51 @@ describe('grpc-server: DownloadMany', function () {
     expect(files.map((f) => f.name)).to.deep.equal(['big.bin', 'data/deep/er/nested.txt']);
     expect(files[0]!.error).to.deep.include({ code: grpc.status.ABORTED });
     await expectWhole(files[1]!, 'data/deep/er/nested.txt');
+  });
+
+  describe('DownloadManyBatches', () => {
+    const names = [
+      'data/multi.bin',
+      'data/empty.txt',
+      'missing.txt',
+      'data/ünï cödé ✓.txt',
+      'folder',
+      'data/one-chunk.bin',
+      '../escape',
+      'data/deep/er/nested.txt',
+    ];
+
+    it('sends the very Chunks DownloadMany sends, in order, several to a message, none empty', async () => {
+      const { code, details, batches, chunks } = await downloadManyBatches(client, { names });
+      expect(code, details).to.equal(grpc.status.OK);
+      expect(chunks).to.deep.equal(await manyChunks(client, { names }));
+      expect(reassemble(chunks).map((f) => f.name)).to.deep.equal(names);
+      for (const batch of batches) expect(batch.chunks.length, 'no empty message').to.be.above(0);
+      expect(batches.length, 'the small files share messages').to.be.below(chunks.length);
+      const logged = await server.waitForCall((c) => c.method === 'DownloadManyBatches' && c.code === 'OK');
+      expect(logged).to.deep.include({ files: 5, failed: 3, bytesSent: 4 * CHUNK + 5 + 1000 + Buffer.byteLength('unicode and spaces\n') });
+    });
+
+    it('packs a folder of small files into a few messages within the limits, each file whole', async () => {
+      const listed = await rawList(client, 'pack/');
+      const { code, batches, chunks } = await downloadManyBatches(client, { prefix: 'pack/' });
+      expect(code).to.equal(grpc.status.OK);
+      const files = reassemble(chunks);
+      expect(files.map((f) => f.name)).to.deep.equal(listed.names);
+      for (const file of files) await expectWhole(file, file.name);
+      // The server reads small files 32 at a time; each such read is one message.
+      expect(batches.length, 'messages for 100 files').to.be.at.most(Math.ceil(100 / 32));
+      for (const batch of batches) {
+        expect(batch.chunks.length).to.be.within(1, 1000);
+        expect(batch.chunks.reduce((bytes, chunk) => bytes + chunk.data.length, 0)).to.be.at.most(1024 * 1024);
+      }
+    });
+
+    it('refuses a bad request for the whole call, as DownloadMany does', async () => {
+      const many = await downloadManyBatches(client, { names: Array.from({ length: 10_001 }, (_, i) => `f${i}`) });
+      expect(many.code).to.equal(grpc.status.INVALID_ARGUMENT);
+      expect(many.details).to.equal('10001 names asked for; at most 10000 per call');
+      expect((await downloadManyBatches(client, { prefix: '../' })).code).to.equal(grpc.status.INVALID_ARGUMENT);
+    });
   });
 });

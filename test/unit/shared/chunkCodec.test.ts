@@ -3,11 +3,14 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import {
   CHUNK_HEADER_ROOM,
+  chunkOfEntry,
   decodeChunk,
+  decodeChunkBatch,
   decodeDataChunk,
   decodeFileInfoBatch,
   encodeChunk,
   encodeFileInfoBatch,
+  entryHead,
   sealChunk,
   WireChunk,
   type ChunkFields,
@@ -23,6 +26,8 @@ const oursMany = (fileTransferDefinition()['filetransfer.v1.FileService'] as pro
 const referenceBatches = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['ListBatches']!;
 const ourBatches = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['ListBatches']!;
 const ours = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['Download']!;
+const referenceChunkBatches = (pristine['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadManyBatches']!;
+const ourChunkBatches = (fileTransferDefinition()['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadManyBatches']!;
 
 function framed(data: Buffer): Buffer {
   const frame = Buffer.alloc(CHUNK_HEADER_ROOM + data.length + 7, 0xee);
@@ -64,6 +69,11 @@ function setFields(fields: object): Record<string, unknown> {
 
 const offsets = [0, 1, 127, 128, 16_383, 16_384, 2 ** 32 + 5, 2 ** 49 - 1];
 const lengths = [0, 1, 127, 128, 300, 256 * 1024];
+
+/** What protobufjs makes of a ChunkBatch of these encoded Chunks. */
+function referenceManyChunks(chunks: Buffer[]): { chunks: unknown[] } {
+  return { chunks: chunks.map((chunk) => referenceMany.responseDeserialize(chunk)) };
+}
 
 describe('chunk codec', () => {
   it('encodes data chunks that protobufjs decodes to the same offset and bytes', () => {
@@ -305,6 +315,65 @@ describe('chunk codec', () => {
       expect(referenceMany.responseDeserialize(encoded), JSON.stringify(setFields(fields))).to.deep.equal(referenceMany.responseDeserialize(reference));
       expect(encoded.length, JSON.stringify(setFields(fields))).to.equal(reference.length);
     }
+  });
+
+  it('seals a data chunk as a ChunkBatch of that one chunk, prefixed in the same memory, for every offset and length', () => {
+    for (const offset of [...offsets, 2 ** 63]) {
+      for (const length of lengths) {
+        const data = randomBytes(length);
+        const frame = framed(data);
+        const wire = sealChunk(frame, offset, length, true);
+        const decoded = referenceChunkBatches.responseDeserialize(wire.bytes) as { chunks: { data: Buffer; offset: string; info: unknown }[] };
+        expect(decoded.chunks, `offset ${offset}, length ${length}`).to.have.length(1);
+        expect(decoded.chunks[0]!.offset).to.equal(String(BigInt.asIntN(64, BigInt(offset))));
+        expect(decoded.chunks[0]!.data.equals(data), `data at offset ${offset}, length ${length}`).to.equal(true);
+        expect(wire.prefixed!.readUInt32BE(1)).to.equal(wire.bytes.length);
+        expect(wire.prefixed!.subarray(5).equals(wire.bytes)).to.equal(true);
+        expect(wire.prefixed!.buffer, 'a view of the frame').to.equal(frame.buffer);
+      }
+    }
+  });
+
+  it('makes entries that, side by side, are the ChunkBatch protobufjs encodes, and finds each Chunk back in its entry', () => {
+    const chunks = [
+      encodeChunk({ info: { name: 'a.txt', size: 3n, version: 'v1', mtimeMs: 5n }, data: Buffer.from('abc'), sha256: 'ab'.repeat(32) }),
+      encodeChunk({ info: { name: 'gone.txt' }, error: { code: 5, message: 'not found' } }),
+      encodeChunk({ info: { name: 'empty', size: 0n, version: 'v2', mtimeMs: 6n }, sha256: 'cd'.repeat(32) }),
+      // Lengths whose varint takes one, two and three bytes.
+      encodeChunk({ offset: 7n, data: randomBytes(100) }),
+      encodeChunk({ offset: 8n, data: randomBytes(200) }),
+      encodeChunk({ offset: 9n, data: randomBytes(20_000) }),
+    ];
+    const entries = chunks.map((chunk) => Buffer.concat([entryHead(chunk.length), chunk]));
+    entries.forEach((entry, i) => expect(chunkOfEntry(entry).equals(chunks[i]!), `entry ${i}`).to.equal(true));
+    const batch = Buffer.concat(entries);
+    const expected = referenceManyChunks(chunks);
+    expect(referenceChunkBatches.responseDeserialize(batch)).to.deep.equal(expected);
+    expect(ourChunkBatches.responseDeserialize(batch)).to.deep.equal(expected);
+    const fast = decodeChunkBatch(batch)!;
+    expect(fast.chunks[0]!.data.buffer, 'data is a view of the message').to.equal(batch.buffer);
+  });
+
+  it('decodes ChunkBatch messages as protobufjs does, leaving what it cannot read to protobufjs', () => {
+    const one = [...nested(3, [0x0a, 0x01, 0x61, 0x10, 0x03]), 0x0a, 0x03, 0x61, 0x62, 0x63, 0x22, 0x01, 0x68];
+    const cases: Record<string, number[]> = {
+      empty: [],
+      'one chunk': nested(1, one),
+      'an empty chunk': nested(1, []),
+      'two chunks': [...nested(1, one), ...nested(1, [0x10, 0x05, 0x0a, 0x01, 0x7a])],
+      'a chunk with an unknown field': nested(1, [0x30, 0x00, 0x10, 0x05]),
+      'a chunk with a negative offset': nested(1, [0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+      'chunks as a varint': [0x08, 0x00],
+      'an unknown field beside a chunk': [...nested(1, one), 0x10, 0x01],
+      'a chunk longer than the message': [0x0a, 0x05, 0x10],
+      'a chunk whose string runs past its end': nested(1, [0x22, 0x05, 0x41]),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const message = Buffer.from(bytes);
+      expect(outcome(ourChunkBatches.responseDeserialize, message), name).to.deep.equal(outcome(referenceChunkBatches.responseDeserialize, message));
+    }
+    expect(decodeChunkBatch(Buffer.from(cases['two chunks']!))?.chunks).to.have.length(2);
+    expect(decodeChunkBatch(Buffer.from(cases['a chunk with an unknown field']!)), 'left to protobufjs').to.equal(undefined);
   });
 
   it('decodes ListBatches messages as protobufjs does, leaving what it cannot read to protobufjs', () => {

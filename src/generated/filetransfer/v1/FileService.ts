@@ -5,6 +5,7 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { BlockList as _filetransfer_v1_BlockList, BlockList__Output as _filetransfer_v1_BlockList__Output } from '../../filetransfer/v1/BlockList.js';
 import type { BlocksRequest as _filetransfer_v1_BlocksRequest, BlocksRequest__Output as _filetransfer_v1_BlocksRequest__Output } from '../../filetransfer/v1/BlocksRequest.js';
 import type { Chunk as _filetransfer_v1_Chunk, Chunk__Output as _filetransfer_v1_Chunk__Output } from '../../filetransfer/v1/Chunk.js';
+import type { ChunkBatch as _filetransfer_v1_ChunkBatch, ChunkBatch__Output as _filetransfer_v1_ChunkBatch__Output } from '../../filetransfer/v1/ChunkBatch.js';
 import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, DownloadManyRequest__Output as _filetransfer_v1_DownloadManyRequest__Output } from '../../filetransfer/v1/DownloadManyRequest.js';
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from '../../filetransfer/v1/DownloadRequest.js';
 import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
@@ -31,6 +32,11 @@ export interface FileServiceClient extends grpc.Client {
   DownloadMany(argument: _filetransfer_v1_DownloadManyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
   downloadMany(argument: _filetransfer_v1_DownloadManyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
   downloadMany(argument: _filetransfer_v1_DownloadManyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_Chunk__Output>;
+  
+  DownloadManyBatches(argument: _filetransfer_v1_DownloadManyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_ChunkBatch__Output>;
+  DownloadManyBatches(argument: _filetransfer_v1_DownloadManyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_ChunkBatch__Output>;
+  downloadManyBatches(argument: _filetransfer_v1_DownloadManyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_ChunkBatch__Output>;
+  downloadManyBatches(argument: _filetransfer_v1_DownloadManyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_ChunkBatch__Output>;
   
   List(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
   List(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfo__Output>;
@@ -78,6 +84,8 @@ export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
   
   DownloadMany: grpc.handleServerStreamingCall<_filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_Chunk>;
   
+  DownloadManyBatches: grpc.handleServerStreamingCall<_filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_ChunkBatch>;
+  
   List: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo>;
   
   ListBatches: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch>;
@@ -94,6 +102,7 @@ export interface FileServiceDefinition extends grpc.ServiceDefinition {
   Blocks: MethodDefinition<_filetransfer_v1_BlocksRequest, _filetransfer_v1_BlockList, _filetransfer_v1_BlocksRequest__Output, _filetransfer_v1_BlockList__Output>
   Download: MethodDefinition<_filetransfer_v1_DownloadRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadRequest__Output, _filetransfer_v1_Chunk__Output>
   DownloadMany: MethodDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_Chunk, _filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_Chunk__Output>
+  DownloadManyBatches: MethodDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_ChunkBatch, _filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_ChunkBatch__Output>
   List: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo__Output>
   ListBatches: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfoBatch, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch__Output>
   QueryUpload: MethodDefinition<_filetransfer_v1_QueryUploadRequest, _filetransfer_v1_UploadStatus, _filetransfer_v1_QueryUploadRequest__Output, _filetransfer_v1_UploadStatus__Output>
