@@ -104,7 +104,7 @@ export interface CallLog {
   name: string;
   offset: string;
   bytesSent: number;
-  /** DownloadMany: files sent whole. */
+  /** DownloadMany and DownloadManyBatches: files sent whole. */
   files?: number;
   /** Blocks: digests sent. */
   blocks?: number;

@@ -173,7 +173,8 @@ async function main(): Promise<void> {
         ]);
       };
       // The floor: Node and grpc-js alone, a file a message as DownloadMany
-      // sends them, and 64 to a message; no task map, lock or fsync.
+      // sends them, and 64 to a message (DownloadManyBatches sends up to 32,
+      // a read batch of the server's); no task map, lock or fsync.
       const floor = await startManyFloor(path.join(root, 'many'));
       stoppers.push(() => floor.stop());
       const runFloor = (pack: number) => async () => {
@@ -413,7 +414,7 @@ async function mirrorTree(server: string, ours: { pid: number; calls: CallLog[] 
     const before = ours.calls.length;
     again.push(await mirror('tree-100k'));
     await logBarrier(server, ours.calls);
-    const transfers = ours.calls.slice(before).filter((c) => c.method === 'Download' || c.method === 'DownloadMany');
+    const transfers = ours.calls.slice(before).filter((c) => c.method === 'Download' || c.method.startsWith('DownloadMany'));
     resent.push({
       files: transfers.reduce((sum, c) => sum + (c.method === 'Download' ? 1 : (c.files ?? 0)), 0),
       bytes: transfers.reduce((sum, c) => sum + (c.bytesSent || 0), 0),

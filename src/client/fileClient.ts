@@ -372,6 +372,7 @@ export class FileClient {
         serverReached: () => this.serverReached(),
         replicas: this.replicas,
         segments: this.options.segments ?? 1,
+        missingMethods: new Set<string>(),
       };
     })();
     return this.context;

@@ -10,8 +10,13 @@ export async function makeTree(root: string, files: Record<string, string | Buff
   }
 }
 
-/** Files whose names our client keeps for itself in --out: the task map, its journal and locks, partials. */
-const OWN = /^\.grpc-client|\.part$/;
+/**
+ * Files whose names our client keeps for itself in --out: the task map,
+ * its journal and locks, the map's temporary file while it is compacted
+ * (`..grpc-client-tasks.json.tmp`, which a library client may still be
+ * writing after a call returned), partials.
+ */
+const OWN = /^\.\.?grpc-client|\.part$/;
 
 /**
  * Every regular file under `dir/sub` as name (relative to `dir`, '/'-separated)

@@ -39,6 +39,8 @@ export interface DownloadContext {
   replicas: ReplicaSet;
   /** Ranges fetched at once per file, from as many connections and replicas (1: one stream). */
   segments?: number;
+  /** Methods the server answered UNIMPLEMENTED for (an older server): their fallbacks are called instead. */
+  missingMethods: Set<string>;
 }
 
 export interface DownloadProgress {

@@ -1,10 +1,12 @@
-import { status } from '@grpc/grpc-js';
+import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
-import { RemoteStatusError, type ClientError } from '../errors.js';
+import type { ChunkBatch__Output } from '../../generated/filetransfer/v1/ChunkBatch.js';
+import { ClientError, RemoteStatusError } from '../errors.js';
 import type { OutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { watchCall } from '../download/callWatch.js';
 import { readOneAhead } from '../download/pacedReading.js';
+import { receiveBuffers } from '../download/receiveBuffers.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { ManyFrames } from './manyFrames.js';
@@ -39,7 +41,8 @@ export interface FetchManyOptions {
 }
 
 /**
- * Fetches small files whole, many per DownloadMany call, and commits them
+ * Fetches small files whole, many per call (DownloadManyBatches, or
+ * DownloadMany from an older server), and commits them
  * in windows (see CommitWindow). A call that breaks is retried like a
  * download (same policy, same outages waited out) for the files it had
  * not finished; files already verified are kept. Throws, once the policy
@@ -77,6 +80,13 @@ export async function fetchMany(context: DownloadContext, label: string, items: 
   }
 }
 
+/** The method that packs many files' Chunks into each message, and the one every server of the contract has. */
+const BATCHED = 'DownloadManyBatches';
+
+/**
+ * One call for `names`: DownloadManyBatches, or DownloadMany from a server
+ * without it (UNIMPLEMENTED before any message), asked directly from then on.
+ */
 async function streamOnce(
   context: DownloadContext,
   frames: ManyFrames,
@@ -86,33 +96,71 @@ async function streamOnce(
   options: FetchManyOptions,
   onFileDone: () => void,
 ): Promise<void> {
-  const call = context.client.downloadMany({ names: [...names], prefix: '' });
+  const request = { names: [...names], prefix: '' };
+  if (!context.missingMethods.has(BATCHED)) {
+    let received = false;
+    try {
+      const call = context.client.downloadManyBatches(request);
+      const chunksOf = (batch: ChunkBatch__Output) => {
+        received = true;
+        return batch.chunks;
+      };
+      await readCall(context, call, chunksOf, frames, byName, window, options, onFileDone);
+      return;
+    } catch (err) {
+      if (received || !(err instanceof ClientError) || err.code !== status.UNIMPLEMENTED || options.signal?.aborted) throw err;
+      context.missingMethods.add(BATCHED);
+    }
+  }
+  const call = context.client.downloadMany(request);
+  await readCall(context, call, (chunk: Chunk__Output) => [chunk], frames, byName, window, options, onFileDone);
+}
+
+/** Reads a call's messages, the Chunks of each given by `chunksOf`, writing and committing the files they frame. */
+async function readCall<T>(
+  context: DownloadContext,
+  call: ClientReadableStream<T>,
+  chunksOf: (message: T) => readonly Chunk__Output[],
+  frames: ManyFrames,
+  byName: ReadonlyMap<string, ManyItem>,
+  window: CommitWindow,
+  options: FetchManyOptions,
+  onFileDone: () => void,
+): Promise<void> {
   if (context.limiter) readOneAhead(call);
   const watch = watchCall(call, context.stallTimeoutMs, options.signal);
   let writing: (WritingFile & { end(sha256: string): ClientError | undefined; drop(): void }) | undefined;
   try {
-    for await (const message of call as AsyncIterable<Chunk__Output>) {
+    for await (const message of call as AsyncIterable<T>) {
       watch.busy();
-      for (const event of frames.read(message)) {
-        if (event.type === 'begin') {
-          const item = byName.get(event.remote.name)!;
-          writing = await window.begin(item.paths, sharingStrings(event.remote, item.remote));
-        } else if (event.type === 'data') {
-          writing!.write(event.data);
-          options.onBytes?.(event.data.length);
-          await context.limiter?.take(event.data.length, options.signal);
-        } else if (event.type === 'end') {
-          const mismatch = writing!.end(event.sha256);
-          writing = undefined;
-          onFileDone();
-          if (mismatch) options.onOutcome({ name: event.name, result: 'handOver', error: mismatch });
-        } else {
-          writing?.drop();
-          writing = undefined;
-          onFileDone();
-          options.onOutcome(outcomeOfFailure(event.name, event.code, event.message));
+      const chunks = chunksOf(message);
+      for (const chunk of chunks) {
+        for (const event of frames.read(chunk)) {
+          if (event.type === 'begin') {
+            const item = byName.get(event.remote.name)!;
+            writing = await window.begin(item.paths, sharingStrings(event.remote, item.remote));
+          } else if (event.type === 'data') {
+            writing!.write(event.data);
+            options.onBytes?.(event.data.length);
+            await context.limiter?.take(event.data.length, options.signal);
+          } else if (event.type === 'end') {
+            const mismatch = writing!.end(event.sha256);
+            writing = undefined;
+            onFileDone();
+            if (mismatch) options.onOutcome({ name: event.name, result: 'handOver', error: mismatch });
+          } else {
+            writing?.drop();
+            writing = undefined;
+            onFileDone();
+            options.onOutcome(outcomeOfFailure(event.name, event.code, event.message));
+          }
         }
       }
+      // Every file the message framed is written and hashed whole, so its
+      // buffer (any chunk's data is a view of it) can take the next message:
+      // a batch of small files is large enough to come from the pool.
+      const data = writing ? undefined : chunks.find((chunk) => chunk.data.length > 0)?.data;
+      if (data) receiveBuffers.give(data);
       await window.commitIfDue();
       watch.waiting();
     }

@@ -6,6 +6,8 @@ import { tempDir } from '../../helpers/files.js';
 import { bounded, killHard, pollUntil, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
 import { readTaskMap } from '../../helpers/transfers.js';
 import { makeTree, partialsUnder, treeDigests } from '../../helpers/trees.js';
+import { startNginx } from '../../helpers/nginx.js';
+import { FileClient } from '../../../src/client/fileClient.js';
 
 const events = (stdout: string) =>
   stdout
@@ -76,7 +78,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(calls('ListBatches')).to.have.length(1);
     expect(calls('List')).to.have.length(0);
     // The small files come whole in one stream; the large one by Download.
-    expect(sent(calls('DownloadMany'))).to.deep.equal({ files: 7, bytes: 6 + 7 + 3000 + 70_000 + 700_000 });
+    expect(sent(calls('DownloadManyBatches'))).to.deep.equal({ files: 7, bytes: 6 + 7 + 3000 + 70_000 + 700_000 });
     expect(calls('Download').map((c) => c.name)).to.deep.equal(['tree1/big.bin']);
     expect(calls('Stat'), 'no Stat per file').to.have.length(0);
   });
@@ -98,7 +100,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     let calls = callsFrom();
     const second = await get(['-r', 'tree2', '--json']);
     expect(second.code, second.stderr).to.equal(0);
-    const moved = sent(calls('DownloadMany'));
+    const moved = sent(calls('DownloadManyBatches'));
     expect(moved.files, 'exactly the 5 new and the 3 changed files').to.equal(8);
     expect(moved.bytes).to.equal(5 * 'new 0\n'.length + 3 * ('file 0\n'.length + 'changed\n'.length));
     expect(calls('Download')).to.have.length(0);
@@ -114,7 +116,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     const third = await get(['-r', 'tree2', '--delete']);
     expect(third.code, third.stderr).to.equal(0);
     expect(third.stdout).to.match(/15 files: 0 fetched .* 15 unchanged, 2 deleted here\n$/);
-    expect(sent(calls('DownloadMany')).files, 'nothing moves when nothing changed').to.equal(0);
+    expect(sent(calls('DownloadManyBatches')).files, 'nothing moves when nothing changed').to.equal(0);
     expect(await treeDigests(out)).to.deep.equal({ ...remote, 'tree2/mine.txt': local['tree2/mine.txt'] });
     expect(Object.keys((await readTaskMap(out)).tasks)).to.not.include.members(['tree2/f10.txt', 'tree2/f11.txt']);
   });
@@ -138,7 +140,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     await killHard(client.process);
     // The killed call's log line, with what it sent, comes once the server
     // notices: it must not count as the next run's.
-    await server.waitForCall((call) => call.method === 'DownloadMany' && call.code !== 'OK');
+    await server.waitForCall((call) => call.method === 'DownloadManyBatches' && call.code !== 'OK');
     expect(committed.length).to.be.below(300);
     const recorded = Object.values((await readTaskMap(out)).tasks).filter((t) => t.status === 'complete').length;
 
@@ -147,7 +149,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree3'));
     expect(await partialsUnder(out), 'no partial left').to.deep.equal([]);
-    const resent = sent(calls('DownloadMany'));
+    const resent = sent(calls('DownloadManyBatches'));
     expect(resent.bytes, 'files recorded before the kill are not sent again').to.be.at.most(total - recorded * 16 * 1024);
     expect(resent.files).to.equal(300 - recorded);
   });
@@ -172,7 +174,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(waits[waiter]![0]).to.include({ holderPid: clients[1 - waiter]!.process.pid });
     expect(events(runs[waiter]!.stdout).find((e) => e.event === 'summary')).to.include({ fetched: 0, unchanged: 100 });
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree4'));
-    expect(sent(calls('DownloadMany')).files, 'each file sent once').to.equal(100);
+    expect(sent(calls('DownloadManyBatches')).files, 'each file sent once').to.equal(100);
   });
 
   it('says what is wrong with a folder that is a file, empty or missing, and fails only the file a local file blocks', async () => {
@@ -210,7 +212,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(blocked.code, blocked.stderr).to.equal(3);
     expect(blocked.stderr).to.match(/^grpc-client: cannot write tree9\/a\/b\.txt: .*tree9\/a is not a folder; .*\n$/);
     expect(blocked.stdout).to.match(/1 unchanged/);
-    expect(sent(calls('DownloadMany')).files).to.equal(0);
+    expect(sent(calls('DownloadManyBatches')).files).to.equal(0);
   });
 
   it('lists names alone with ls -1, which get --from - reads back, spaces and all', async () => {
@@ -222,5 +224,28 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree6'));
     expect((await readdir(path.join(out, 'tree6'))).sort()).to.deep.equal(['#hash', 'report 2', 'two  spaces.txt']);
+  });
+
+  it('falls back to DownloadMany behind a proxy that does not pass DownloadManyBatches, exact, and asks it directly from then on', async () => {
+    await makeTree(root, { 'tree7/a.txt': 'a\n', 'tree7/sub/b.bin': randomBytes(40_000), 'tree7/empty': '' });
+    const nginxDir = path.join(dir, 'nginx');
+    await mkdir(nginxDir);
+    const nginx = await startNginx([server.address], nginxDir, { hidden: ['DownloadManyBatches'] });
+    const client = new FileClient({ server: nginx.address, out });
+    try {
+      const calls = callsFrom();
+      await client.mirror('tree7');
+      expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree7'));
+      await makeTree(root, { 'tree7/new.txt': 'new\n' });
+      await client.mirror('tree7');
+      expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree7'));
+      expect(calls('DownloadManyBatches'), 'nginx answered it itself').to.deep.equal([]);
+      expect(calls('DownloadMany').map((c) => c.files)).to.deep.equal([3, 1]);
+      const refused = (await nginx.accessLog()).filter((line) => line.includes('/DownloadManyBatches'));
+      expect(refused, 'asked once, not again by the second mirror').to.have.length(1);
+    } finally {
+      await client.close();
+      await nginx.stop();
+    }
   });
 });
