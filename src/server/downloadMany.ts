@@ -1,7 +1,5 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
-import type { ChunkBatch } from '../generated/filetransfer/v1/ChunkBatch.js';
 import type { DownloadManyRequest__Output } from '../generated/filetransfer/v1/DownloadManyRequest.js';
 import type { FileError } from '../generated/filetransfer/v1/FileError.js';
 import { CHUNK_HEADER_ROOM, type WireChunk } from '../shared/chunkCodec.js';
@@ -39,8 +37,6 @@ export interface ManyOutcome {
   error?: string;
 }
 
-type ManyMessage = Chunk | ChunkBatch | WireChunk;
-
 /**
  * Streams whole files, one after the other in the order asked, framed as
  * the proto's DownloadMany says, its Chunks made messages by `framing`.
@@ -51,10 +47,10 @@ type ManyMessage = Chunk | ChunkBatch | WireChunk;
  * goes on; only a bad request, a cancel or a server out of descriptors
  * ends it.
  */
-export async function streamMany(
-  call: ServerWritableStream<DownloadManyRequest__Output, ManyMessage>,
+export async function streamMany<T>(
+  call: ServerWritableStream<DownloadManyRequest__Output, T | WireChunk>,
   context: ManyContext,
-  framing: ManyFraming,
+  framing: ManyFraming<T>,
   signal: AbortSignal,
   outcome: ManyOutcome,
 ): Promise<void> {
@@ -165,10 +161,10 @@ class ReadAhead {
 }
 
 /** Small files read whole, each with its message or error frame, grouped by `framing`. */
-async function sendWhole(
+async function sendWhole<T>(
   files: ReadSmallFile[],
-  framing: ManyFraming,
-  writer: BoundedWriter<ManyMessage>,
+  framing: ManyFraming<T>,
+  writer: BoundedWriter<T | WireChunk>,
   context: ManyContext,
   signal: AbortSignal,
   outcome: ManyOutcome,
@@ -196,10 +192,10 @@ async function sendWhole(
  * A file larger than a chunk: its info, its data in chunks straight from
  * the pool, then its digest; its block digests are computed on the way.
  */
-async function streamLarge(
+async function streamLarge<T>(
   name: string,
-  framing: ManyFraming,
-  writer: BoundedWriter<ManyMessage>,
+  framing: ManyFraming<T>,
+  writer: BoundedWriter<T | WireChunk>,
   context: ManyContext,
   signal: AbortSignal,
   outcome: ManyOutcome,

@@ -3,8 +3,8 @@ import type { ChunkBatch } from '../generated/filetransfer/v1/ChunkBatch.js';
 import { sealChunk, WireChunk } from '../shared/chunkCodec.js';
 import type { ReadSmallFile } from './fsThread.js';
 
-/** What one ChunkBatch message may hold (see DownloadManyBatches in the proto). */
-export const BATCH_LIMITS = { maxChunks: 1000, maxBytes: 1024 * 1024 };
+/** Chunks one ChunkBatch message may hold (see DownloadManyBatches in the proto). */
+const MAX_CHUNKS = 1000;
 
 /** A message of whole small files, and the files it carries. */
 interface WholeFiles {
@@ -13,35 +13,43 @@ interface WholeFiles {
 }
 
 /**
- * How the Chunks of a DownloadMany stream become messages: one each
- * (DownloadMany), or several to a ChunkBatch (DownloadManyBatches). The
- * Chunks themselves, and their order, are the same either way.
+ * How the Chunks of a DownloadMany stream become messages of type `T`: one
+ * each (DownloadMany), or several to a ChunkBatch (DownloadManyBatches).
+ * The Chunks themselves, and their order, are the same either way.
  */
-export interface ManyFraming {
+export interface ManyFraming<T> {
   /** Small files read whole (not 'large'), in order, as messages. */
   whole(files: ReadSmallFile[]): WholeFiles[];
   /** A Chunk that goes alone: a large file's info, digest or error. */
-  alone(chunk: Chunk): Chunk | ChunkBatch;
+  alone(chunk: Chunk): T;
   /** A large file's data chunk, sealed in its pool buffer (see sealChunk). */
   sealed(frame: Buffer, offset: number, length: number): WireChunk;
 }
 
-export const CHUNK_A_MESSAGE: ManyFraming = {
+export const CHUNK_A_MESSAGE: ManyFraming<Chunk> = {
   whole: (files) => files.map((file) => ({ files: [file], message: new WireChunk(file.frame!) })),
   alone: (chunk) => chunk,
   sealed: (frame, offset, length) => sealChunk(frame, offset, length),
 };
 
-export const CHUNK_BATCHES: ManyFraming = {
-  whole: (files) =>
-    groupAdjacent(files, BATCH_LIMITS).map((group) => {
-      const first = group[0]!.entry!;
-      const last = group[group.length - 1]!.entry!;
-      return { files: group, message: new WireChunk(Buffer.from(first.buffer, first.byteOffset, last.byteOffset + last.length - first.byteOffset)) };
-    }),
-  alone: (chunk) => ({ chunks: [chunk] }),
-  sealed: (frame, offset, length) => sealChunk(frame, offset, length, true),
-};
+/**
+ * Batches of at most `maxBytes` (the server's chunk size): the writer's
+ * bound on messages in flight and the rate limiter's pace, both counted in
+ * messages of about a chunk, then hold as they do for DownloadMany.
+ */
+export function chunkBatches(maxBytes: number): ManyFraming<ChunkBatch> {
+  const limits = { maxChunks: MAX_CHUNKS, maxBytes };
+  return {
+    whole: (files) =>
+      groupAdjacent(files, limits).map((group) => {
+        const first = group[0]!.entry!;
+        const last = group[group.length - 1]!.entry!;
+        return { files: group, message: new WireChunk(Buffer.from(first.buffer, first.byteOffset, last.byteOffset + last.length - first.byteOffset)) };
+      }),
+    alone: (chunk) => ({ chunks: [chunk] }),
+    sealed: (frame, offset, length) => sealChunk(frame, offset, length, true),
+  };
+}
 
 /**
  * Files grouped, in order, so that each group's entries lie side by side

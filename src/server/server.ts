@@ -4,8 +4,6 @@ import type { ServerHttp2Session } from 'node:http2';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
-import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
-import type { ChunkBatch } from '../generated/filetransfer/v1/ChunkBatch.js';
 import type { DownloadManyRequest__Output } from '../generated/filetransfer/v1/DownloadManyRequest.js';
 import type { FileInfo } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch } from '../generated/filetransfer/v1/FileInfoBatch.js';
@@ -44,7 +42,7 @@ import {
 } from './limits.js';
 import { streamDownload, type DownloadOutcome } from './download.js';
 import { streamMany, type ManyOutcome } from './downloadMany.js';
-import { CHUNK_A_MESSAGE, CHUNK_BATCHES, type ManyFraming } from './manyFraming.js';
+import { CHUNK_A_MESSAGE, chunkBatches, type ManyFraming } from './manyFraming.js';
 import { fileInfoOf } from './fileInfo.js';
 import { listFiles, type ListedFile } from './listFiles.js';
 import { FsThread } from './fsThread.js';
@@ -466,8 +464,10 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     });
   };
 
+  const batches = chunkBatches(pool.size - CHUNK_HEADER_ROOM);
+
   /** DownloadMany and DownloadManyBatches: the same stream, its Chunks made messages by `framing`. */
-  const serveMany = (call: grpc.ServerWritableStream<DownloadManyRequest__Output, Chunk | ChunkBatch | WireChunk>, framing: ManyFraming): void => {
+  const serveMany = <T>(call: grpc.ServerWritableStream<DownloadManyRequest__Output, T | WireChunk>, framing: ManyFraming<T>): void => {
     const outcome: ManyOutcome = Object.assign(callLog.fieldsOf(call.metadata), { files: 0, failed: 0, bytesSent: 0 });
     void serveStream(call, async (signal) => {
       metrics?.streamStarted();
@@ -526,7 +526,7 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     },
 
     DownloadManyBatches(call) {
-      serveMany(call, CHUNK_BATCHES);
+      serveMany(call, batches);
     },
 
     Blocks(call) {

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import type { FileServiceClient } from '../../../src/generated/filetransfer/v1/F
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { bounded, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
 import { plainClient, rawList } from '../../helpers/rawClient.js';
+import { PROTO_PATH } from '../../../src/shared/proto.js';
 
 /** One file as the stream framed it. */
 interface Framed {
@@ -106,6 +108,12 @@ async function manyChunks(client: FileServiceClient, request: DownloadManyReques
 
 const CHUNK = 64 * 1024;
 
+/** A ChunkBatch's size on the wire, as protobufjs encodes it. */
+const plainBatchBytes = (batch: ChunkBatch__Output) => {
+  const definition = protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String, defaults: true, oneofs: true });
+  return (definition['filetransfer.v1.FileService'] as protoLoader.ServiceDefinition)['DownloadManyBatches']!.responseSerialize(batch).length;
+};
+
 describe('grpc-server: DownloadMany', function () {
   this.timeout(30_000);
   let dir: string;
@@ -125,6 +133,8 @@ describe('grpc-server: DownloadMany', function () {
     await writeFile(path.join(dir, 'data-old.bin'), 'not under data/\n');
     await mkdir(path.join(dir, 'pack'));
     for (let i = 0; i < 100; i += 1) await makeRandomFile(path.join(dir, 'pack', `f${String(i).padStart(3, '0')}.bin`), 1000 + i);
+    await mkdir(path.join(dir, 'pack20k'));
+    for (let i = 0; i < 32; i += 1) await makeRandomFile(path.join(dir, 'pack20k', `f${String(i).padStart(2, '0')}.bin`), 20 * 1024);
     server = await startServerProcess(dir, { args: ['--chunk-size', '64k'] });
     client = plainClient(server.address);
   });
@@ -220,11 +230,12 @@ describe('grpc-server: DownloadMany', function () {
   });
 
   describe('DownloadManyBatches', () => {
+    // The large file between small ones: they come before and after it, in order.
     const names = [
-      'data/multi.bin',
       'data/empty.txt',
       'missing.txt',
       'data/ünï cödé ✓.txt',
+      'data/multi.bin',
       'folder',
       'data/one-chunk.bin',
       '../escape',
@@ -242,19 +253,24 @@ describe('grpc-server: DownloadMany', function () {
       expect(logged).to.deep.include({ files: 5, failed: 3, bytesSent: 4 * CHUNK + 5 + 1000 + Buffer.byteLength('unicode and spaces\n') });
     });
 
-    it('packs a folder of small files into a few messages within the limits, each file whole', async () => {
+    it('packs a folder of small files into a few messages, each file whole', async () => {
       const listed = await rawList(client, 'pack/');
       const { code, batches, chunks } = await downloadManyBatches(client, { prefix: 'pack/' });
       expect(code).to.equal(grpc.status.OK);
       const files = reassemble(chunks);
       expect(files.map((f) => f.name)).to.deep.equal(listed.names);
       for (const file of files) await expectWhole(file, file.name);
-      // The server reads small files 32 at a time; each such read is one message.
+      // The server reads small files 32 at a time; each such read is one message here.
       expect(batches.length, 'messages for 100 files').to.be.at.most(Math.ceil(100 / 32));
-      for (const batch of batches) {
-        expect(batch.chunks.length).to.be.within(1, 1000);
-        expect(batch.chunks.reduce((bytes, chunk) => bytes + chunk.data.length, 0)).to.be.at.most(1024 * 1024);
-      }
+    });
+
+    it('keeps each message within the chunk size, as many files as fit', async () => {
+      const { code, batches, chunks } = await downloadManyBatches(client, { prefix: 'pack20k/' });
+      expect(code).to.equal(grpc.status.OK);
+      expect(reassemble(chunks)).to.have.length(32);
+      for (const batch of batches) expect(plainBatchBytes(batch), 'a message').to.be.at.most(CHUNK);
+      // Three files of 20 KiB with their headers fit 64 KiB: 32 files in 11 messages.
+      expect(batches.length).to.be.within(Math.ceil((32 * 20 * 1024) / CHUNK), 16);
     });
 
     it('refuses a bad request for the whole call, as DownloadMany does', async () => {

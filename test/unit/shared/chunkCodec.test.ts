@@ -343,7 +343,11 @@ describe('chunk codec', () => {
       encodeChunk({ offset: 7n, data: randomBytes(100) }),
       encodeChunk({ offset: 8n, data: randomBytes(200) }),
       encodeChunk({ offset: 9n, data: randomBytes(20_000) }),
+      // Chunks of exactly 128 and 16,384 bytes: a length varint with a byte of 0x80.
+      encodeChunk({ offset: 10n, data: randomBytes(128 - 4) }),
+      encodeChunk({ offset: 11n, data: randomBytes(16_384 - 5) }),
     ];
+    expect(chunks.slice(-2).map((chunk) => chunk.length)).to.deep.equal([128, 16_384]);
     const entries = chunks.map((chunk) => Buffer.concat([entryHead(chunk.length), chunk]));
     entries.forEach((entry, i) => expect(chunkOfEntry(entry).equals(chunks[i]!), `entry ${i}`).to.equal(true));
     const batch = Buffer.concat(entries);
@@ -365,6 +369,7 @@ describe('chunk codec', () => {
       'a chunk with a negative offset': nested(1, [0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
       'chunks as a varint': [0x08, 0x00],
       'an unknown field beside a chunk': [...nested(1, one), 0x10, 0x01],
+      'an unknown bytes field that holds what looks like a chunk': [...nested(2, [0x10, 0x05]), ...nested(1, one)],
       'a chunk longer than the message': [0x0a, 0x05, 0x10],
       'a chunk whose string runs past its end': nested(1, [0x22, 0x05, 0x41]),
     };

@@ -1,0 +1,11 @@
+// @ts-nocheck
+// Original file: proto/filetransfer.proto
+
+
+export interface StatRequest {
+  'name'?: (string);
+}
+
+export interface StatRequest__Output {
+  'name': (string);
+}
