@@ -104,8 +104,12 @@ export class FileClient {
   private uploads: Promise<UploadContext & { store: TaskStore }> | undefined;
   /** Set once the channel has connected: the server exists and speaks gRPC. */
   private reached = false;
-  /** Set once the server answered that it has no ListBatches: List is asked from then on. */
-  private listBatchesMissing = false;
+  /**
+   * Methods the server answered UNIMPLEMENTED for (an older server), whose
+   * fallbacks this client asks from then on: List for ListBatches,
+   * DownloadMany for DownloadManyBatches.
+   */
+  private readonly missingMethods = new Set<string>();
 
   constructor(private readonly options: FileClientOptions) {
     this.secure = options.credentials?._isSecure() ?? false;
@@ -231,7 +235,7 @@ export class FileClient {
   private async listing(prefix: string, signal: AbortSignal | undefined, take: (info: FileInfo__Output) => void): Promise<void> {
     parsePrefix(prefix);
     try {
-      if (!this.listBatchesMissing) {
+      if (!this.missingMethods.has('ListBatches')) {
         let listed = false;
         try {
           await this.listCall(this.client.listBatches({ prefix }), signal, (batch: FileInfoBatch__Output) => {
@@ -243,7 +247,7 @@ export class FileClient {
           // A server older than ListBatches; nothing was listed, so List
           // starts afresh, and this client asks it directly from now on.
           if (signal?.aborted || grpcCodeOf(err) !== grpc.status.UNIMPLEMENTED || listed) throw err;
-          this.listBatchesMissing = true;
+          this.missingMethods.add('ListBatches');
         }
       }
       await this.listCall(this.client.list({ prefix }), signal, take);
@@ -372,7 +376,7 @@ export class FileClient {
         serverReached: () => this.serverReached(),
         replicas: this.replicas,
         segments: this.options.segments ?? 1,
-        missingMethods: new Set<string>(),
+        missingMethods: this.missingMethods,
       };
     })();
     return this.context;

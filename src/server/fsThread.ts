@@ -1,6 +1,5 @@
 import type { BigIntStats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { chunkOfEntry } from '../shared/chunkCodec.js';
 import { VERSION_LENGTH } from './servedFile.js';
 
 export type ThreadRequest = ReadRequest | StatRequest;
@@ -59,10 +58,10 @@ export interface ReadResult {
 }
 
 /**
- * A file of a batch with its encoded Chunk, and the same as an entry of a
- * ChunkBatch in the memory of the batch's other entries (none for 'large').
+ * A file of a batch with its encoded Chunk as an entry of a ChunkBatch, in
+ * the memory of the batch's other entries (none for 'large').
  */
-export type ReadSmallFile = SmallFileResult & { frame: Buffer | undefined; entry: Buffer | undefined };
+export type ReadSmallFile = SmallFileResult & { entry: Buffer | undefined };
 
 /**
  * A worker thread (fsThreadMain.ts) for file-system calls made in batches:
@@ -136,9 +135,9 @@ function framesOf(answer: ReadResult): ReadSmallFile[] {
   const frames = Buffer.from(answer.frames);
   let at = 0;
   return answer.results.map((result) => {
-    if (result.kind === 'large') return { ...result, frame: undefined, entry: undefined };
+    if (result.kind === 'large') return { ...result, entry: undefined };
     const entry = frames.subarray(at, at + result.length);
     at += result.length;
-    return { ...result, frame: chunkOfEntry(entry), entry };
+    return { ...result, entry };
   });
 }

@@ -2,9 +2,10 @@
  * The thread of FsThread (fsThread.ts). Reads batches of small files with
  * synchronous calls, each file opened, checked, read, checked again and
  * closed in one go, and answers with their DownloadMany messages already
- * encoded (as entries of a ChunkBatch); stats a folder's entries for a listing. Blocking calls are cheap
- * here (no event loop to stall), where the same steps as promises cost the
- * main thread a thread-pool round trip each: measured, 4 times the CPU.
+ * encoded, as entries of a ChunkBatch; stats a folder's entries for a
+ * listing. Blocking calls are cheap here (no event loop to stall), where
+ * the same steps as promises cost the main thread a thread-pool round trip
+ * each: measured, 4 times the CPU.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
@@ -28,16 +29,10 @@ parentPort!.on('message', (request: ThreadRequest) => {
   const results: SmallFileResult[] = [];
   for (const name of request.names) {
     if (results.length > 0 && bytes >= request.maxBytes) break;
-    const { frame, ...result } = readSmallFile(request.root, name, request.maxSize);
-    if (result.kind === 'large') {
-      results.push(result);
-      continue;
-    }
-    // As an entry of a ChunkBatch, so files side by side are one batch as they lie.
-    const head = entryHead(frame!.length);
-    frames.push(head, frame!);
-    bytes += head.length + frame!.length;
-    results.push({ ...result, length: head.length + frame!.length });
+    const { entry = [], ...result } = readSmallFile(request.root, name, request.maxSize);
+    frames.push(...entry);
+    for (const part of entry) bytes += part.length;
+    results.push(result);
   }
   const joined = Buffer.concat(frames);
   // A buffer of its own (not Node's shared pool) so it can be transferred.
@@ -46,7 +41,16 @@ parentPort!.on('message', (request: ThreadRequest) => {
   parentPort!.postMessage(answer, [answer.frames]);
 });
 
-type Read = SmallFileResult & { frame?: Buffer };
+type Read = SmallFileResult & { entry?: Buffer[] };
+
+/**
+ * A file's Chunk as an entry of a ChunkBatch, its head and itself, so the
+ * files of a batch side by side are one ChunkBatch as they lie.
+ */
+function entryOf(chunk: Buffer): { length: number; entry: Buffer[] } {
+  const head = entryHead(chunk.length);
+  return { length: head.length + chunk.length, entry: [head, chunk] };
+}
 
 /** One file: its whole message, a message that drops it, or 'large' for the caller to stream. */
 function readSmallFile(root: string, name: string, maxSize: number): Read {
@@ -71,8 +75,7 @@ function readSmallFile(root: string, name: string, maxSize: number): Read {
     const sha256 = createHash('sha256').update(data).digest('hex');
     const version = versionOf(before);
     const info = { name, size: before.size, version, mtimeMs: before.mtimeNs / 1_000_000n };
-    const frame = encodeChunk({ info, data, sha256 });
-    return { kind: 'sent', name, size, version, sha256, length: frame.length, frame };
+    return { kind: 'sent', name, size, version, sha256, ...entryOf(encodeChunk({ info, data, sha256 })) };
   } catch (err) {
     return failed(name, err);
   } finally {
@@ -86,8 +89,7 @@ function failed(name: string, err: unknown): Read {
   const known = code !== undefined && err instanceof Error;
   const error = known ? { code, message: err.message } : { code: 13, message: 'internal server error' };
   const detail = known ? undefined : err instanceof Error ? err.message : String(err);
-  const frame = encodeChunk({ info: { name }, error });
-  return { kind: 'failed', name, detail, length: frame.length, frame };
+  return { kind: 'failed', name, detail, ...entryOf(encodeChunk({ info: { name }, error })) };
 }
 
 function statEntries(request: StatRequest): StatResult {

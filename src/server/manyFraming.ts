@@ -1,6 +1,6 @@
 import type { Chunk } from '../generated/filetransfer/v1/Chunk.js';
 import type { ChunkBatch } from '../generated/filetransfer/v1/ChunkBatch.js';
-import { sealChunk, WireChunk } from '../shared/chunkCodec.js';
+import { chunkOfEntry, sealChunk, WireChunk } from '../shared/chunkCodec.js';
 import type { ReadSmallFile } from './fsThread.js';
 
 /** Chunks one ChunkBatch message may hold (see DownloadManyBatches in the proto). */
@@ -27,7 +27,7 @@ export interface ManyFraming<T> {
 }
 
 export const CHUNK_A_MESSAGE: ManyFraming<Chunk> = {
-  whole: (files) => files.map((file) => ({ files: [file], message: new WireChunk(file.frame!) })),
+  whole: (files) => files.map((file) => ({ files: [file], message: new WireChunk(chunkOfEntry(file.entry!)) })),
   alone: (chunk) => chunk,
   sealed: (frame, offset, length) => sealChunk(frame, offset, length),
 };

@@ -39,7 +39,7 @@ export interface DownloadContext {
   replicas: ReplicaSet;
   /** Ranges fetched at once per file, from as many connections and replicas (1: one stream). */
   segments?: number;
-  /** Methods the server answered UNIMPLEMENTED for (an older server): their fallbacks are called instead. */
+  /** Methods the server answered UNIMPLEMENTED for (an older server), shared by the client's calls: their fallbacks are asked instead. */
   missingMethods: Set<string>;
 }
 

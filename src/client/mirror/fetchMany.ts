@@ -97,23 +97,22 @@ async function streamOnce(
   onFileDone: () => void,
 ): Promise<void> {
   const request = { names: [...names], prefix: '' };
+  const read = <T>(call: ClientReadableStream<T>, chunksOf: (message: T) => readonly Chunk__Output[]) =>
+    readCall(context, call, chunksOf, frames, byName, window, options, onFileDone);
   if (!context.missingMethods.has(BATCHED)) {
     let received = false;
     try {
-      const call = context.client.downloadManyBatches(request);
-      const chunksOf = (batch: ChunkBatch__Output) => {
+      await read(context.client.downloadManyBatches(request), (batch: ChunkBatch__Output) => {
         received = true;
         return batch.chunks;
-      };
-      await readCall(context, call, chunksOf, frames, byName, window, options, onFileDone);
+      });
       return;
     } catch (err) {
       if (received || !(err instanceof ClientError) || err.code !== status.UNIMPLEMENTED || options.signal?.aborted) throw err;
       context.missingMethods.add(BATCHED);
     }
   }
-  const call = context.client.downloadMany(request);
-  await readCall(context, call, (chunk: Chunk__Output) => [chunk], frames, byName, window, options, onFileDone);
+  await read(context.client.downloadMany(request), (chunk: Chunk__Output) => [chunk]);
 }
 
 /** Reads a call's messages, the Chunks of each given by `chunksOf`, writing and committing the files they frame. */

@@ -26,7 +26,7 @@ function readFiles(names: string[], size = 1): ReadSmallFile[] {
   return chunks.map((chunk, i) => {
     const entry = whole.subarray(at, at + entryHead(chunk.length).length + chunk.length);
     at += entry.length;
-    return { kind: 'sent', name: names[i]!, size, version: 'v', sha256: 'ab'.repeat(32), length: entry.length, entry, frame: chunkOfEntry(entry) };
+    return { kind: 'sent', name: names[i]!, size, version: 'v', sha256: 'ab'.repeat(32), length: entry.length, entry };
   });
 }
 
@@ -70,7 +70,7 @@ describe('DownloadMany framings', () => {
     const chunks = decodeChunkBatch(batched[0]!.message.bytes)!.chunks;
     expect(chunks.map((chunk) => chunk.info?.name)).to.deep.equal(['a.txt', 'b.txt', 'c.txt']);
     expect(
-      single.every((m, i) => m.message.bytes.equals(files[i]!.frame!)),
+      single.every((m, i) => m.message.bytes.equals(chunkOfEntry(files[i]!.entry!))),
       'DownloadMany: each Chunk as it is',
     ).to.equal(true);
   });
