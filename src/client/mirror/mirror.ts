@@ -85,6 +85,22 @@ export interface MirrorResult {
  * by Download with resume. A failed file does not stop the others.
  */
 export async function mirrorTree(context: MirrorContext, argument: string, options: MirrorOptions = {}): Promise<MirrorResult> {
+  // The last commit window's records are written after its files are
+  // published (see commitWindow.ts): a caller that exits once this settles
+  // must find them on disk, or its next run fetches those files again.
+  let result: MirrorResult;
+  try {
+    result = await mirrorUnflushed(context, argument, options);
+  } catch (err) {
+    // What failed is the news; a map that cannot be written now says so on the next call.
+    await context.store.flushed().catch(() => undefined);
+    throw err;
+  }
+  await context.store.flushed();
+  return result;
+}
+
+async function mirrorUnflushed(context: MirrorContext, argument: string, options: MirrorOptions): Promise<MirrorResult> {
   const { signal } = options;
   const prefix = folderPrefixOf(argument);
   // Before the listing: the plan is made as the listing arrives.

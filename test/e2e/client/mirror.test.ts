@@ -226,6 +226,25 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect((await readdir(path.join(out, 'tree6'))).sort()).to.deep.equal(['#hash', 'report 2', 'two  spaces.txt']);
   });
 
+  it('has every file it fetched recorded on disk when mirror() resolves, before close()', async () => {
+    // More than a commit window's 256 files: the last window's records
+    // then wait for the write after the first window's.
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 300; i += 1) files[`tree8/f${i}.bin`] = randomBytes(100);
+    await makeTree(root, files);
+    const client = new FileClient({ server: server.address, out });
+    try {
+      const result = await client.mirror('tree8');
+      expect(result.fetched).to.equal(300);
+      // Read from the files, as the next process would: a record still in
+      // memory would make that process fetch its file again.
+      const { tasks } = await readTaskMap(out);
+      expect(Object.keys(files).filter((name) => tasks[name]?.status !== 'complete')).to.deep.equal([]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('falls back to DownloadMany behind a proxy that does not pass DownloadManyBatches, exact, and asks it directly from then on', async () => {
     await makeTree(root, { 'tree7/a.txt': 'a\n', 'tree7/sub/b.bin': randomBytes(40_000), 'tree7/empty': '' });
     const nginxDir = path.join(dir, 'nginx');
