@@ -5,9 +5,9 @@ import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js'
 import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
-import { grpcCodeOf } from '../shared/statusError.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connection/connect.js';
+import { methodIsMissing } from './connection/missingMethod.js';
 import { ReplicaSet } from './connection/replicas.js';
 import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
@@ -246,7 +246,7 @@ export class FileClient {
         } catch (err) {
           // A server older than ListBatches; nothing was listed, so List
           // starts afresh, and this client asks it directly from now on.
-          if (signal?.aborted || grpcCodeOf(err) !== grpc.status.UNIMPLEMENTED || listed) throw err;
+          if (!methodIsMissing(err, listed, signal?.aborted ?? false)) throw err;
           this.missingMethods.add('ListBatches');
         }
       }

@@ -4,6 +4,7 @@ import type { ChunkBatch__Output } from '../../generated/filetransfer/v1/ChunkBa
 import { ClientError, RemoteStatusError } from '../errors.js';
 import type { OutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
+import { methodIsMissing } from '../connection/missingMethod.js';
 import { watchCall } from '../download/callWatch.js';
 import { readOneAhead } from '../download/pacedReading.js';
 import { receiveBuffers } from '../download/receiveBuffers.js';
@@ -108,7 +109,7 @@ async function streamOnce(
       });
       return;
     } catch (err) {
-      if (received || !(err instanceof ClientError) || err.code !== status.UNIMPLEMENTED || options.signal?.aborted) throw err;
+      if (!methodIsMissing(err, received, options.signal?.aborted ?? false)) throw err;
       context.missingMethods.add(BATCHED);
     }
   }
