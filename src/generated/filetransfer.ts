@@ -11,6 +11,7 @@ import type { FileError as _filetransfer_v1_FileError, FileError__Output as _fil
 import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from './filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch as _filetransfer_v1_FileInfoBatch, FileInfoBatch__Output as _filetransfer_v1_FileInfoBatch__Output } from './filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient as _filetransfer_v1_FileServiceClient, FileServiceDefinition as _filetransfer_v1_FileServiceDefinition } from './filetransfer/v1/FileService.js';
+import type { ListNamesRequest as _filetransfer_v1_ListNamesRequest, ListNamesRequest__Output as _filetransfer_v1_ListNamesRequest__Output } from './filetransfer/v1/ListNamesRequest.js';
 import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from './filetransfer/v1/ListRequest.js';
 import type { QueryUploadRequest as _filetransfer_v1_QueryUploadRequest, QueryUploadRequest__Output as _filetransfer_v1_QueryUploadRequest__Output } from './filetransfer/v1/QueryUploadRequest.js';
 import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from './filetransfer/v1/StatRequest.js';
@@ -36,6 +37,7 @@ export interface ProtoGrpcType {
       FileInfo: MessageTypeDefinition<_filetransfer_v1_FileInfo, _filetransfer_v1_FileInfo__Output>
       FileInfoBatch: MessageTypeDefinition<_filetransfer_v1_FileInfoBatch, _filetransfer_v1_FileInfoBatch__Output>
       FileService: SubtypeConstructor<typeof grpc.Client, _filetransfer_v1_FileServiceClient> & { service: _filetransfer_v1_FileServiceDefinition }
+      ListNamesRequest: MessageTypeDefinition<_filetransfer_v1_ListNamesRequest, _filetransfer_v1_ListNamesRequest__Output>
       ListRequest: MessageTypeDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_ListRequest__Output>
       QueryUploadRequest: MessageTypeDefinition<_filetransfer_v1_QueryUploadRequest, _filetransfer_v1_QueryUploadRequest__Output>
       StatRequest: MessageTypeDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_StatRequest__Output>

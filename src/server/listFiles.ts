@@ -1,6 +1,9 @@
 import { constants, type BigIntStats, type Dirent } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { checkName } from '../shared/names.js';
+import { StatusError } from '../shared/statusError.js';
 import type { EntryStat, FsThread } from './fsThread.js';
 import { openedPath } from './servedFile.js';
 
@@ -44,6 +47,75 @@ export async function* listFiles(
   progress: ListProgress = { folders: 0 },
 ): AsyncGenerator<ListedFile[]> {
   yield* readAhead(walk({ root, thread, prefix, signal, progress }, ''), RUNS_AHEAD);
+}
+
+/** Names one ListNames call may ask for (see the proto). */
+const MAX_NAMES = 10_000;
+
+/**
+ * The files among `names` that listFiles would list, in the order given
+ * (each once), in runs of the names next to each other that share a
+ * folder: one folder open and one request to the file-system thread per
+ * run. A name that is not valid, or leads through a symlink or a missing
+ * folder, is left out, as a walk would never reach it.
+ */
+export async function* namedFiles(
+  root: string,
+  thread: FsThread,
+  names: readonly string[],
+  signal: AbortSignal,
+  progress: ListProgress = { folders: 0 },
+): AsyncGenerator<ListedFile[]> {
+  if (names.length > MAX_NAMES) throw new StatusError(status.INVALID_ARGUMENT, `${names.length} names asked for; at most ${MAX_NAMES} per call`);
+  const seen = new Set<string>();
+  const runs: { folder: string; names: string[] }[] = [];
+  for (const name of names) {
+    if (seen.has(name) || !isValidName(name)) continue;
+    seen.add(name);
+    const cut = name.lastIndexOf('/');
+    const folder = cut < 0 ? '' : name.slice(0, cut);
+    const last = runs.at(-1);
+    if (last?.folder === folder && last.names.length < STAT_BATCH) last.names.push(name);
+    else runs.push({ folder, names: [name] });
+  }
+  yield* readAhead(statRuns(root, thread, runs, signal, progress), RUNS_AHEAD);
+}
+
+async function* statRuns(
+  root: string,
+  thread: FsThread,
+  runs: readonly { folder: string; names: string[] }[],
+  signal: AbortSignal,
+  progress: ListProgress,
+): AsyncGenerator<ListedFile[]> {
+  for (const run of runs) {
+    signal.throwIfAborted();
+    const folder = await openFolder(run.folder === '' ? root : path.join(root, run.folder));
+    if (!folder) continue;
+    progress.folders += 1;
+    try {
+      // Each may be a symlink: the thread then checks where it leads.
+      const request = run.names.map((name) => ({ name: name.slice(run.folder.length === 0 ? 0 : run.folder.length + 1), symlink: true }));
+      const stats = await thread.stat(root, `/proc/self/fd/${folder.handle.fd}`, request);
+      const found: ListedFile[] = [];
+      for (const [index, name] of run.names.entries()) {
+        const stat = stats[index];
+        if (stat) found.push({ name, stat });
+      }
+      if (found.length > 0) yield found;
+    } finally {
+      await folder.handle.close();
+    }
+  }
+}
+
+function isValidName(name: string): boolean {
+  try {
+    checkName(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import type { DownloadManyRequest__Output } from '../generated/filetransfer/v1/D
 import type { FileInfo } from '../generated/filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceHandlers } from '../generated/filetransfer/v1/FileService.js';
+import type { ListNamesRequest__Output } from '../generated/filetransfer/v1/ListNamesRequest.js';
 import type { ListRequest__Output } from '../generated/filetransfer/v1/ListRequest.js';
 import { CHUNK_HEADER_ROOM, encodeFileInfoBatch, type WireChunk } from '../shared/chunkCodec.js';
 import { parsePrefix } from '../shared/names.js';
@@ -44,7 +45,7 @@ import { streamDownload, type DownloadOutcome } from './download.js';
 import { streamMany, type ManyOutcome } from './downloadMany.js';
 import { CHUNK_A_MESSAGE, chunkBatches, type ManyFraming } from './manyFraming.js';
 import { fileInfoOf } from './fileInfo.js';
-import { listFiles, type ListedFile } from './listFiles.js';
+import { listFiles, namedFiles, type ListedFile, type ListProgress } from './listFiles.js';
 import { FsThread } from './fsThread.js';
 import { assertProcWorks, openServedFile, type ServedFile } from './servedFile.js';
 
@@ -140,6 +141,7 @@ const METHOD_SCOPES: Record<string, readonly Scope[]> = {
   Stat: ['read'],
   List: ['read'],
   ListBatches: ['read'],
+  ListNames: ['read'],
   DownloadMany: ['read'],
   DownloadManyBatches: ['read'],
   Blocks: ['read'],
@@ -442,19 +444,23 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
       );
   };
 
-  /** List and ListBatches: one walk, one descriptor taken, the files sent counted in the call's log line. */
-  const serveListing = <T>(
-    call: grpc.ServerWritableStream<ListRequest__Output, T>,
+  const underPrefix = (request: ListRequest__Output, signal: AbortSignal, progress: ListProgress) =>
+    listFiles(root, fsThread, parsePrefix(request.prefix), signal, progress);
+
+  /** List, ListBatches and ListNames: one walk, one descriptor taken, the files sent counted in the call's log line. */
+  const serveListing = <Request, T>(
+    call: grpc.ServerWritableStream<Request, T>,
+    list: (request: Request, signal: AbortSignal, progress: ListProgress) => AsyncIterable<ListedFile[]>,
     send: (listed: AsyncIterable<ListedFile[]>, write: (message: T, files: number) => Promise<void>) => Promise<void>,
   ): void => {
     const fields = Object.assign(callLog.fieldsOf(call.metadata), { count: 0, folders: 0 });
     void serveStream(call, async (signal) => {
-      const prefix = parsePrefix(call.request.prefix);
+      const listed = list(call.request, signal, fields);
       // A listing holds one folder open at a time.
       const release = files.take();
       try {
         const writer = new BoundedWriter(call, signal, 64);
-        await send(listFiles(root, fsThread, prefix, signal, fields), async (message, sent) => {
+        await send(listed, async (message, sent) => {
           await writer.write(message);
           fields.count += sent;
         });
@@ -535,7 +541,7 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     },
 
     List(call) {
-      serveListing(call, async (listed, write) => {
+      serveListing(call, underPrefix, async (listed, write) => {
         for await (const run of listed) for (const file of run) await write(listedInfoOf(file), 1);
       });
     },
@@ -556,12 +562,15 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
     },
 
     ListBatches(call) {
-      serveListing(call as grpc.ServerWritableStream<ListRequest__Output, FileInfoBatch | WireChunk>, async (listed, write) => {
-        for await (const batch of listingBatches(listed, LISTING_BATCH)) {
-          const fields = batch.map(({ name, stat }) => ({ name, size: stat.size, version: stat.version, mtimeMs: stat.mtimeNs / 1_000_000n }));
-          await write(encodeFileInfoBatch(fields) ?? { files: batch.map(listedInfoOf) }, batch.length);
-        }
-      });
+      serveListing(call as grpc.ServerWritableStream<ListRequest__Output, FileInfoBatch | WireChunk>, underPrefix, sendBatches);
+    },
+
+    ListNames(call) {
+      serveListing(
+        call as grpc.ServerWritableStream<ListNamesRequest__Output, FileInfoBatch | WireChunk>,
+        (request, signal, progress) => namedFiles(root, fsThread, request.names, signal, progress),
+        sendBatches,
+      );
     },
   };
 }
@@ -570,6 +579,14 @@ function handlers({ root, pool, budget, files, digests, fsThread, callLog, metri
 const LISTING_BATCH = { maxFiles: 1000, maxBytes: 256 * 1024 };
 /** A FileInfo's bytes besides its name and version, at most: tags, lengths, size and mtime as varints. */
 const FILE_INFO_OVERHEAD = 40;
+
+/** ListBatches' and ListNames' messages. */
+async function sendBatches(listed: AsyncIterable<ListedFile[]>, write: (message: FileInfoBatch | WireChunk, files: number) => Promise<void>): Promise<void> {
+  for await (const batch of listingBatches(listed, LISTING_BATCH)) {
+    const fields = batch.map(({ name, stat }) => ({ name, size: stat.size, version: stat.version, mtimeMs: stat.mtimeNs / 1_000_000n }));
+    await write(encodeFileInfoBatch(fields) ?? { files: batch.map(listedInfoOf) }, batch.length);
+  }
+}
 
 function listedInfoOf(file: ListedFile): FileInfo {
   return fileInfoOf({ name: file.name, stat: file.stat, version: file.stat.version }, '');

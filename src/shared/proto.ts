@@ -30,7 +30,7 @@ export function fileTransferDefinition(): protoLoader.PackageDefinition {
 
 /**
  * Download's data chunks, every message of DownloadMany and
- * DownloadManyBatches, the batches of ListBatches and Upload's data messages
+ * DownloadManyBatches, the batches of ListBatches and ListNames and Upload's data messages
  * are decoded by our own codec (see chunkCodec.ts); every other message, and
  * any it does not recognise, by protobufjs as before.
  */
@@ -70,6 +70,7 @@ function withChunkCodec(loaded: protoLoader.PackageDefinition): protoLoader.Pack
       DownloadMany: fast(service['DownloadMany']!, decodeChunk),
       DownloadManyBatches: fast(service['DownloadManyBatches']!, decodeChunkBatch),
       ListBatches: fast(service['ListBatches']!, decodeFileInfoBatch),
+      ListNames: fast(service['ListNames']!, decodeFileInfoBatch),
       Upload: fastUpload,
     },
   };

@@ -55,13 +55,18 @@ export async function rawList(client: FileServiceClient, prefix: string): Promis
 /** Every FileInfo of a listing, and each message's count for ListBatches (1 each for List). */
 export async function rawListing(
   client: FileServiceClient,
-  method: 'list' | 'listBatches',
-  prefix: string,
+  method: 'list' | 'listBatches' | 'listNames',
+  what: string | string[],
 ): Promise<{ code: grpc.status; files: FileInfo__Output[]; perMessage: number[] }> {
   const files: FileInfo__Output[] = [];
   const perMessage: number[] = [];
   try {
-    const call = method === 'list' ? client.list({ prefix }) : client.listBatches({ prefix });
+    const call =
+      method === 'listNames'
+        ? client.listNames({ names: [what].flat() })
+        : method === 'list'
+          ? client.list({ prefix: String(what) })
+          : client.listBatches({ prefix: String(what) });
     for await (const message of call as AsyncIterable<FileInfo__Output | FileInfoBatch__Output>) {
       const batch = 'files' in message ? message.files : [message];
       files.push(...batch);
@@ -134,4 +139,24 @@ export function rawQueryUpload(
       resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, committed: Number(status!.committedSize), complete: status!.complete }),
     );
   });
+}
+
+/**
+ * Resolves once every call that ended at `server` (listening on `address`,
+ * when not on its own) before now is in its log:
+ * a call's log line is written as it ends, so a Stat made now and seen in
+ * the log comes after them.
+ */
+export async function allCallsLogged(
+  server: { address: string; waitForCall(predicate: (call: { method: string; name?: string }) => boolean): Promise<unknown> },
+  address = server.address,
+): Promise<void> {
+  const client = rawClient(address);
+  const name = `barrier-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await rawStat(client, name);
+  } finally {
+    client.close();
+  }
+  await server.waitForCall((c) => c.method === 'Stat' && c.name === name);
 }

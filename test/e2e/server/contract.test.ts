@@ -197,6 +197,36 @@ describe('grpc-server: the Download, Stat and List contract', function () {
     }
   });
 
+  it('ListNames gives what List gives of the names asked, in their order, leaving out what List would not list', async () => {
+    const plain = plainClient(server.address);
+    try {
+      const all = (await rawListing(plain, 'list', '')).files;
+      const byName = new Map(all.map((file) => [file.name, file]));
+      const asked = [
+        'sub/small.txt',
+        'nothing-here',
+        'data.bin',
+        'leak.txt',
+        'leakdir/secret.txt',
+        'pipe',
+        'sub',
+        '../outside',
+        'alias.bin',
+        'data.bin',
+        'empty.txt',
+      ];
+      const named = await rawListing(plain, 'listNames', asked);
+      expect(named.code).to.equal(status.OK);
+      expect(named.files).to.deep.equal(['sub/small.txt', 'data.bin', 'alias.bin', 'empty.txt'].map((name) => byName.get(name)));
+      expect(named.perMessage.every((n) => n > 0)).to.equal(true);
+      expect((await rawListing(plain, 'listNames', [])).files).to.deep.equal([]);
+      const tooMany = Array.from({ length: 10_001 }, (_, i) => `f${i}`);
+      expect((await rawListing(plain, 'listNames', tooMany)).code).to.equal(status.INVALID_ARGUMENT);
+    } finally {
+      plain.close();
+    }
+  });
+
   it('keeps serving after all of the above', async () => {
     const result = await rawDownload(client, { name: 'data.bin', offset: 0 });
     expect(sha256(result.data)).to.equal(sha256(content));

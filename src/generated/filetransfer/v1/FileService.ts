@@ -10,6 +10,7 @@ import type { DownloadManyRequest as _filetransfer_v1_DownloadManyRequest, Downl
 import type { DownloadRequest as _filetransfer_v1_DownloadRequest, DownloadRequest__Output as _filetransfer_v1_DownloadRequest__Output } from '../../filetransfer/v1/DownloadRequest.js';
 import type { FileInfo as _filetransfer_v1_FileInfo, FileInfo__Output as _filetransfer_v1_FileInfo__Output } from '../../filetransfer/v1/FileInfo.js';
 import type { FileInfoBatch as _filetransfer_v1_FileInfoBatch, FileInfoBatch__Output as _filetransfer_v1_FileInfoBatch__Output } from '../../filetransfer/v1/FileInfoBatch.js';
+import type { ListNamesRequest as _filetransfer_v1_ListNamesRequest, ListNamesRequest__Output as _filetransfer_v1_ListNamesRequest__Output } from '../../filetransfer/v1/ListNamesRequest.js';
 import type { ListRequest as _filetransfer_v1_ListRequest, ListRequest__Output as _filetransfer_v1_ListRequest__Output } from '../../filetransfer/v1/ListRequest.js';
 import type { QueryUploadRequest as _filetransfer_v1_QueryUploadRequest, QueryUploadRequest__Output as _filetransfer_v1_QueryUploadRequest__Output } from '../../filetransfer/v1/QueryUploadRequest.js';
 import type { StatRequest as _filetransfer_v1_StatRequest, StatRequest__Output as _filetransfer_v1_StatRequest__Output } from '../../filetransfer/v1/StatRequest.js';
@@ -47,6 +48,11 @@ export interface FileServiceClient extends grpc.Client {
   ListBatches(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
   listBatches(argument: _filetransfer_v1_ListRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
   listBatches(argument: _filetransfer_v1_ListRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  
+  ListNames(argument: _filetransfer_v1_ListNamesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  ListNames(argument: _filetransfer_v1_ListNamesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  listNames(argument: _filetransfer_v1_ListNamesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
+  listNames(argument: _filetransfer_v1_ListNamesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_filetransfer_v1_FileInfoBatch__Output>;
   
   QueryUpload(argument: _filetransfer_v1_QueryUploadRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
   QueryUpload(argument: _filetransfer_v1_QueryUploadRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_filetransfer_v1_UploadStatus__Output>): grpc.ClientUnaryCall;
@@ -90,6 +96,8 @@ export interface FileServiceHandlers extends grpc.UntypedServiceImplementation {
   
   ListBatches: grpc.handleServerStreamingCall<_filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch>;
   
+  ListNames: grpc.handleServerStreamingCall<_filetransfer_v1_ListNamesRequest__Output, _filetransfer_v1_FileInfoBatch>;
+  
   QueryUpload: grpc.handleUnaryCall<_filetransfer_v1_QueryUploadRequest__Output, _filetransfer_v1_UploadStatus>;
   
   Stat: grpc.handleUnaryCall<_filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo>;
@@ -105,6 +113,7 @@ export interface FileServiceDefinition extends grpc.ServiceDefinition {
   DownloadManyBatches: MethodDefinition<_filetransfer_v1_DownloadManyRequest, _filetransfer_v1_ChunkBatch, _filetransfer_v1_DownloadManyRequest__Output, _filetransfer_v1_ChunkBatch__Output>
   List: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfo__Output>
   ListBatches: MethodDefinition<_filetransfer_v1_ListRequest, _filetransfer_v1_FileInfoBatch, _filetransfer_v1_ListRequest__Output, _filetransfer_v1_FileInfoBatch__Output>
+  ListNames: MethodDefinition<_filetransfer_v1_ListNamesRequest, _filetransfer_v1_FileInfoBatch, _filetransfer_v1_ListNamesRequest__Output, _filetransfer_v1_FileInfoBatch__Output>
   QueryUpload: MethodDefinition<_filetransfer_v1_QueryUploadRequest, _filetransfer_v1_UploadStatus, _filetransfer_v1_QueryUploadRequest__Output, _filetransfer_v1_UploadStatus__Output>
   Stat: MethodDefinition<_filetransfer_v1_StatRequest, _filetransfer_v1_FileInfo, _filetransfer_v1_StatRequest__Output, _filetransfer_v1_FileInfo__Output>
   Upload: MethodDefinition<_filetransfer_v1_UploadRequest, _filetransfer_v1_UploadResponse, _filetransfer_v1_UploadRequest__Output, _filetransfer_v1_UploadResponse__Output>
