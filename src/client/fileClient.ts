@@ -8,13 +8,14 @@ import { parsePrefix } from '../shared/names.js';
 import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connection/connect.js';
 import { methodIsMissing } from './connection/missingMethod.js';
+import { startNamedBatch, type NamedBatch } from './mirror/namedFiles.js';
 import { ReplicaSet } from './connection/replicas.js';
 import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
-import type { BatchItem } from './schedule.js';
+import { queuePriority, type BatchItem } from './schedule.js';
 import { RateLimiter } from '../shared/rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
-import { listedFileOf, remoteFileOf, type RemoteFile } from './remoteFile.js';
+import { listedFileOf, remoteFileOf, type ListedFile, type RemoteFile } from './remoteFile.js';
 import { journalOf, tempOf } from './taskMap/taskJournal.js';
 import { TaskStore, taskMapFileOf } from './taskMap/taskStore.js';
 import type { TaskRecord } from './taskMap/taskRecord.js';
@@ -94,6 +95,9 @@ export interface UploadItem {
   priority?: number;
 }
 
+/** Names one ListNames call may ask for (see the proto). */
+const MAX_LIST_NAMES = 10_000;
+
 /** The client as a library: what the CLI does, for programs that embed it. */
 export class FileClient {
   private readonly client: FileServiceClient;
@@ -137,8 +141,70 @@ export class FileClient {
    * for, yielding each outcome as it settles; a failure does not stop the
    * others.
    */
-  downloadMany(items: (string | BatchItem)[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
-    return runBatch(items, (name, downloadOptions) => this.download(name, downloadOptions), options);
+  async *downloadMany(items: (string | BatchItem)[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
+    const batch = await this.namedBatch(items, options);
+    try {
+      yield* runBatch(items, (name, downloadOptions) => batch?.take(name, downloadOptions) ?? this.download(name, downloadOptions), options);
+    } finally {
+      // A record that cannot be written is told by close(), which writes again.
+      await batch?.done.catch(() => undefined);
+    }
+  }
+
+  /**
+   * For many names: one ListNames call decides which are unchanged (no
+   * call at all) and which are small and new (fetched many per call, see
+   * startNamedBatch), instead of a Stat, a lock and a call per name. Not
+   * for a rate or segments of the batch's own, which the streams do not
+   * take. Undefined: every name is downloaded alone.
+   */
+  private async namedBatch(items: (string | BatchItem)[], options: BatchOptions): Promise<NamedBatch | undefined> {
+    // Aborted already: the batch fails every item without touching the disk.
+    if (items.length < 2 || options.limitRate !== undefined || options.segments !== undefined || options.signal?.aborted) return undefined;
+    const normalized = items.map((item) => (typeof item === 'string' ? { name: item } : item));
+    // In the order the batch will take them, so the streams bring them so.
+    const order = options.order ?? 'fifo';
+    const names = normalized
+      .map((item, index) => ({ name: item.name, rank: queuePriority(order, item, index) }))
+      .sort((a, b) => b.rank - a.rank)
+      .map((item) => item.name);
+    const context = await this.open().catch(() => undefined);
+    if (!context) return undefined;
+    const hooks = { listNames: this.listNames.bind(this), single: this.download.bind(this) };
+    return new Promise((resolve) => {
+      const held: Promise<void> = context.lease.hold(
+        names[0]!,
+        async (signal) => {
+          const batch = await startNamedBatch(context, names, hooks, signal, options.onRetry);
+          // Its `done` is the hold's: the folder is let go once the streams ended.
+          resolve(batch && { take: batch.take, done: held });
+          await batch?.done;
+        },
+        { signal: options.signal, onWait: (holderPid) => options.onWait?.({ name: names[0]!, holderPid }) },
+      );
+      void held.catch(() => undefined).finally(() => resolve(undefined));
+    });
+  }
+
+  /**
+   * Hands each of `names` that the server lists to `take`, ListNames calls
+   * of up to 10,000 names; resolves false for a server without ListNames
+   * (then this client does not ask it again).
+   */
+  private async listNames(names: readonly string[], signal: AbortSignal, take: (file: ListedFile) => void): Promise<boolean> {
+    for (let at = 0; at < names.length && !this.missingMethods.has('ListNames'); at += MAX_LIST_NAMES) {
+      let listed = false;
+      try {
+        await this.listCall(this.client.listNames({ names: names.slice(at, at + MAX_LIST_NAMES) }), signal, (batch: FileInfoBatch__Output) => {
+          listed = true;
+          for (const info of batch.files) take(listedFileOf(info));
+        });
+      } catch (err) {
+        if (!methodIsMissing(err, listed, signal.aborted)) throw err;
+        this.missingMethods.add('ListNames');
+      }
+    }
+    return !this.missingMethods.has('ListNames');
   }
 
   /**

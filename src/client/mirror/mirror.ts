@@ -8,15 +8,18 @@ import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { downloadFile } from '../download/downloadFile.js';
 import type { DownloadContext, DownloadResult } from '../download/downloadOptions.js';
 import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
-import { batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf } from './mirrorPlan.js';
+import {
+  BATCH_LIMITS,
+  batchesOf,
+  folderPrefixOf,
+  mayBeUnchanged,
+  mirrorActionOf,
+  orphanActionOf,
+  orphansOf,
+  PARALLEL_BATCHES,
+  SMALL_FILE_BYTES,
+} from './mirrorPlan.js';
 import { abortedError, type RetryNotice } from '../download/retryLoop.js';
-
-/** Files up to this size come whole in DownloadMany streams; larger ones by Download, which resumes. */
-const SMALL_FILE_BYTES = 1024 * 1024;
-/** Per DownloadMany call: a broken call re-asks for what it had not finished, so this bounds nothing lost, only the request's size. */
-const BATCH_LIMITS = { maxFiles: 1000, maxBytes: 64 * 1024 * 1024 };
-/** DownloadMany calls at once: one reads files on the server while the other's are written here. */
-const PARALLEL_BATCHES = 2;
 
 export interface MirrorContext extends DownloadContext {
   /** Hands each listed file to `take` as the listing arrives. */

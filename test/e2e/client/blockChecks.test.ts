@@ -5,7 +5,7 @@ import path from 'node:path';
 import { versionOf } from '../../../src/server/servedFile.js';
 import { sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { killHard, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
-import { rawClient, rawStat } from '../../helpers/rawClient.js';
+import { allCallsLogged } from '../../helpers/rawClient.js';
 
 const BLOCK = 64 * 1024;
 const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
@@ -42,15 +42,6 @@ const events = (stdout: string) =>
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { event: string; code?: string; replica?: string | null; received?: number; message?: string });
 
-/** Every call a replica logs before a Stat made now: a call log line is written as the call ends. */
-async function allLogged(replica: Replica): Promise<void> {
-  const client = rawClient(replica.address);
-  const name = `barrier-${Date.now()}`;
-  await rawStat(client, name);
-  client.close();
-  await replica.server.waitForCall((c) => c.method === 'Stat' && c.name === name);
-}
-
 describe('grpc-client: blocks checked as they arrive, and segments', function () {
   this.timeout(30_000);
   let dir: string;
@@ -83,7 +74,7 @@ describe('grpc-client: blocks checked as they arrive, and segments', function ()
       run.stdout,
     ).to.deep.equal([['DATA_LOSS', bad.address]]);
     expect(retries[0]!.message).to.match(new RegExp(`block 40 of f.bin .* from ${bad.address.replace(/\./g, '\\.')} does not match`));
-    await Promise.all(replicas.map(allLogged));
+    await Promise.all(replicas.map((replica) => allCallsLogged(replica.server, replica.address)));
     // Found within a block of its arrival: what the bad replica sent past the bad block's end.
     const badCalls = bad.server.calls('Download', 'f.bin');
     expect(badCalls, JSON.stringify(badCalls)).to.have.length(1);
@@ -116,7 +107,7 @@ describe('grpc-client: blocks checked as they arrive, and segments', function ()
     const resumed = await runClient(args);
     expect(resumed.code, resumed.stderr).to.equal(0);
     expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
-    await Promise.all(replicas.map(allLogged));
+    await Promise.all(replicas.map((replica) => allCallsLogged(replica.server, replica.address)));
     const lines = replicas.flatMap((r) => r.server.logs as unknown as { msg: string; method?: string; time: number; durationMs: number; bytesSent: number }[]);
     const sent = lines.filter((l) => l.msg === 'call' && l.method === 'Download' && l.time - l.durationMs > killedAt).reduce((sum, l) => sum + l.bytesSent, 0);
     const missing = (48 - present) * BLOCK;
@@ -164,7 +155,7 @@ describe('grpc-client: blocks checked as they arrive, and segments', function ()
     ).to.equal(true);
     // The verified blocks before the bad one stay.
     expect((await stat(path.join(out, 'f.bin.part'))).size).to.equal(12 * BLOCK);
-    await allLogged({ server, address: server.address });
+    await allCallsLogged(server);
     for (const call of server.calls('Download', 'f.bin')) {
       const sentPast = Number(call.offset) + call.bytesSent! - 13 * BLOCK;
       expect(sentPast, JSON.stringify(call)).to.be.at.most(2 * BLOCK);
@@ -180,7 +171,7 @@ describe('grpc-client: blocks checked as they arrive, and segments', function ()
     const again = await runClient(['get', 'f.bin', '--server', good.address, '--out', out, '--json']);
     expect(again.code, again.stderr).to.equal(0);
     expect(await sha256File(path.join(out, 'f.bin'))).to.equal(sha256(content));
-    await allLogged({ server: good, address: good.address });
+    await allCallsLogged(good);
     expect(good.calls('Download', 'f.bin').map((c) => [c.offset, c.bytesSent, c.code])).to.deep.equal([[String(12 * BLOCK), 68 * BLOCK, 'OK']]);
   });
 });

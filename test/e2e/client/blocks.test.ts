@@ -6,7 +6,7 @@ import { FileClient } from '../../../src/client/fileClient.js';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { startNginx, type NginxProcess } from '../../helpers/nginx.js';
 import { pollUntil, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
-import { rawClient, rawStat } from '../../helpers/rawClient.js';
+import { allCallsLogged, rawClient, rawStat } from '../../helpers/rawClient.js';
 import { interruptedDownload, readTaskMap } from '../../helpers/transfers.js';
 
 const BLOCK = 64 * 1024;
@@ -74,8 +74,9 @@ describe('grpc-client: blocks (verify against the server, repair, files that gro
     await truncate(path.join(out, 'short.bin'), 250_000);
     await appendFile(path.join(out, 'long.bin'), randomBytes(1000));
     const published = await stat(path.join(out, 'a.bin'));
-    await logged(3, 'Download');
+    await allCallsLogged(server!);
     const downloads = server!.calls('Download').length;
+    const streams = server!.calls('DownloadManyBatches').length;
 
     const check = await verify('-s', server!.address);
     expect(check.code, check.stderr).to.equal(1);
@@ -83,7 +84,9 @@ describe('grpc-client: blocks (verify against the server, repair, files that gro
     expect(check.stdout).to.match(/^damaged +195\.3 KiB {2}long\.bin \(bytes 200000-200999 differ/m);
     expect(check.stdout).to.match(/^damaged +293\.0 KiB {2}short\.bin \(bytes 196608-299999 differ/m);
     expect(check.stdout).to.include('3 files: 0 ok, 3 not ok');
+    await allCallsLogged(server!);
     expect(server!.calls('Download')).to.have.length(downloads, 'a verify fetches no file data');
+    expect(server!.calls('DownloadManyBatches')).to.have.length(streams);
 
     const repair = await verify('--repair', '--json', '-s', server!.address);
     expect(repair.code, repair.stderr).to.equal(0);

@@ -35,10 +35,11 @@ describe('grpc-client get: nothing is written outside --out', function () {
   });
 
   it('a folder swapped for a symlink after it was checked receives nothing, not even a lock', async () => {
-    await makeRandomFile(path.join(root, 'sub', 'first.bin'), 1 * MiB);
-    await makeRandomFile(path.join(root, 'sub', 'second.bin'), 64 * 1024);
-    // One at a time: sub/ is checked for the first file and, before this
-    // fix, trusted for the second.
+    // Larger than what comes many per stream, so each is a download of its
+    // own, one at a time: sub/ is checked for the first file and, before
+    // this fix, trusted for the second.
+    await makeRandomFile(path.join(root, 'sub', 'first.bin'), 1 * MiB + 64 * 1024);
+    await makeRandomFile(path.join(root, 'sub', 'second.bin'), 1 * MiB + 64 * 1024);
     const client = spawnClient([
       'get',
       'sub/first.bin',

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { MiB, makeRandomFile, sha256, sha256File, tempDir } from '../../helpers/files.js';
 import { killHard, pollUntil, runClient, spawnClient, startServerProcess, waitForSize, type ServerProcess } from '../../helpers/processes.js';
-import { rawClient, rawDownload } from '../../helpers/rawClient.js';
+import { allCallsLogged, rawClient, rawDownload } from '../../helpers/rawClient.js';
 
 /** A replica: its own copies of the files (other inodes, other mtimes), on its own loopback address. */
 interface Replica {
@@ -146,11 +147,13 @@ describe('grpc-client over several replicas (--server a:p,b:p,c:p)', function ()
   });
 
   it('completes a batch while one replica drains after SIGTERM, which gets no new call after the signal', async () => {
+    // Larger than what comes many per stream: a Download call each, spread
+    // over the replicas.
     const names = Array.from({ length: 9 }, (_, i) => `f${i}.bin`);
-    const contents = await Promise.all(names.map((name) => makeRandomFile(path.join(dir, name), 128 * 1024)));
+    const contents = await Promise.all(names.map((name) => makeRandomFile(path.join(dir, name), MiB + 64 * 1024)));
     // Paced on the servers: a client's pace would not hold a stream open, as
-    // the client takes in whole messages (and a 128 KiB file is one) at once.
-    replicas = await startReplicas(dir, HOSTS, Object.fromEntries(names.map((name, i) => [name, contents[i]!])), ['--limit-rate', '256k']);
+    // the client takes in whole messages at once.
+    replicas = await startReplicas(dir, HOSTS, Object.fromEntries(names.map((name, i) => [name, contents[i]!])), ['--limit-rate', '2M']);
     const out = outDir();
     const client = spawnClient(['get', ...names, '--server', listOf(replicas), '--out', out, '-j', '2', '--json']);
     try {
@@ -175,8 +178,10 @@ describe('grpc-client over several replicas (--server a:p,b:p,c:p)', function ()
   });
 
   it('spreads the calls of one client: each of 3 replicas serves at least a quarter of 30 downloads', async () => {
-    const names = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}.txt`);
-    replicas = await startReplicas(dir, HOSTS, Object.fromEntries(names.map((name) => [name, Buffer.from(`${name}\n`)])));
+    // Larger than what comes many per stream: a Download call each.
+    const names = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}.bin`);
+    const content = randomBytes(MiB + 1);
+    replicas = await startReplicas(dir, HOSTS, Object.fromEntries(names.map((name) => [name, content])));
     // A host name in the list: looked up, its addresses joined to the others'.
     const list = [`localhost:${replicas[0]!.server.port}`, ...replicas.slice(1).map((r) => r.address)].join(',');
     const run = await runClient(['get', ...names, '--server', list, '--out', outDir(), '-j', '4']);
@@ -199,7 +204,15 @@ describe('grpc-client over several replicas (--server a:p,b:p,c:p)', function ()
     const withDead = await timed(`${dead},${replicas[0]!.address}`);
     expect(withDead.run.code, withDead.run.stderr).to.equal(0);
     expect(jsonEvents(withDead.run.stdout).filter((e) => e.event === 'retry')).to.deep.equal([]);
-    expect(replicas[0]!.server.calls('Download').map((c) => c.code)).to.deep.equal(Array(12).fill('OK'));
+    await allCallsLogged(replicas[0]!.server, replicas[0]!.address);
+    const calls = replicas[0]!.server.calls().filter((c) => !c.name?.startsWith('barrier-'));
+    expect(calls.map((c) => [c.method, c.code])).to.deep.equal([
+      ['ListNames', 'OK'],
+      ['DownloadManyBatches', 'OK'],
+      ['ListNames', 'OK'],
+      ['DownloadManyBatches', 'OK'],
+    ]);
+    expect(calls.reduce((n, c) => n + (c.files ?? 0), 0)).to.equal(12);
     expect(withDead.ms - alone.ms, `alone ${alone.ms} ms, with a dead replica ${withDead.ms} ms`).to.be.below(1000);
   });
 

@@ -1,0 +1,175 @@
+import PQueue from 'p-queue';
+import { regularFileSizeSync } from '../localFile.js';
+import { toClientError } from '../errors.js';
+import { outputPathsOf, prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
+import type { ListedFile } from '../remoteFile.js';
+import { planTask, type LocalFacts, type PlanState } from '../taskState.js';
+import type { DownloadContext, DownloadOptions, DownloadResult } from '../download/downloadOptions.js';
+import { abortedError } from '../download/retryLoop.js';
+import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
+import { BATCH_LIMITS, batchesOf, PARALLEL_BATCHES, SMALL_FILE_BYTES } from './mirrorPlan.js';
+
+/**
+ * What a download of many named files does with one of them, decided from
+ * one listing of all the names before any transfer:
+ * - unchanged: recorded complete, on disk at its size, and listed at the
+ *   recorded version and size (or the server is not to be asked) → no call;
+ * - batch: listed, small, and nothing of it here (new, or deleted since it
+ *   was fetched) → whole in a DownloadManyBatches stream with the others;
+ * - single: anything else → the download of that one name, which resumes a
+ *   partial, verifies a file it finds, tells a changed file from one only
+ *   touched by its digest, and says why a name cannot be had.
+ */
+export type NamedAction = 'unchanged' | 'batch' | 'single';
+
+export function namedActionOf(remote: ListedFile | undefined, facts: LocalFacts, checkRemote: boolean, smallFileBytes: number): NamedAction {
+  const plan = planTask(facts);
+  if (plan.action === 'skip') {
+    if (!checkRemote) return 'unchanged';
+    return remote?.version === facts.record!.version && remote.size === facts.record!.size ? 'unchanged' : 'single';
+  }
+  if (remote === undefined || remote.size > smallFileBytes) return 'single';
+  return plan.state === 'new' || plan.state === 'deleted' ? 'batch' : 'single';
+}
+
+/** The names a NamedBatch has: at once, or once its stream brings them. */
+export interface NamedBatch {
+  /**
+   * The result of `name` when this batch has it, else undefined: the caller
+   * downloads it alone. A file a stream could not bring whole and
+   * unchanged (gone, or changed while read) is handed to `single`.
+   */
+  take(name: string, options: DownloadOptions): Promise<DownloadResult> | undefined;
+  /** Resolves once the streams ended and their records are on disk. */
+  done: Promise<void>;
+}
+
+export interface NamedBatchHooks {
+  /** Hands over the listed files among `names`; resolves false for a server that cannot list names. */
+  listNames(names: readonly string[], signal: AbortSignal, take: (file: ListedFile) => void): Promise<boolean>;
+  /** The download of one name. */
+  single(name: string, options: DownloadOptions): Promise<DownloadResult>;
+}
+
+interface Batched {
+  remote: ListedFile;
+  state: PlanState;
+  outcome: Promise<ManyOutcome>;
+  settle(outcome: ManyOutcome): void;
+}
+
+/**
+ * Plans `names` (in the order they will be taken) from one listing, then
+ * fetches the small new ones many per call while the caller takes results
+ * name by name. Runs while the caller holds the output folder; `signal` is
+ * that hold's. Resolves undefined, having fetched nothing, when the server
+ * cannot list names or the listing fails: every name is then downloaded
+ * alone, which retries and reports as it always did.
+ */
+export async function startNamedBatch(
+  context: DownloadContext,
+  names: readonly string[],
+  hooks: NamedBatchHooks,
+  signal: AbortSignal,
+  onRetry: DownloadOptions['onRetry'],
+): Promise<NamedBatch | undefined> {
+  // Another process may have fetched some of them while we waited for the folder.
+  await context.store.reload();
+  const listed = new Map<string, ListedFile>();
+  try {
+    if (!(await hooks.listNames(names, signal, (file) => listed.set(file.name, file)))) return undefined;
+  } catch {
+    return undefined;
+  }
+  const unchanged = new Map<string, DownloadResult>();
+  const batched = new Map<string, Batched>();
+  for (const name of names) {
+    if (unchanged.has(name) || batched.has(name)) continue;
+    let paths: OutputPaths;
+    try {
+      paths = outputPathsOf(context.out, name);
+    } catch {
+      continue;
+    }
+    const record = context.store.get(name);
+    const facts = { record, finalSize: regularFileSizeSync(paths.finalPath), partSize: regularFileSizeSync(paths.partPath) };
+    const action = namedActionOf(listed.get(name), facts, context.checkRemote ?? true, SMALL_FILE_BYTES);
+    if (action === 'unchanged') {
+      const { size, sha256 } = record!;
+      unchanged.set(name, {
+        name,
+        path: paths.finalPath,
+        size,
+        sha256: sha256!,
+        state: 'complete',
+        transferred: false,
+        resumedFrom: 0,
+        bytesReceived: 0,
+        attempts: 0,
+      });
+    } else if (action === 'batch') {
+      let settle!: (outcome: ManyOutcome) => void;
+      const outcome = new Promise<ManyOutcome>((resolve) => (settle = resolve));
+      batched.set(name, { remote: listed.get(name)!, state: planTask(facts).state, outcome, settle });
+    }
+  }
+
+  const fail = (remote: ListedFile, err: unknown) =>
+    batched.get(remote.name)!.settle({
+      name: remote.name,
+      result: 'failed',
+      error: signal.aborted ? abortedError(remote.name, signal, signal.reason) : toClientError(err, context),
+    });
+  const streams = new PQueue({ concurrency: PARALLEL_BATCHES });
+  const remotes = [...batched.values()].map((file) => file.remote);
+  for (const files of batchesOf(remotes, (remote) => remote.size, BATCH_LIMITS)) {
+    void streams.add(async () => {
+      const chosen: ManyItem[] = [];
+      for (const remote of files) {
+        try {
+          signal.throwIfAborted();
+          chosen.push({ remote, paths: await prepareOutputPaths(context.out, remote.name, context.reserved, context.checkedFolders) });
+        } catch (err) {
+          fail(remote, err);
+        }
+      }
+      if (chosen.length === 0) return;
+      const settled = new Set<string>();
+      try {
+        await fetchMany(context, `${chosen.length} files`, chosen, {
+          signal,
+          onRetry,
+          onOutcome: (outcome) => {
+            settled.add(outcome.name);
+            batched.get(outcome.name)?.settle(outcome);
+          },
+        });
+      } catch (err) {
+        for (const item of chosen) if (!settled.has(item.remote.name)) fail(item.remote, err);
+      }
+    });
+  }
+
+  return {
+    take(name, options) {
+      const kept = unchanged.get(name);
+      if (kept) return Promise.resolve(kept);
+      const file = batched.get(name);
+      if (!file) return undefined;
+      return file.outcome.then((outcome) => {
+        if (outcome.result === 'failed') throw outcome.error;
+        // Gone since it was listed, or changed while it was read: the
+        // download of the name alone says which, or gets the new version.
+        if (outcome.result !== 'ok') return hooks.single(name, options);
+        const { size } = outcome.remote;
+        options.onStart?.({ name, size, offset: 0, attempt: 1 });
+        options.onProgress?.({ name, received: size, size, attemptOffset: 0 });
+        const { finalPath } = outputPathsOf(context.out, name);
+        return { name, path: finalPath, size, sha256: outcome.sha256, state: file.state, transferred: true, resumedFrom: 0, bytesReceived: size, attempts: 1 };
+      });
+    },
+    // The last window's records are written after its files are published:
+    // they must be on disk before the folder is let go.
+    done: streams.onIdle().then(() => context.store.flushed()),
+  };
+}

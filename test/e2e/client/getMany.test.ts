@@ -1,0 +1,188 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { tempDir } from '../../helpers/files.js';
+import { killHard, pollUntil, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { readTaskMap } from '../../helpers/transfers.js';
+import { makeTree, partialsUnder, treeDigests } from '../../helpers/trees.js';
+import { startNginx } from '../../helpers/nginx.js';
+
+describe('grpc-client get of many names: one listing, small files many per call', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let server: ServerProcess;
+  let testNumber = 0;
+  let out: string;
+  let list: string;
+
+  before(async () => {
+    ({ dir, cleanup } = await tempDir());
+    root = path.join(dir, 'root');
+    await mkdir(root);
+    server = await startServerProcess(root);
+  });
+
+  after(async () => {
+    await server.kill('SIGTERM');
+    await cleanup();
+  });
+
+  beforeEach(() => {
+    testNumber += 1;
+    out = path.join(dir, `out${testNumber}`);
+    list = path.join(dir, `list${testNumber}.txt`);
+  });
+
+  /** The server's calls from here on, of one method. */
+  const callsFrom = () => {
+    const mark = server.calls().length;
+    return (method: string) =>
+      server
+        .calls()
+        .slice(mark)
+        .filter((c) => c.method === method);
+  };
+  const filesSent = (calls: { files?: number }[]) => calls.reduce((n, c) => n + (c.files ?? 0), 0);
+  const get = (args: string[]) => runClient(['get', '--server', server.address, '--out', out, '--from', list, ...args]);
+  /** Small files under `top`, and their names in a list as `ls -1` prints them. */
+  const smallFiles = async (top: string, count: number, size: number) => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < count; i += 1) files[`${top}/d${i % 4}/f ${String(i).padStart(3, '0')}.bin`] = randomBytes(size);
+    await makeTree(root, files);
+    return Object.keys(files);
+  };
+  const only = (digests: Record<string, string>, names: string[]) => Object.fromEntries(names.map((name) => [name, digests[name]]));
+
+  it('lists every name in one call, sends the small ones many per call and a large one by Download, exact; a rerun sends nothing', async () => {
+    const small = await smallFiles('many1', 200, 4096);
+    await makeTree(root, { 'many1/large.bin': randomBytes(3 * 1024 * 1024) });
+    const names = [...small, 'many1/large.bin'];
+    await writeFile(list, [...names, 'many1/not-there.bin'].join('\n'));
+
+    let calls = callsFrom();
+    const first = await get([]);
+    expect(first.code, 'the missing name fails alone, with its own code').to.equal(8);
+    expect(first.stderr).to.include('not found on server: many1/not-there.bin');
+    expect(await treeDigests(out)).to.deep.equal(only(await treeDigests(root), names));
+    expect(calls('ListNames')).to.have.length(1);
+    expect(filesSent(calls('DownloadManyBatches'))).to.equal(200);
+    expect(calls('DownloadManyBatches').length).to.be.at.most(2);
+    expect(calls('Download').map((c) => [c.name, c.code])).to.have.deep.members([
+      ['many1/large.bin', 'OK'],
+      ['many1/not-there.bin', 'NOT_FOUND'],
+    ]);
+    expect(calls('Stat'), 'no Stat per name').to.deep.equal([]);
+
+    calls = callsFrom();
+    const again = await get(['--json']);
+    expect(again.code).to.equal(8);
+    const summary = again.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((event) => event.event === 'summary');
+    expect(summary).to.include({ total: 202, downloaded: 0, skipped: 201, bytesReceived: 0 });
+    expect(calls('ListNames')).to.have.length(1);
+    expect(calls('DownloadManyBatches')).to.deep.equal([]);
+    expect(calls('Stat')).to.deep.equal([]);
+    expect(calls('Download').map((c) => c.name)).to.deep.equal(['many1/not-there.bin']);
+  });
+
+  it('fetches again exactly what was deleted here or changed on the server', async () => {
+    const names = await smallFiles('many2', 40, 1000);
+    await writeFile(list, names.join('\n'));
+    expect((await get([])).code).to.equal(0);
+    const deleted = names.slice(0, 3);
+    const changed = names.slice(10, 12);
+    for (const name of deleted) await rm(path.join(out, name));
+    for (const name of changed) await appendFile(path.join(root, name), 'changed\n');
+
+    const calls = callsFrom();
+    const run = await get([]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'many2'));
+    expect(filesSent(calls('DownloadManyBatches')), 'the deleted ones, in one stream').to.equal(3);
+    // A changed file goes the way of one name, which asks for its digest:
+    // only touched, it would not be fetched at all.
+    expect(calls('Download').map((c) => c.name)).to.have.members(changed);
+    expect(run.stdout).to.match(/40 files: 5 downloaded, 35 already complete/);
+  });
+
+  it('resumes after kill -9 in the middle of the stream, exact, without sending again what was committed', async () => {
+    const names = await smallFiles('many3', 300, 16 * 1024);
+    await writeFile(list, names.join('\n'));
+    const client = spawnClient(['get', '--from', list, '--limit-rate', '1M', '--server', server.address, '--out', out]);
+    await pollUntil(
+      'some files recorded complete',
+      async () => {
+        const map = await readTaskMap(out).catch(() => undefined);
+        return Object.values(map?.tasks ?? {}).filter((t) => t.status === 'complete').length >= 20 || undefined;
+      },
+      [client],
+    );
+    await killHard(client.process);
+    await server.waitForCall((call) => call.method === 'DownloadManyBatches' && call.code !== 'OK');
+    const recorded = Object.values((await readTaskMap(out)).tasks).filter((t) => t.status === 'complete').length;
+    expect(recorded).to.be.below(300);
+
+    const calls = callsFrom();
+    const run = await get([]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'many3'));
+    expect(await partialsUnder(out), 'no partial left').to.deep.equal([]);
+    // What the kill left half done goes the way of one name: a partial
+    // resumes by Download, a file published but not yet recorded is checked
+    // against the server's digest (Stat). Nothing recorded is touched again.
+    const sent = filesSent(calls('DownloadManyBatches'));
+    expect(sent + calls('Download').length + calls('Stat').length, 'each file not recorded before the kill, once').to.equal(300 - recorded);
+    expect(sent).to.be.above(0);
+  });
+
+  it('writes nothing outside --out when a folder is swapped for a symlink in the middle of the stream', async () => {
+    const names = await smallFiles('many5', 200, 16 * 1024);
+    await writeFile(list, names.join('\n'));
+    // With the same folders as the tree: a client that followed the link
+    // would find where to write.
+    const outside = path.join(dir, `outside${testNumber}`);
+    for (const folder of ['d0', 'd1', 'd2', 'd3']) await mkdir(path.join(outside, folder), { recursive: true });
+    const client = spawnClient(['get', '--from', list, '--limit-rate', '1M', '--server', server.address, '--out', out]);
+    await pollUntil(
+      'some files recorded complete',
+      async () => {
+        const map = await readTaskMap(out).catch(() => undefined);
+        return Object.values(map?.tasks ?? {}).filter((t) => t.status === 'complete').length >= 10 || undefined;
+      },
+      [client],
+    );
+    await rename(path.join(out, 'many5'), path.join(out, 'moved'));
+    await symlink(outside, path.join(out, 'many5'));
+    const run = await client.done;
+    expect((await readdir(outside, { recursive: true })).sort()).to.deep.equal(['d0', 'd1', 'd2', 'd3']);
+    // What was under way lands in the folder it was checked in; what came
+    // after fails, saying why.
+    expect(run.code).to.equal(3);
+    expect(run.stderr).to.match(/it leads to .*outside\d+\/d\d, outside .*out\d+; files are only written into real folders under it/);
+  });
+
+  it('downloads each name alone from a server without ListNames, exact, and asks it once', async () => {
+    const names = await smallFiles('many4', 12, 500);
+    await writeFile(list, names.join('\n'));
+    const nginxDir = path.join(dir, 'nginx');
+    await mkdir(nginxDir);
+    const nginx = await startNginx([server.address], nginxDir, { hidden: ['ListNames'] });
+    try {
+      const calls = callsFrom();
+      const run = await runClient(['get', '--server', nginx.address, '--out', out, '--from', list]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'many4'));
+      expect(calls('ListNames'), 'nginx answered it itself').to.deep.equal([]);
+      expect(calls('Download')).to.have.length(12);
+      expect((await nginx.accessLog()).filter((line) => line.includes('/ListNames'))).to.have.length(1);
+    } finally {
+      await nginx.stop();
+    }
+  });
+});
