@@ -38,6 +38,9 @@ describe('assembleBlockList', () => {
 
   const bad: [string, BlockList__Output[], RegExp][] = [
     ['no info', [message({ sha256: digests(1) })], /without the file/],
+    // A server that ends the call at once, or after keep-alives only, has sent no list at all.
+    ['no message', [], /without the file/],
+    ['keep-alives only', [message({}), message({})], /without the file/],
     ['a block short', [message({ info: info(10), sha256: digests(2) })], /has 2 blocks where 10 bytes make 3/],
     ['a block too many', [message({ info: info(8), sha256: digests(3) })], /more than the 2 blocks/],
     ['a gap', [message({ info: info(10), sha256: digests(1) }), message({ firstBlock: '2', sha256: digests(2) })], /jumps from block 1 to 2/],
