@@ -84,6 +84,8 @@ describe('block ranges', () => {
       { start: 12, end: 14 },
     ]);
     expect(rangesOfBlocks([5], 4, 14), 'past the end').to.deep.equal([]);
+    // A range of no bytes would go out as a Download with limit 0, which means "to the end".
+    expect(rangesOfBlocks([0, 3], 4, 12), 'at the end').to.deep.equal([{ start: 0, end: 4 }]);
     expect(blocksIn(14, 4)).to.equal(4);
     expect(blocksIn(0, 4)).to.equal(0);
   });
