@@ -56,6 +56,23 @@ describe('segment planning', () => {
     expect(planPieces([], 3)).to.deep.equal([]);
   });
 
+  it('cuts a missing range that starts past block 0 from its own start', () => {
+    // 2 + 6 missing blocks over 2 segments: 4 a piece, so only the second range is cut.
+    expect(
+      planPieces(
+        [
+          [0, 2],
+          [4, 10],
+        ],
+        2,
+      ),
+    ).to.deep.equal([
+      { next: 0, end: 2 },
+      { next: 4, end: 7 },
+      { next: 7, end: 10 },
+    ]);
+  });
+
   it('lets an idle lane take the back half of the largest piece, never its block under way nor a last block', () => {
     const a = { next: 0, end: 10 };
     const b = { next: 5, end: 8 };
