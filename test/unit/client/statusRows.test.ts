@@ -31,6 +31,9 @@ describe('statusRowOf', () => {
     };
     // Blocks 0 (30 bytes) and 3, the short last one (10 bytes).
     expect(statusRowOf(sparse, 'missing', { size: 100 })).to.deep.equal({ state: 'incomplete', bytesOnDisk: 40, damage: null });
+    // The record still lists its blocks, but with the partial gone or emptied none of them is on disk.
+    expect(statusRowOf(sparse, 'missing', 'missing')).to.deep.equal({ state: 'incomplete', bytesOnDisk: 0, damage: null });
+    expect(statusRowOf(sparse, 'missing', { size: 0 })).to.deep.equal({ state: 'incomplete', bytesOnDisk: 0, damage: null });
   });
 
   it('deleted: a complete record whose file is gone', () => {
