@@ -34,6 +34,8 @@ describe('upload plans', () => {
     const base = localVersionOf(stat);
     expect(base).to.match(/^[0-9a-f]{24}$/);
     for (const key of Object.keys(stat) as (keyof typeof stat)[]) expect(localVersionOf({ ...stat, [key]: 9n }), key).to.not.equal(base);
+    // Digits run together would make inode 12 of 3 bytes the file of inode 1 with 23 bytes, and skip its upload.
+    expect(localVersionOf({ ...stat, ino: 12n, size: 3n })).to.not.equal(localVersionOf({ ...stat, ino: 1n, size: 23n }));
   });
 
   it('takes --replace as a sha256 when it is 64 hex digits, else as a version', () => {
