@@ -41,6 +41,12 @@ describe('resumeVerdict', () => {
     expect(resumeVerdict(claim({ offset: 0n, prefixSha256: B }), { version: 'v2', digest: undefined })).to.deep.equal({ action: 'accept' });
   });
 
+  it("never takes an empty expected_version (proto3's unset) for a version that matches", () => {
+    // Whatever the server's versions look like: an unset field claims nothing, so the digest rule decides.
+    expect(resumeVerdict(claim({ expectedSha256: B }), { version: '', digest: A })).to.deep.equal({ action: 'refuse', why: 'other-content' });
+    expect(resumeVerdict(claim({ prefixSha256: B }), { version: '', digest: undefined })).to.deep.equal({ action: 'hash-prefix' });
+  });
+
   it('accepts a request that claims nothing', () => {
     expect(resumeVerdict(claim({}), { version: 'v2', digest: undefined })).to.deep.equal({ action: 'accept' });
   });
