@@ -81,7 +81,8 @@ export class Turns {
     const answers: { key: string; answer: TurnAnswer }[] = [];
     for (const [key, turn] of [...this.held]) {
       turn.waiting = turn.waiting.filter((waiter) => waiter !== owner);
-      if (turn.owner === owner) for (const answer of this.give(key, owner)) answers.push({ key, answer });
+      // give passes on only a turn that `owner` holds, and answers nothing for another's.
+      for (const answer of this.give(key, owner)) answers.push({ key, answer });
     }
     return answers;
   }
