@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, write, writeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OrderedWrites } from '../../../src/client/download/orderedWrites.js';
@@ -65,6 +65,20 @@ describe('OrderedWrites', () => {
     await writes.drained();
     expect(await readFile(file, 'utf8')).to.equal('abcdefghijklmnop');
     expect(told).to.deep.equal(['abcdefgh', 'ijklmnop']);
+  });
+
+  it('makes one write of a chunk the disk takes whole', async () => {
+    // Each write is a round trip through libuv's threadpool: a second one of 0 bytes per chunk would double them.
+    const lengths: number[] = [];
+    const counted: ConstructorParameters<typeof OrderedWrites>[2] = (target, buffer, offset, length, position, done) => {
+      lengths.push(length);
+      write(target, buffer, offset, length, position, done);
+    };
+    const writes = new OrderedWrites(fd!, 1024, counted);
+    for (const [i, chunk] of chunks(3).entries()) writes.add(chunk, i * 4, () => undefined);
+    await writes.drained();
+    expect(await readFile(file, 'utf8')).to.equal('aaaabbbbcccc');
+    expect(lengths).to.deep.equal([4, 4, 4]);
   });
 
   it('writes nothing after a write that failed: the file stays a prefix, and the failure is told to every later call', async () => {
