@@ -109,4 +109,19 @@ describe('OrderedWrites', () => {
     expect(await readFile(file, 'utf8')).to.equal('aaaa');
     await writes.drained();
   });
+
+  it('abandons nothing at rest: before any chunk, and once all were written', async () => {
+    // A lock is as likely lost while nothing waits for the disk, and the partial is closed through abandon all the same.
+    const writes = new OrderedWrites(fd!, 1024);
+    await writes.abandon();
+    writes.add(Buffer.from('abcd'), 0, () => undefined);
+    await writes.drained();
+    await writes.abandon();
+    expect(await readFile(file, 'utf8')).to.equal('abcd');
+    expect(
+      writes.add(Buffer.from('efgh'), 4, () => undefined),
+      'nothing left waiting',
+    ).to.equal(undefined);
+    await writes.drained();
+  });
 });
