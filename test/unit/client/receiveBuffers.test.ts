@@ -70,6 +70,10 @@ describe('received messages assembled in reused buffers', () => {
     pool.give(small);
     const again = pool.take(65_535);
     expect(again.buffer === small.buffer && again.byteOffset === small.byteOffset, 'under 64 KiB: fresh buffers').to.equal(false);
+    // A 65,531-byte message is 64 KiB with its 5-byte prefix: the smallest that is pooled.
+    const least = pool.take(65_536);
+    pool.give(least);
+    expect(pool.take(65_536).buffer, '64 KiB: pooled').to.equal(least.buffer);
   });
 
   it('reuses a buffer for any message of its 64 KiB size class, and keeps at most 16 idle', () => {
