@@ -55,6 +55,14 @@ describe('received messages assembled in reused buffers', () => {
     expect(new Pooled(2000).write(wire)).to.have.length(1);
   });
 
+  it('fails on a read state it does not know as grpc-js does, rather than spin on it', () => {
+    // grpc-js fails the one call whose decoder throws; a replacement that skipped the state would spin and hang the process.
+    for (const Decoder of [Pooled, Pristine]) {
+      const decoder = Object.assign(new Decoder(-1), { readState: 3 });
+      expect(() => decoder.write(Buffer.from([0])), Decoder === Pooled ? 'pooled' : 'grpc-js').to.throw('Unexpected read state');
+    }
+  });
+
   it('reuses a buffer given back, once, and never one it did not lend', () => {
     const pool = new ReceiveBuffers();
     const first = pool.take(262_149);
