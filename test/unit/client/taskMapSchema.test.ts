@@ -53,6 +53,8 @@ describe('parseTaskMap', () => {
     expect(problemOf(sparse({ blockSize: 1, ranges: [[2, 1]] }))).to.match(/outside/);
     expect(problemOf(sparse({ blockSize: 0, ranges: [] }))).to.match(/block size 0/);
     expect(problemOf(sparse({ blockSize: 1, ranges: 'all' }))).to.match(/ranges are not a list/);
+    // The ranges alone, without their block size around them, as a hand edit might leave them.
+    expect(problemOf(sparse([[0, 1]]))).to.match(/has verifiedBlocks an array, not an object$/);
     expect(problemOf({ ...sparse({ blockSize: 1, ranges: [] }), sha256: null })).to.match(/without the sha256/);
     expect(problemOf({ ...complete('bad.bin'), verifiedBlocks: { blockSize: 1, ranges: [] } })).to.match(/complete with verifiedBlocks/);
   });
@@ -100,6 +102,8 @@ describe('parseTaskMap', () => {
     ['a fractional size', { size: 1.5 }, /size 1\.5/],
     ['a size past 2^53', { size: 2 ** 53 }, /size 9007199254740992/],
     ['a size as a string', { size: '3' }, /size "3"/],
+    // Named by its kind, not quoted: an object's JSON may be long, and says nothing a reader needs.
+    ['a size as an object', { size: { bytes: 3 } }, /has size an object, not a whole number/],
     ['a version that is not a string', { version: 7 }, /version 7/],
     ['a short sha256', { sha256: 'abc' }, /sha256 "abc"/],
     ['an upper-case sha256', { sha256: 'A'.repeat(64) }, /sha256 "AAAA/],
