@@ -150,8 +150,8 @@ async function main(): Promise<void> {
         await rm(out, { recursive: true, force: true });
         return timed(CLIENT_BIN, ['get', '-r', 'many', '-j', '8', '--server', server, '--out', out, '--quiet']);
       };
-      // The same files named one by one, each its own Download call: what
-      // get -r replaced, kept as a figure beside it.
+      // The same files named in a list, as `ls -1` prints them: one
+      // ListNames call, then the streams get -r uses. A figure beside it.
       const runFromList = async () => {
         await rm(out, { recursive: true, force: true });
         return timed(CLIENT_BIN, ['get', '--from', list, '-j', '8', '--server', server, '--out', out, '--quiet']);
