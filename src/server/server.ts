@@ -24,6 +24,7 @@ import { RateLimiter } from '../shared/rateLimiter.js';
 import { DigestLog } from './digestLog.js';
 import type { ServerMetrics } from './metrics.js';
 import { hashTurn, uploadTurn, type ClusterLink } from './workers.js';
+import { installPooledDecoder } from '../client/download/receiveBuffers.js';
 import { authInterceptor, type Scope, type TokenSet } from './tokenAuth.js';
 import { Staging, type NameTurns } from './staging.js';
 import { queryUpload, receiveUpload, type UploadContext, type UploadOutcome } from './upload.js';
@@ -218,6 +219,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const callLog = new CallLog(logger, metrics, (path) => !isOpenService(path));
   installZeroCopySend();
+  // grpc-js would assemble every upload message in a fresh buffer; the
+  // upload gives each back once staged (see StagedFile.take).
+  if (options.uploads) installPooledDecoder();
   const server = new grpc.Server({
     // The call log comes first, nearest the wire, so it also sees the
     // calls that authentication refuses.
