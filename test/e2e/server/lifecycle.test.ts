@@ -83,24 +83,33 @@ describe('grpc-server: start and stop', function () {
     }
   });
 
-  it('runs as an executable: its launcher lines exec node in the same pid, with the malloc thresholds', async () => {
+  it("runs as an executable: its launcher lines exec node in the same pid, with the malloc thresholds and the small young generation, and leave a user's own alone", async () => {
     const { dir, cleanup } = await tempDir();
-    const child = spawn(SERVER_BIN, ['--root', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const launch = async (env: NodeJS.ProcessEnv) => {
+      const child = spawn(SERVER_BIN, ['--root', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      try {
+        const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+        expect(line).to.match(/^grpc-server listening on /);
+        // The pid we started is node itself, not a shell waiting on it.
+        const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+        const environ = await readFile(`/proc/${child.pid}/environ`, 'utf8');
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        const [, signal] = await exited;
+        expect(signal).to.equal('SIGKILL');
+        return { cmdline, environ };
+      } finally {
+        child.kill('SIGKILL');
+      }
+    };
     try {
-      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-      expect(line).to.match(/^grpc-server listening on /);
-      // The pid we started is node itself, not a shell waiting on it.
-      const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
-      expect(path.basename(cmdline[0]!)).to.equal('node');
-      expect(cmdline[1]).to.equal(SERVER_BIN);
-      const environ = await readFile(`/proc/${child.pid}/environ`, 'utf8');
-      expect(environ).to.include('glibc.malloc.trim_threshold=');
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      const [, signal] = await exited;
-      expect(signal).to.equal('SIGKILL');
+      const plain = await launch({ NODE_OPTIONS: '' });
+      expect(path.basename(plain.cmdline[0]!)).to.equal('node');
+      expect(plain.cmdline.slice(1, 3)).to.deep.equal(['--max-semi-space-size=1', SERVER_BIN]);
+      expect(plain.environ).to.include('glibc.malloc.trim_threshold=');
+      const own = await launch({ NODE_OPTIONS: '--max-semi-space-size=4' });
+      expect(own.cmdline[1]).to.equal(SERVER_BIN);
     } finally {
-      child.kill('SIGKILL');
       await cleanup();
     }
   });
