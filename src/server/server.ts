@@ -24,7 +24,7 @@ import { RateLimiter } from '../shared/rateLimiter.js';
 import { DigestLog } from './digestLog.js';
 import type { ServerMetrics } from './metrics.js';
 import { hashTurn, uploadTurn, type ClusterLink } from './workers.js';
-import { installPooledDecoder } from '../client/download/receiveBuffers.js';
+import { installPooledDecoder } from '../shared/receiveBuffers.js';
 import { authInterceptor, type Scope, type TokenSet } from './tokenAuth.js';
 import { Staging, type NameTurns } from './staging.js';
 import { queryUpload, receiveUpload, type UploadContext, type UploadOutcome } from './upload.js';

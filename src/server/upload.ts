@@ -8,7 +8,7 @@ import type { UploadBegin__Output } from '../generated/filetransfer/v1/UploadBeg
 import type { UploadRequest__Output } from '../generated/filetransfer/v1/UploadRequest.js';
 import type { UploadResponse } from '../generated/filetransfer/v1/UploadResponse.js';
 import type { UploadStatus } from '../generated/filetransfer/v1/UploadStatus.js';
-import { receiveBuffers } from '../client/download/receiveBuffers.js';
+import { receiveBuffers } from '../shared/receiveBuffers.js';
 import { parseName, parseUploadName } from '../shared/names.js';
 import { StatusError } from '../shared/statusError.js';
 import type { DigestCache } from './digestCache.js';

@@ -3,7 +3,7 @@ import type { FileServiceClient } from '../../generated/filetransfer/v1/FileServ
 import { loadFileTransfer } from '../../shared/proto.js';
 import { channelTarget } from './serverTarget.js';
 import { registerHostLists } from './hostListResolver.js';
-import { installPooledDecoder } from '../download/receiveBuffers.js';
+import { installPooledDecoder } from '../../shared/receiveBuffers.js';
 
 // The client's HTTP/2 flow-control window bounds a stream's throughput to
 // window/RTT; grpc-js's 64 KiB default is the main cost on fast links.

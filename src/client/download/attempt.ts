@@ -7,7 +7,7 @@ import { firstMessageFile, type RemoteFile } from '../remoteFile.js';
 import { watchCall } from './callWatch.js';
 import { readOneAhead } from './pacedReading.js';
 import type { PartialFile } from './partialFile.js';
-import { receiveBuffers } from './receiveBuffers.js';
+import { receiveBuffers } from '../../shared/receiveBuffers.js';
 
 const giveBack = (data: Buffer) => receiveBuffers.give(data);
 

@@ -17,7 +17,7 @@ import { watchCall } from './callWatch.js';
 import { readOneAhead } from './pacedReading.js';
 import type { DownloadContext, DownloadOptions } from './downloadOptions.js';
 import { SparsePartial } from './partialFile.js';
-import { receiveBuffers } from './receiveBuffers.js';
+import { receiveBuffers } from '../../shared/receiveBuffers.js';
 import type { ReplicaTrust } from './replicaTrust.js';
 import { abortedError, withRetries, type RetryLoopOptions } from './retryLoop.js';
 

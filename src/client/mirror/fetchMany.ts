@@ -7,7 +7,7 @@ import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { methodIsMissing } from '../connection/missingMethod.js';
 import { watchCall } from '../download/callWatch.js';
 import { readOneAhead } from '../download/pacedReading.js';
-import { receiveBuffers } from '../download/receiveBuffers.js';
+import { receiveBuffers } from '../../shared/receiveBuffers.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { ManyFrames } from './manyFrames.js';

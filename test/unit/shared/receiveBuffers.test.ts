@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { installPooledDecoder, ReceiveBuffers, receiveBuffers } from '../../../src/client/download/receiveBuffers.js';
+import { installPooledDecoder, ReceiveBuffers, receiveBuffers } from '../../../src/shared/receiveBuffers.js';
 
 type DecoderClass = new (maxReadMessageLength: number) => { write(data: Buffer): Buffer[] };
 const require = createRequire(import.meta.url);

@@ -1,4 +1,4 @@
-import { replaceGrpcMethod } from '../../shared/grpcInternals.js';
+import { replaceGrpcMethod } from './grpcInternals.js';
 
 /** Messages smaller than this are left to fresh buffers: only data chunks are worth reusing memory for. */
 const MIN_POOLED = 64 * 1024;
