@@ -285,3 +285,13 @@ export async function killHard(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
 }
+
+/** The calls `server` logs from now on, of one method: what a step of a test made it do. */
+export function callsFrom(server: ServerProcess): (method: string) => CallLog[] {
+  const mark = server.calls().length;
+  return (method) =>
+    server
+      .calls()
+      .slice(mark)
+      .filter((c) => c.method === method);
+}

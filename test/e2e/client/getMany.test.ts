@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../../helpers/files.js';
-import { killHard, pollUntil, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { callsFrom, killHard, pollUntil, runClient, spawnClient, startServerProcess, type ClientProcess, type ServerProcess } from '../../helpers/processes.js';
 import { readTaskMap } from '../../helpers/transfers.js';
 import { makeTree, partialsUnder, treeDigests } from '../../helpers/trees.js';
 import { startNginx } from '../../helpers/nginx.js';
@@ -36,15 +36,6 @@ describe('grpc-client get of many names: one listing, small files many per call'
     list = path.join(dir, `list${testNumber}.txt`);
   });
 
-  /** The server's calls from here on, of one method. */
-  const callsFrom = () => {
-    const mark = server.calls().length;
-    return (method: string) =>
-      server
-        .calls()
-        .slice(mark)
-        .filter((c) => c.method === method);
-  };
   const filesSent = (calls: { files?: number }[]) => calls.reduce((n, c) => n + (c.files ?? 0), 0);
   const get = (args: string[]) => runClient(['get', '--server', server.address, '--out', out, '--from', list, ...args]);
   /** Small files under `top`, and their names in a list as `ls -1` prints them. */
@@ -54,6 +45,16 @@ describe('grpc-client get of many names: one listing, small files many per call'
     await makeTree(root, files);
     return Object.keys(files);
   };
+  /** Resolves once `count` files are recorded complete in the task map on disk, while `client` runs. */
+  const recordedComplete = (count: number, client: ClientProcess) =>
+    pollUntil(
+      `${count} files recorded complete`,
+      async () => {
+        const map = await readTaskMap(out).catch(() => undefined);
+        return Object.values(map?.tasks ?? {}).filter((t) => t.status === 'complete').length >= count || undefined;
+      },
+      [client],
+    );
   const only = (digests: Record<string, string>, names: string[]) => Object.fromEntries(names.map((name) => [name, digests[name]]));
 
   it('lists every name in one call, sends the small ones many per call and a large one by Download, exact; a rerun sends nothing', async () => {
@@ -62,7 +63,7 @@ describe('grpc-client get of many names: one listing, small files many per call'
     const names = [...small, 'many1/large.bin'];
     await writeFile(list, [...names, 'many1/not-there.bin'].join('\n'));
 
-    let calls = callsFrom();
+    let calls = callsFrom(server);
     const first = await get([]);
     expect(first.code, 'the missing name fails alone, with its own code').to.equal(8);
     expect(first.stderr).to.include('not found on server: many1/not-there.bin');
@@ -76,7 +77,7 @@ describe('grpc-client get of many names: one listing, small files many per call'
     ]);
     expect(calls('Stat'), 'no Stat per name').to.deep.equal([]);
 
-    calls = callsFrom();
+    calls = callsFrom(server);
     const again = await get(['--json']);
     expect(again.code).to.equal(8);
     const summary = again.stdout
@@ -100,7 +101,7 @@ describe('grpc-client get of many names: one listing, small files many per call'
     for (const name of deleted) await rm(path.join(out, name));
     for (const name of changed) await appendFile(path.join(root, name), 'changed\n');
 
-    const calls = callsFrom();
+    const calls = callsFrom(server);
     const run = await get([]);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'many2'));
@@ -115,20 +116,13 @@ describe('grpc-client get of many names: one listing, small files many per call'
     const names = await smallFiles('many3', 300, 16 * 1024);
     await writeFile(list, names.join('\n'));
     const client = spawnClient(['get', '--from', list, '--limit-rate', '1M', '--server', server.address, '--out', out]);
-    await pollUntil(
-      'some files recorded complete',
-      async () => {
-        const map = await readTaskMap(out).catch(() => undefined);
-        return Object.values(map?.tasks ?? {}).filter((t) => t.status === 'complete').length >= 20 || undefined;
-      },
-      [client],
-    );
+    await recordedComplete(20, client);
     await killHard(client.process);
     await server.waitForCall((call) => call.method === 'DownloadManyBatches' && call.code !== 'OK');
     const recorded = Object.values((await readTaskMap(out)).tasks).filter((t) => t.status === 'complete').length;
     expect(recorded).to.be.below(300);
 
-    const calls = callsFrom();
+    const calls = callsFrom(server);
     const run = await get([]);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'many3'));
@@ -149,14 +143,7 @@ describe('grpc-client get of many names: one listing, small files many per call'
     const outside = path.join(dir, `outside${testNumber}`);
     for (const folder of ['d0', 'd1', 'd2', 'd3']) await mkdir(path.join(outside, folder), { recursive: true });
     const client = spawnClient(['get', '--from', list, '--limit-rate', '1M', '--server', server.address, '--out', out]);
-    await pollUntil(
-      'some files recorded complete',
-      async () => {
-        const map = await readTaskMap(out).catch(() => undefined);
-        return Object.values(map?.tasks ?? {}).filter((t) => t.status === 'complete').length >= 10 || undefined;
-      },
-      [client],
-    );
+    await recordedComplete(10, client);
     await rename(path.join(out, 'many5'), path.join(out, 'moved'));
     await symlink(outside, path.join(out, 'many5'));
     const run = await client.done;
@@ -174,7 +161,7 @@ describe('grpc-client get of many names: one listing, small files many per call'
     await mkdir(nginxDir);
     const nginx = await startNginx([server.address], nginxDir, { hidden: ['ListNames'] });
     try {
-      const calls = callsFrom();
+      const calls = callsFrom(server);
       const run = await runClient(['get', '--server', nginx.address, '--out', out, '--from', list]);
       expect(run.code, run.stderr).to.equal(0);
       expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'many4'));

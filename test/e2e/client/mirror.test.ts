@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../../helpers/files.js';
-import { bounded, killHard, pollUntil, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
+import { bounded, callsFrom, killHard, pollUntil, runClient, spawnClient, startServerProcess, type ServerProcess } from '../../helpers/processes.js';
 import { readTaskMap } from '../../helpers/transfers.js';
 import { makeTree, partialsUnder, treeDigests } from '../../helpers/trees.js';
 import { startNginx } from '../../helpers/nginx.js';
@@ -42,15 +42,6 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     out = path.join(dir, `out${testNumber}`);
   });
 
-  /** The server's calls from here on. */
-  const callsFrom = () => {
-    const mark = server.calls().length;
-    return (method: string) =>
-      server
-        .calls()
-        .slice(mark)
-        .filter((c) => c.method === method);
-  };
   const sent = (calls: { files?: number; bytesSent?: number }[]) => ({
     files: calls.reduce((n, c) => n + (c.files ?? 0), 0),
     bytes: calls.reduce((n, c) => n + (c.bytesSent ?? 0), 0),
@@ -70,7 +61,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
       'tree1/big.bin': randomBytes(1536 * 1024),
     };
     await makeTree(root, { ...tree, 'tree1-old.bin': 'not under tree1/\n', 'tree1x/c.txt': 'neither\n' });
-    const calls = callsFrom();
+    const calls = callsFrom(server);
     const run = await get(['-r', 'tree1']);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree1'));
@@ -97,7 +88,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     for (const i of [10, 11]) await rm(path.join(root, `tree2/f${i}.txt`));
     await writeFile(path.join(out, 'tree2', 'mine.txt'), 'a local file the task map does not know\n');
 
-    let calls = callsFrom();
+    let calls = callsFrom(server);
     const second = await get(['-r', 'tree2', '--json']);
     expect(second.code, second.stderr).to.equal(0);
     const moved = sent(calls('DownloadManyBatches'));
@@ -112,7 +103,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(Object.keys(local).sort()).to.deep.equal([...Object.keys(remote), 'tree2/f10.txt', 'tree2/f11.txt', 'tree2/mine.txt'].sort());
     for (const [name, digest] of Object.entries(remote)) expect(local[name], name).to.equal(digest);
 
-    calls = callsFrom();
+    calls = callsFrom(server);
     const third = await get(['-r', 'tree2', '--delete']);
     expect(third.code, third.stderr).to.equal(0);
     expect(third.stdout).to.match(/15 files: 0 fetched .* 15 unchanged, 2 deleted here\n$/);
@@ -144,7 +135,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect(committed.length).to.be.below(300);
     const recorded = Object.values((await readTaskMap(out)).tasks).filter((t) => t.status === 'complete').length;
 
-    const calls = callsFrom();
+    const calls = callsFrom(server);
     const run = await get(['-r', 'tree3']);
     expect(run.code, run.stderr).to.equal(0);
     expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree3'));
@@ -158,7 +149,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     const files: Record<string, Buffer> = {};
     for (let i = 0; i < 100; i += 1) files[`tree4/f${i}.bin`] = randomBytes(20 * 1024);
     await makeTree(root, files);
-    const calls = callsFrom();
+    const calls = callsFrom(server);
     // Both at once, paced: which one takes the folder is chance, and the
     // other meets it held however slowly a loaded machine starts processes.
     const args = ['get', '-r', 'tree4', '--json', '--server', server.address, '--out', out, '--limit-rate', '1M'];
@@ -207,7 +198,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     expect((await get(['-r', 'tree9'])).code).to.equal(0);
     await rm(path.join(out, 'tree9', 'a'), { recursive: true });
     await writeFile(path.join(out, 'tree9', 'a'), 'a local file where a folder was\n');
-    const calls = callsFrom();
+    const calls = callsFrom(server);
     const blocked = await get(['-r', 'tree9']);
     expect(blocked.code, blocked.stderr).to.equal(3);
     expect(blocked.stderr).to.match(/^grpc-client: cannot write tree9\/a\/b\.txt: .*tree9\/a is not a folder; .*\n$/);
@@ -252,7 +243,7 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     const nginx = await startNginx([server.address], nginxDir, { hidden: ['DownloadManyBatches'] });
     const client = new FileClient({ server: nginx.address, out });
     try {
-      const calls = callsFrom();
+      const calls = callsFrom(server);
       await client.mirror('tree7');
       expect(await treeDigests(out)).to.deep.equal(await treeDigests(root, 'tree7'));
       await makeTree(root, { 'tree7/new.txt': 'new\n' });
