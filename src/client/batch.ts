@@ -19,6 +19,11 @@ export type BatchOptions<O extends { signal?: AbortSignal } = DownloadOptions> =
 
 export type BatchResult<R = DownloadResult> = { name: string; ok: true; result: R } | { name: string; ok: false; error: ClientError };
 
+/** Throws a RangeError for a `concurrency` that is not a whole number ≥ 1. */
+export function checkConcurrency(concurrency: number): void {
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
+}
+
 /**
  * Runs `download` for every item, at most `concurrency` at once, in the
  * order asked for, and yields each outcome as it settles. One failure does
@@ -35,7 +40,7 @@ export async function* runBatch<R = DownloadResult, O extends { signal?: AbortSi
   // on unobserved.
   const stopped = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, not ${concurrency}`);
+  checkConcurrency(concurrency);
   const queue = new PQueue({ concurrency, autoStart: false });
   const settled: BatchResult<R>[] = [];
   let wake: (() => void) | undefined;

@@ -5,14 +5,14 @@ import type { FileInfo__Output } from '../generated/filetransfer/v1/FileInfo.js'
 import type { FileInfoBatch__Output } from '../generated/filetransfer/v1/FileInfoBatch.js';
 import type { FileServiceClient } from '../generated/filetransfer/v1/FileService.js';
 import { parsePrefix } from '../shared/names.js';
-import { runBatch, type BatchOptions, type BatchResult } from './batch.js';
+import { checkConcurrency, runBatch, type BatchOptions, type BatchResult } from './batch.js';
 import { connect, plaintextTokenWarning } from './connection/connect.js';
 import { methodIsMissing } from './connection/missingMethod.js';
 import { startNamedBatch, type NamedBatch } from './mirror/namedFiles.js';
 import { ReplicaSet } from './connection/replicas.js';
 import { createFolder } from './createFolder.js';
 import { locally, ServerUnreachableError } from './errors.js';
-import { queuePriority, type BatchItem } from './schedule.js';
+import { DEFAULT_CONCURRENCY, queuePriority, type BatchItem } from './schedule.js';
 import { RateLimiter } from '../shared/rateLimiter.js';
 import { DEFAULT_RETRY_FOR_MS, DEFAULT_STALL_TIMEOUT_MS } from './retryPolicy.js';
 import { listedFileOf, remoteFileOf, type ListedFile, type RemoteFile } from './remoteFile.js';
@@ -142,6 +142,8 @@ export class FileClient {
    * others.
    */
   async *downloadMany(items: (string | BatchItem)[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
+    // Before the listing, which would otherwise start fetching for a batch that then refuses to run.
+    checkConcurrency(options.concurrency ?? DEFAULT_CONCURRENCY);
     const batch = await this.namedBatch(items, options);
     try {
       yield* runBatch(items, (name, downloadOptions) => batch?.take(name, downloadOptions) ?? this.download(name, downloadOptions), options);

@@ -57,4 +57,19 @@ describe('FileClient: long-lived and already aborted signals', function () {
     for (const folder of ['a', 'b']) expect(await exists(path.join(out, folder)), folder).to.equal(false);
     expect(await exists(out), 'not even --out').to.equal(false);
   });
+
+  it('a batch refused for its concurrency fails before it lists or fetches anything', async () => {
+    const out = path.join(dir, 'out-refused');
+    const client = new FileClient({ server: `127.0.0.1:${server.port}`, out });
+    try {
+      const batch = client.downloadMany(['a/x', 'b/y'], { concurrency: 0 });
+      let thrown: unknown;
+      await batch.next().catch((err: unknown) => (thrown = err));
+      expect(thrown).to.be.instanceOf(RangeError);
+      expect((thrown as Error).message).to.equal('concurrency must be a whole number ≥ 1, not 0');
+    } finally {
+      await client.close();
+    }
+    expect(await exists(out), 'not even --out').to.equal(false);
+  });
 });
