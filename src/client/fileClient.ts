@@ -29,6 +29,7 @@ import { mirrorTree, type MirrorOptions, type MirrorResult } from './mirror/mirr
 import { beginListing } from './mirror/earlyListing.js';
 import { folderPrefixOf } from './mirror/mirrorPlan.js';
 import { abortedError } from './download/retryLoop.js';
+import { watchCall } from './download/callWatch.js';
 import type { VerifyResult } from './download/verifyLocal.js';
 import { verifyStore } from './taskMap/localTasks.js';
 import { recordedFiles, verifyWithServer, type ServerVerifyResult } from './blocks/serverVerify.js';
@@ -144,10 +145,19 @@ export class FileClient {
   async *downloadMany(items: (string | BatchItem)[], options: BatchOptions = {}): AsyncGenerator<BatchResult> {
     // Before the listing, which would otherwise start fetching for a batch that then refuses to run.
     checkConcurrency(options.concurrency ?? DEFAULT_CONCURRENCY);
-    const batch = await this.namedBatch(items, options);
+    // Stops the streams when the caller stops iterating early, as runBatch
+    // stops the downloads of single names.
+    const stop = new AbortController();
+    const batch = await this.namedBatch(items, options, stop.signal);
+    let ran = false;
     try {
       yield* runBatch(items, (name, downloadOptions) => batch?.take(name, downloadOptions) ?? this.download(name, downloadOptions), options);
+      ran = true;
+      // After an abort the queue is dropped, but what the streams had
+      // verified was committed all the same: said, not left as never begun.
+      for (const result of (await batch?.untaken()) ?? []) yield { name: result.name, ok: true, result };
     } finally {
+      if (!ran) stop.abort();
       // A record that cannot be written is told by close(), which writes again.
       await batch?.done.catch(() => undefined);
     }
@@ -160,7 +170,7 @@ export class FileClient {
    * for a rate or segments of the batch's own, which the streams do not
    * take. Undefined: every name is downloaded alone.
    */
-  private async namedBatch(items: (string | BatchItem)[], options: BatchOptions): Promise<NamedBatch | undefined> {
+  private async namedBatch(items: (string | BatchItem)[], options: BatchOptions, stop: AbortSignal): Promise<NamedBatch | undefined> {
     // Aborted already: the batch fails every item without touching the disk.
     if (items.length < 2 || options.limitRate !== undefined || options.segments !== undefined || options.signal?.aborted) return undefined;
     const normalized = items.map((item) => (typeof item === 'string' ? { name: item } : item));
@@ -177,9 +187,9 @@ export class FileClient {
       const held: Promise<void> = context.lease.hold(
         names[0]!,
         async (signal) => {
-          const batch = await startNamedBatch(context, names, hooks, signal, options.onRetry);
+          const batch = await startNamedBatch(context, names, hooks, AbortSignal.any([signal, stop]), options.onRetry);
           // Its `done` is the hold's: the folder is let go once the streams ended.
-          resolve(batch && { take: batch.take, done: held });
+          resolve(batch && { ...batch, done: held });
           await batch?.done;
         },
         { signal: options.signal, onWait: (holderPid) => options.onWait?.({ name: names[0]!, holderPid }) },
@@ -326,19 +336,24 @@ export class FileClient {
     }
   }
 
-  /** Reads a listing call to its end, cancelling it when `signal` aborts. */
+  /**
+   * Reads a listing call to its end, cancelling it when `signal` aborts or
+   * when no message came for the stall timeout: a server that accepts but
+   * never answers must not hold a mirror, or the folder, for ever.
+   */
   private async listCall<T>(call: grpc.ClientReadableStream<T>, signal: AbortSignal | undefined, take: (message: T) => void): Promise<void> {
-    const onAbort = () => call.cancel();
-    if (signal?.aborted) call.cancel();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    const watch = watchCall(call, this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, signal);
     try {
-      for await (const message of call as AsyncIterable<T>) take(message);
+      for await (const message of call as AsyncIterable<T>) {
+        watch.busy();
+        take(message);
+        watch.waiting();
+      }
     } catch (err) {
-      // A check of a message threw: the rest of the listing is not wanted.
-      call.cancel();
-      throw err;
+      // Also when a check of a message threw: the rest of the listing is not wanted.
+      throw watch.explain(err, this.secure);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      watch.stop();
     }
   }
 

@@ -40,6 +40,12 @@ export interface NamedBatch {
    * unchanged (gone, or changed while read) is handed to `single`.
    */
   take(name: string, options: DownloadOptions): Promise<DownloadResult> | undefined;
+  /**
+   * Once the streams ended, the results of names never taken that are
+   * here all the same: complete, or fetched before the batch was stopped
+   * (a stream commits what it verified even when it is aborted).
+   */
+  untaken(): Promise<DownloadResult[]>;
   /** Resolves once the streams ended and their records are on disk. */
   done: Promise<void>;
 }
@@ -75,27 +81,32 @@ export async function startNamedBatch(
 ): Promise<NamedBatch | undefined> {
   // Another process may have fetched some of them while we waited for the folder.
   await context.store.reload();
+  const checkRemote = context.checkRemote ?? true;
+  const local = new Map<string, { paths: OutputPaths; facts: LocalFacts }>();
+  for (const name of names) {
+    if (local.has(name)) continue;
+    try {
+      const paths = outputPathsOf(context.out, name);
+      local.set(name, { paths, facts: { record: context.store.get(name), finalSize: regularFileSizeSync(paths.finalPath), partSize: regularFileSizeSync(paths.partPath) } });
+    } catch {
+      // Not a path here: its download says why.
+    }
+  }
+  // Without checks, a complete file needs no listing: a list of those alone
+  // asks the server nothing, as one name would not.
+  const toList = checkRemote ? [...local.keys()] : [...local].filter(([, { facts }]) => planTask(facts).action !== 'skip').map(([name]) => name);
   const listed = new Map<string, ListedFile>();
   try {
-    if (!(await hooks.listNames(names, signal, (file) => listed.set(file.name, file)))) return undefined;
+    if (toList.length > 0 && !(await hooks.listNames(toList, signal, (file) => listed.set(file.name, file)))) return undefined;
   } catch {
     return undefined;
   }
   const unchanged = new Map<string, DownloadResult>();
   const batched = new Map<string, Batched>();
-  for (const name of names) {
-    if (unchanged.has(name) || batched.has(name)) continue;
-    let paths: OutputPaths;
-    try {
-      paths = outputPathsOf(context.out, name);
-    } catch {
-      continue;
-    }
-    const record = context.store.get(name);
-    const facts = { record, finalSize: regularFileSizeSync(paths.finalPath), partSize: regularFileSizeSync(paths.partPath) };
-    const action = namedActionOf(listed.get(name), facts, context.checkRemote ?? true, SMALL_FILE_BYTES);
+  for (const [name, { paths, facts }] of local) {
+    const action = namedActionOf(listed.get(name), facts, checkRemote, SMALL_FILE_BYTES);
     if (action === 'unchanged') {
-      const { size, sha256 } = record!;
+      const { size, sha256 } = facts.record!;
       unchanged.set(name, {
         name,
         path: paths.finalPath,
@@ -150,8 +161,18 @@ export async function startNamedBatch(
     });
   }
 
+  const resultOf = (name: string, file: Batched, outcome: ManyOutcome & { result: 'ok' }): DownloadResult => {
+    const { size } = outcome.remote;
+    const { finalPath } = outputPathsOf(context.out, name);
+    return { name, path: finalPath, size, sha256: outcome.sha256, state: file.state, transferred: true, resumedFrom: 0, bytesReceived: size, attempts: 1 };
+  };
+  const taken = new Set<string>();
+  // The last window's records are written after its files are published:
+  // they must be on disk before the folder is let go.
+  const done = streams.onIdle().then(() => context.store.flushed());
   return {
     take(name, options) {
+      taken.add(name);
       const kept = unchanged.get(name);
       if (kept) return Promise.resolve(kept);
       const file = batched.get(name);
@@ -161,15 +182,25 @@ export async function startNamedBatch(
         // Gone since it was listed, or changed while it was read: the
         // download of the name alone says which, or gets the new version.
         if (outcome.result !== 'ok') return hooks.single(name, options);
-        const { size } = outcome.remote;
-        options.onStart?.({ name, size, offset: 0, attempt: 1 });
-        options.onProgress?.({ name, received: size, size, attemptOffset: 0 });
-        const { finalPath } = outputPathsOf(context.out, name);
-        return { name, path: finalPath, size, sha256: outcome.sha256, state: file.state, transferred: true, resumedFrom: 0, bytesReceived: size, attempts: 1 };
+        const result = resultOf(name, file, outcome);
+        options.onStart?.({ name, size: result.size, offset: 0, attempt: 1 });
+        options.onProgress?.({ name, received: result.size, size: result.size, attemptOffset: 0 });
+        return result;
       });
     },
-    // The last window's records are written after its files are published:
-    // they must be on disk before the folder is let go.
-    done: streams.onIdle().then(() => context.store.flushed()),
+    async untaken() {
+      await done;
+      const results: DownloadResult[] = [];
+      for (const name of local.keys()) {
+        if (taken.has(name)) continue;
+        const kept = unchanged.get(name);
+        const file = batched.get(name);
+        const outcome = await file?.outcome;
+        if (kept) results.push(kept);
+        else if (file && outcome?.result === 'ok') results.push(resultOf(name, file, outcome));
+      }
+      return results;
+    },
+    done,
   };
 }

@@ -3,10 +3,22 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../../helpers/files.js';
-import { callsFrom, killHard, pollUntil, runClient, spawnClient, startServerProcess, type ClientProcess, type ServerProcess } from '../../helpers/processes.js';
+import {
+  bounded,
+  callsFrom,
+  killHard,
+  pollUntil,
+  runClient,
+  spawnClient,
+  startServerProcess,
+  type ClientProcess,
+  type ServerProcess,
+} from '../../helpers/processes.js';
 import { readTaskMap } from '../../helpers/transfers.js';
 import { makeTree, partialsUnder, treeDigests } from '../../helpers/trees.js';
 import { startNginx } from '../../helpers/nginx.js';
+import { allCallsLogged } from '../../helpers/rawClient.js';
+import { FileClient } from '../../../src/client/fileClient.js';
 
 describe('grpc-client get of many names: one listing, small files many per call', function () {
   this.timeout(60_000);
@@ -152,6 +164,78 @@ describe('grpc-client get of many names: one listing, small files many per call'
     // after fails, saying why.
     expect(run.code).to.equal(3);
     expect(run.stderr).to.match(/it leads to .*outside\d+\/d\d, outside .*out\d+; files are only written into real folders under it/);
+  });
+
+  it('asks the server nothing for names all complete here with --no-check', async () => {
+    const names = await smallFiles('many6', 5, 100);
+    await writeFile(list, names.join('\n'));
+    expect((await get([])).code).to.equal(0);
+    await allCallsLogged(server);
+    const mark = server.calls().length;
+    const run = await get(['--no-check']);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/5 files: 0 downloaded, 5 already complete/);
+    await allCallsLogged(server);
+    expect(
+      server
+        .calls()
+        .slice(mark)
+        .filter((c) => !c.name?.startsWith('barrier-')),
+    ).to.deep.equal([]);
+  });
+
+  it('gives up on a listing that never answers after --stall-timeout, and goes name by name', async () => {
+    const names = await smallFiles('many7', 3, 100);
+    await writeFile(list, names.join('\n'));
+    server.process.kill('SIGSTOP');
+    try {
+      const run = await bounded(
+        'get to give up on a frozen server',
+        runClient(['get', '--server', server.address, '--out', out, '--from', list, '--stall-timeout', '1s', '--retry-for', '2s']),
+        [],
+        30_000,
+      );
+      expect(run.code).to.equal(4);
+      // As for names downloaded one by one: their common failure said once.
+      expect(run.stderr).to.match(/^grpc-client: cannot connect to 127\.0\.0\.1:\d+: no data from the server for 1s; is grpc-server running there\?\n$/);
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+  });
+
+  it('reports every file the streams committed when interrupted, none of them as never started', async () => {
+    const names = await smallFiles('many8', 400, 8 * 1024);
+    await writeFile(list, names.join('\n'));
+    const client = spawnClient(['get', '--from', list, '--limit-rate', '1M', '--json', '-j', '1', '--server', server.address, '--out', out]);
+    await recordedComplete(20, client);
+    client.process.kill('SIGINT');
+    const run = await client.done;
+    expect(run.code).to.equal(130);
+    const summary = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; downloaded?: number; neverStarted?: string[] })
+      .find((event) => event.event === 'summary')!;
+    const here = Object.keys(await treeDigests(out));
+    expect(here.length).to.be.below(400);
+    expect(summary.downloaded).to.equal(here.length);
+    expect(summary.neverStarted!.filter((name) => here.includes(name))).to.deep.equal([]);
+  });
+
+  it('stops its streams when the caller stops reading the results', async () => {
+    const names = await smallFiles('many9', 200, 16 * 1024);
+    const client = new FileClient({ server: server.address, out, limitRate: 1024 * 1024 });
+    try {
+      for await (const outcome of client.downloadMany(names)) {
+        expect(outcome.ok).to.equal(true);
+        break;
+      }
+      const call = await server.waitForCall((c) => c.method === 'DownloadManyBatches' && c.code !== 'OK');
+      expect(call.code).to.equal('CANCELLED');
+    } finally {
+      await client.close();
+    }
+    expect(Object.keys(await treeDigests(out)).length).to.be.below(200);
   });
 
   it('downloads each name alone from a server without ListNames, exact, and asks it once', async () => {
