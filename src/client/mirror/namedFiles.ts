@@ -87,7 +87,10 @@ export async function startNamedBatch(
     if (local.has(name)) continue;
     try {
       const paths = outputPathsOf(context.out, name);
-      local.set(name, { paths, facts: { record: context.store.get(name), finalSize: regularFileSizeSync(paths.finalPath), partSize: regularFileSizeSync(paths.partPath) } });
+      local.set(name, {
+        paths,
+        facts: { record: context.store.get(name), finalSize: regularFileSizeSync(paths.finalPath), partSize: regularFileSizeSync(paths.partPath) },
+      });
     } catch {
       // Not a path here: its download says why.
     }
