@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { joinName, parseName, PARTIAL_SUFFIX } from '../shared/names.js';
@@ -52,4 +53,31 @@ export async function prepareOutputPaths(out: string, name: string, reserved: st
     checked.add(dir);
   }
   return paths;
+}
+
+/**
+ * Whether no folder on the way to `name` under `out` is a symlink or
+ * something else than a folder: what a file found there must pass before
+ * it is taken for ours. A folder not there yet passes (nothing can be found
+ * under it; the download makes it). Synchronous, each folder looked at
+ * once per `known`.
+ */
+export function foldersAreReal(out: string, name: string, known: Map<string, boolean>): boolean {
+  let dir = out;
+  for (const folder of name.split('/').slice(0, -1)) {
+    dir = path.join(dir, folder);
+    let real = known.get(dir);
+    if (real === undefined) {
+      try {
+        const info = lstatSync(dir, { throwIfNoEntry: false });
+        real = info === undefined || info.isDirectory();
+      } catch {
+        // No permission, say: the download of the name tells.
+        real = false;
+      }
+      known.set(dir, real);
+    }
+    if (!real) return false;
+  }
+  return true;
 }

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { regularFileSizeSync } from '../localFile.js';
 import { toClientError } from '../errors.js';
-import { outputPathsOf, prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
+import { foldersAreReal, outputPathsOf, prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import type { ListedFile } from '../remoteFile.js';
 import { planTask, type LocalFacts, type PlanState } from '../taskState.js';
 import type { DownloadContext, DownloadOptions, DownloadResult } from '../download/downloadOptions.js';
@@ -83,8 +83,12 @@ export async function startNamedBatch(
   await context.store.reload();
   const checkRemote = context.checkRemote ?? true;
   const local = new Map<string, { paths: OutputPaths; facts: LocalFacts }>();
+  const realFolders = new Map<string, boolean>();
   for (const name of names) {
-    if (local.has(name)) continue;
+    // A name under a folder that is not a real one goes alone: its
+    // download says what is wrong, where a file found through a symlink
+    // would be taken for ours.
+    if (local.has(name) || !foldersAreReal(context.out, name, realFolders)) continue;
     try {
       const paths = outputPathsOf(context.out, name);
       local.set(name, {

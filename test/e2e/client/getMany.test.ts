@@ -166,6 +166,28 @@ describe('grpc-client get of many names: one listing, small files many per call'
     expect(run.stderr).to.match(/it leads to .*outside\d+\/d\d, outside .*out\d+; files are only written into real folders under it/);
   });
 
+  it('takes no file for complete that it finds through a folder swapped for a symlink', async () => {
+    const names = await smallFiles('many10', 8, 100);
+    await writeFile(list, names.join('\n'));
+    expect((await get([])).code).to.equal(0);
+    // The same files, outside, where the link leads.
+    const outside = path.join(dir, `outside${testNumber}`);
+    await mkdir(outside);
+    await rename(path.join(out, 'many10', 'd1'), path.join(outside, 'd1'));
+    await symlink(path.join(outside, 'd1'), path.join(out, 'many10', 'd1'));
+
+    const run = await get(['--json']);
+    expect(run.code).to.equal(3);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; name: string; path?: string; message?: string });
+    expect(events.filter((e) => e.event === 'done' && !e.path!.startsWith(out + path.sep))).to.deep.equal([]);
+    const refused = events.filter((e) => e.event === 'error').map((e) => e.name);
+    expect(refused.sort()).to.deep.equal(names.filter((name) => name.includes('/d1/')).sort());
+    expect(events.find((e) => e.event === 'error')?.message).to.match(/d1 is a symlink; files are only written into real folders under/);
+  });
+
   it('asks the server nothing for names all complete here with --no-check', async () => {
     const names = await smallFiles('many6', 5, 100);
     await writeFile(list, names.join('\n'));
