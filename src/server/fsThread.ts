@@ -21,9 +21,9 @@ export interface StatRequest {
   root: string;
   /** `/proc/self/fd/<n>` of a folder the caller keeps open until the answer comes. */
   folder: string;
-  /** Entries of that folder (not folders themselves), each a file or a symlink. */
+  /** Entries of that folder: files or symlinks as a walk found them, or names asked for (anything). */
   names: string[];
-  /** 1 where names[i] is a symlink. */
+  /** Per name: 0 a file, 1 a symlink, 2 not known (looked at without following it first). */
   symlinks: Uint8Array;
 }
 
@@ -81,9 +81,9 @@ export class FsThread {
     return framesOf(await this.ask({ op: 'read', id: this.nextId++, root, names, maxSize, maxBytes }));
   }
 
-  /** Per entry: its stat, or null when it is not a regular file inside the root. */
-  async stat(root: string, folder: string, entries: { name: string; symlink: boolean }[]): Promise<(EntryStat | null)[]> {
-    const symlinks = Uint8Array.from(entries, (entry) => (entry.symlink ? 1 : 0));
+  /** Per entry: its stat, or null when it is not a regular file inside the root; `symlink` undefined: not known. */
+  async stat(root: string, folder: string, entries: { name: string; symlink: boolean | undefined }[]): Promise<(EntryStat | null)[]> {
+    const symlinks = Uint8Array.from(entries, (entry) => (entry.symlink === undefined ? 2 : entry.symlink ? 1 : 0));
     const answer = await this.ask({ op: 'stat', id: this.nextId++, root, folder, names: entries.map((entry) => entry.name), symlinks });
     let at = 0;
     return entries.map((_, i) => {

@@ -8,7 +8,7 @@
  * each: measured, 4 times the CPU.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { encodeChunk, entryHead } from '../shared/chunkCodec.js';
@@ -103,7 +103,7 @@ function statEntries(request: StatRequest): StatResult {
   };
   const versions: string[] = [];
   for (let i = 0; i < count; i += 1) {
-    const stat = statEntry(request.root, request.folder, request.names[i]!, request.symlinks[i] === 1);
+    const stat = statEntry(request.root, request.folder, request.names[i]!, request.symlinks[i]!);
     if (!stat) continue;
     answer.found[i] = 1;
     answer.sizes[i] = stat.size;
@@ -119,14 +119,24 @@ function statEntries(request: StatRequest): StatResult {
  * be swapped under the lookup: a regular file, or a symlink that resolves
  * to one inside the root.
  */
-function statEntry(root: string, folder: string, name: string, symlink: boolean): EntryStat | null {
+function statEntry(root: string, folder: string, name: string, kind: number): EntryStat | null {
   const at = `${folder}/${name}`;
   try {
-    if (symlink && !isInside(root, realpathSync(at))) return null;
+    if (kind === 2) {
+      // A name asked for: a regular file is known from this one look,
+      // without resolving a path that holds no link.
+      const info = lstatSync(at, { bigint: true });
+      if (info.isFile()) return entryStatOf(info);
+      if (!info.isSymbolicLink()) return null;
+    }
+    if (kind !== 0 && !isInside(root, realpathSync(at))) return null;
     const info = statSync(at, { bigint: true });
-    if (!info.isFile()) return null;
-    return { size: info.size, mtimeNs: info.mtimeNs, version: versionOf(info) };
+    return info.isFile() ? entryStatOf(info) : null;
   } catch {
     return null;
   }
+}
+
+function entryStatOf(info: BigIntStats): EntryStat {
+  return { size: info.size, mtimeNs: info.mtimeNs, version: versionOf(info) };
 }

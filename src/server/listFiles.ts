@@ -94,8 +94,8 @@ async function* statRuns(
     if (!folder) continue;
     progress.folders += 1;
     try {
-      // Each may be a symlink: the thread then checks where it leads.
-      const request = run.names.map((name) => ({ name: name.slice(run.folder.length === 0 ? 0 : run.folder.length + 1), symlink: true }));
+      // What each is, the thread finds out: a symlink is followed only inside the root.
+      const request = run.names.map((name) => ({ name: name.slice(run.folder.length === 0 ? 0 : run.folder.length + 1), symlink: undefined }));
       const stats = await thread.stat(root, `/proc/self/fd/${folder.handle.fd}`, request);
       const found: ListedFile[] = [];
       for (const [index, name] of run.names.entries()) {
