@@ -236,6 +236,18 @@ describe('grpc-client get -r: mirroring a server folder', function () {
     }
   });
 
+  it('gives up on a listing that never answers after --stall-timeout', async () => {
+    await makeTree(root, { 'tree9/a.txt': 'a\n' });
+    server.process.kill('SIGSTOP');
+    try {
+      const run = await bounded('get -r to give up on a frozen server', get(['-r', 'tree9', '--stall-timeout', '1s', '--retry-for', '2s']), [], 30_000);
+      expect(run.code).to.equal(4);
+      expect(run.stderr).to.match(/^grpc-client: cannot connect to 127\.0\.0\.1:\d+: no data from the server for 1s; is grpc-server running there\?\n$/);
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+  });
+
   it('falls back to DownloadMany behind a proxy that does not pass DownloadManyBatches, exact, and asks it directly from then on', async () => {
     await makeTree(root, { 'tree7/a.txt': 'a\n', 'tree7/sub/b.bin': randomBytes(40_000), 'tree7/empty': '' });
     const nginxDir = path.join(dir, 'nginx');
