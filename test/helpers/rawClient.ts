@@ -141,6 +141,9 @@ export function rawQueryUpload(
   });
 }
 
+/** The name the Stat of allCallsLogged asks for starts with this. */
+const BARRIER = 'barrier-';
+
 /**
  * Resolves once every call that ended at `server` (listening on `address`,
  * when not on its own) before now is in its log:
@@ -152,11 +155,24 @@ export async function allCallsLogged(
   address = server.address,
 ): Promise<void> {
   const client = rawClient(address);
-  const name = `barrier-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const name = `${BARRIER}${Date.now()}-${Math.random().toString(36).slice(2)}`;
   try {
     await rawStat(client, name);
   } finally {
     client.close();
   }
   await server.waitForCall((c) => c.method === 'Stat' && c.name === name);
+}
+
+/** Every call `server` logged from its `mark`-th on, up to now, less allCallsLogged's own. */
+export async function callsSince<T extends { method: string; name?: string }>(
+  server: { address: string; calls(): T[]; waitForCall(predicate: (call: T) => boolean): Promise<unknown> },
+  mark: number,
+  address = server.address,
+): Promise<T[]> {
+  await allCallsLogged(server, address);
+  return server
+    .calls()
+    .slice(mark)
+    .filter((c) => !c.name?.startsWith(BARRIER));
 }

@@ -12,3 +12,17 @@ export const completeRecord = (name: string, fields: Partial<TaskRecord> = {}): 
   completedAt: '2026-01-01T00:00:00.000Z',
   ...fields,
 });
+
+/** A record as the engine writes it for a file of `size` bytes: complete ones carry a digest. */
+export function recordOf(name: string, size: number, status: 'complete' | 'incomplete' = 'complete', version = 'v1'): TaskRecord {
+  return {
+    name,
+    status,
+    size,
+    version,
+    sha256: status === 'complete' ? 'a'.repeat(64) : null,
+    createdAt: '',
+    updatedAt: '',
+    completedAt: null,
+  };
+}

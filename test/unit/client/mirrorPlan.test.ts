@@ -1,19 +1,10 @@
 import { expect } from 'chai';
 import { batchesOf, folderPrefixOf, mirrorActionOf, orphanActionOf, orphansOf } from '../../../src/client/mirror/mirrorPlan.js';
 import type { RemoteFile } from '../../../src/client/remoteFile.js';
-import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+import { recordOf } from '../../helpers/taskRecords.js';
 
 const remote = (name: string, size: number, version = 'v1'): RemoteFile => ({ name, size, version, sha256: '', mtime: new Date(0) });
-const record = (name: string, size: number, status: 'complete' | 'incomplete' = 'complete', version = 'v1'): TaskRecord => ({
-  name,
-  status,
-  size,
-  version,
-  sha256: status === 'complete' ? 'a'.repeat(64) : null,
-  createdAt: '',
-  updatedAt: '',
-  completedAt: null,
-});
+const record = recordOf;
 
 describe('mirror plan', () => {
   it('reads a folder argument as a prefix that only matches inside the folder', () => {

@@ -2,18 +2,10 @@ import { expect } from 'chai';
 import { namedActionOf } from '../../../src/client/mirror/namedFiles.js';
 import type { ListedFile } from '../../../src/client/remoteFile.js';
 import type { TaskRecord } from '../../../src/client/taskMap/taskRecord.js';
+import { recordOf } from '../../helpers/taskRecords.js';
 
 const listed = (size: number, version = 'v1'): ListedFile => ({ name: 'a', size, version });
-const record = (size: number, status: 'complete' | 'incomplete' = 'complete', version = 'v1'): TaskRecord => ({
-  name: 'a',
-  status,
-  size,
-  version,
-  sha256: status === 'complete' ? 'a'.repeat(64) : null,
-  createdAt: '',
-  updatedAt: '',
-  completedAt: null,
-});
+const record = (size: number, status?: 'complete' | 'incomplete', version?: string) => recordOf('a', size, status, version);
 const SMALL = 1024;
 const facts = (rec: TaskRecord | undefined, finalSize: number | null, partSize: number | null = null) => ({ record: rec, finalSize, partSize });
 
