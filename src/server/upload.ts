@@ -8,6 +8,7 @@ import type { UploadBegin__Output } from '../generated/filetransfer/v1/UploadBeg
 import type { UploadRequest__Output } from '../generated/filetransfer/v1/UploadRequest.js';
 import type { UploadResponse } from '../generated/filetransfer/v1/UploadResponse.js';
 import type { UploadStatus } from '../generated/filetransfer/v1/UploadStatus.js';
+import { readOneAhead } from '../shared/readOneAhead.js';
 import { receiveBuffers } from '../shared/receiveBuffers.js';
 import { parseName, parseUploadName } from '../shared/names.js';
 import { StatusError } from '../shared/statusError.js';
@@ -271,21 +272,6 @@ export async function receiveUpload(
   } finally {
     claim.release();
   }
-}
-
-/**
- * Lets grpc-js hand over one message beyond the one being written, not the
- * 16 an object-mode Readable asks for by default. Those 16 MiB of messages
- * (and the socket buffers they were assembled from) were alive at every
- * young collection, so V8 promoted them and only a full collection could
- * free them: measured on 1 GiB, 55 full collections and 156 MiB peak RSS,
- * 39 and 128 with one ahead. The HTTP/2 window (UPLOAD_STREAM_WINDOW in
- * server.ts) still keeps the client sending while a write runs. Node keeps
- * the mark in the stream's state; without it, grpc-js's default stays.
- */
-function readOneAhead(call: object): void {
-  const state = (call as { _readableState?: { highWaterMark?: unknown } })._readableState;
-  if (typeof state?.highWaterMark === 'number') state.highWaterMark = 1;
 }
 
 /** A staged file opened for appending, with the SHA-256 of what it holds. */

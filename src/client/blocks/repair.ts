@@ -7,7 +7,7 @@ import { DigestMismatchError, LocalIoError, LockLostError, locally, ProtocolErro
 import { prepareOutputPaths } from '../outputPaths.js';
 import { openInside } from '../pinnedFolder.js';
 import { watchCall } from '../download/callWatch.js';
-import { readOneAhead } from '../download/pacedReading.js';
+import { readOneAhead } from '../../shared/readOneAhead.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { hashFile, publish, writeAt } from '../download/partialFile.js';
 import { retryOptionsOf, withRetries } from '../download/retryLoop.js';

@@ -5,7 +5,7 @@ import { ProtocolError, RemoteStatusError, type ClientError } from '../errors.js
 import type { RateLimiter } from '../../shared/rateLimiter.js';
 import { firstMessageFile, type RemoteFile } from '../remoteFile.js';
 import { watchCall } from './callWatch.js';
-import { readOneAhead } from './pacedReading.js';
+import { readOneAhead } from '../../shared/readOneAhead.js';
 import type { PartialFile } from './partialFile.js';
 import { receiveBuffers } from '../../shared/receiveBuffers.js';
 

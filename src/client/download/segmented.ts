@@ -14,7 +14,7 @@ import type { RateLimiter } from '../../shared/rateLimiter.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 import { trace } from '../trace.js';
 import { watchCall } from './callWatch.js';
-import { readOneAhead } from './pacedReading.js';
+import { readOneAhead } from '../../shared/readOneAhead.js';
 import type { DownloadContext, DownloadOptions } from './downloadOptions.js';
 import { SparsePartial } from './partialFile.js';
 import { receiveBuffers } from '../../shared/receiveBuffers.js';

@@ -6,7 +6,7 @@ import type { OutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { methodIsMissing } from '../connection/missingMethod.js';
 import { watchCall } from '../download/callWatch.js';
-import { readOneAhead } from '../download/pacedReading.js';
+import { readOneAhead } from '../../shared/readOneAhead.js';
 import { receiveBuffers } from '../../shared/receiveBuffers.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
