@@ -2,7 +2,8 @@ import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import type { Chunk__Output } from '../../generated/filetransfer/v1/Chunk.js';
 import type { ChunkBatch__Output } from '../../generated/filetransfer/v1/ChunkBatch.js';
 import { ClientError, RemoteStatusError } from '../errors.js';
-import type { OutputPaths } from '../outputPaths.js';
+import PQueue from 'p-queue';
+import { prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { methodIsMissing } from '../connection/missingMethod.js';
 import { watchCall } from '../download/callWatch.js';
@@ -11,10 +12,11 @@ import { receiveBuffers } from '../../shared/receiveBuffers.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { ManyFrames } from './manyFrames.js';
+import { PARALLEL_BATCHES } from './mirrorPlan.js';
 import { retryOptionsOf, withRetries, type RetryNotice } from '../download/retryLoop.js';
 
 /** One small file to fetch whole: where the listing said it is and where it goes. */
-export interface ManyItem {
+interface ManyItem {
   remote: ListedFile;
   paths: OutputPaths;
 }
@@ -33,7 +35,7 @@ export type ManyOutcome =
   | { name: string; result: 'handOver'; error: ClientError }
   | { name: string; result: 'failed'; error: ClientError };
 
-export interface FetchManyOptions {
+interface FetchManyOptions {
   signal: AbortSignal | undefined;
   onOutcome: (outcome: ManyOutcome) => void;
   /** File bytes received (before they are committed). */
@@ -49,7 +51,7 @@ export interface FetchManyOptions {
  * not finished; files already verified are kept. Throws, once the policy
  * gives up, for every file not settled yet.
  */
-export async function fetchMany(context: DownloadContext, label: string, items: readonly ManyItem[], options: FetchManyOptions): Promise<void> {
+async function fetchMany(context: DownloadContext, label: string, items: readonly ManyItem[], options: FetchManyOptions): Promise<void> {
   const byName = new Map(items.map((item) => [item.remote.name, item]));
   const window = new CommitWindow(context.out, context.store, context.inMemory ? undefined : context.folderSyncer, (committed) =>
     options.onOutcome(
@@ -79,6 +81,64 @@ export async function fetchMany(context: DownloadContext, label: string, items: 
   } finally {
     await window.drain();
   }
+}
+
+export interface InBatchesOptions extends Omit<FetchManyOptions, 'onOutcome'> {
+  /** A batch's name in retry notices, from its number of files. */
+  label: (files: number) => string;
+  /** How a file that a call brought ended. */
+  onOutcome: (outcome: ManyOutcome) => void;
+  /** A file no call settled: its paths could not be made, its batch failed for good, or the batches were aborted before it. */
+  onFailed: (remote: ListedFile, err: unknown) => void;
+}
+
+/**
+ * Fetches `batches` (see batchesOf), PARALLEL_BATCHES calls at once: each
+ * file ends in `onOutcome` or `onFailed`. Takes the array over, emptying
+ * each batch as it is queued, and queues them as the queue runs short, not
+ * all at once: p-queue keeps the tasks it ran until its queue empties, and
+ * with them every file of every batch done (measured: 98,000 listed files
+ * still held near the end of a 100,000-file mirror). A file's paths are
+ * made only when its batch starts: held for a whole tree, they would be two
+ * more strings per file.
+ */
+export async function fetchInBatches(context: DownloadContext, batches: ListedFile[][], options: InBatchesOptions): Promise<void> {
+  const { signal, onFailed } = options;
+  const queue = new PQueue({ concurrency: PARALLEL_BATCHES });
+  for (let next = 0; next < batches.length; next += 1) {
+    const files = batches[next]!;
+    batches[next] = [];
+    await queue.onSizeLessThan(1);
+    void queue.add(async () => {
+      // A batch waiting behind the running ones starts even after an abort.
+      if (signal?.aborted) {
+        for (const remote of files) onFailed(remote, signal.reason);
+        return;
+      }
+      const chosen: ManyItem[] = [];
+      for (const remote of files) {
+        try {
+          chosen.push({ remote, paths: await prepareOutputPaths(context.out, remote.name, context.reserved, context.checkedFolders) });
+        } catch (err) {
+          onFailed(remote, err);
+        }
+      }
+      if (chosen.length === 0) return;
+      const settled = new Set<string>();
+      try {
+        await fetchMany(context, options.label(chosen.length), chosen, {
+          ...options,
+          onOutcome: (outcome) => {
+            settled.add(outcome.name);
+            options.onOutcome(outcome);
+          },
+        });
+      } catch (err) {
+        for (const item of chosen) if (!settled.has(item.remote.name)) onFailed(item.remote, err);
+      }
+    });
+  }
+  await queue.onIdle();
 }
 
 /** The method that packs many files' Chunks into each message, and the one every server of the contract has. */

@@ -3,22 +3,12 @@ import { unlinkSync } from 'node:fs';
 import { regularFileSizeSync } from '../localFile.js';
 import PQueue from 'p-queue';
 import { ClientError, InvalidNameError, LocalIoError, RemoteStatusError, toClientError } from '../errors.js';
-import { outputPathsOf, prepareOutputPaths } from '../outputPaths.js';
+import { outputPathsOf } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { downloadFile } from '../download/downloadFile.js';
 import type { DownloadContext, DownloadResult } from '../download/downloadOptions.js';
-import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
-import {
-  BATCH_LIMITS,
-  batchesOf,
-  folderPrefixOf,
-  mayBeUnchanged,
-  mirrorActionOf,
-  orphanActionOf,
-  orphansOf,
-  PARALLEL_BATCHES,
-  SMALL_FILE_BYTES,
-} from './mirrorPlan.js';
+import { fetchInBatches, type ManyOutcome } from './fetchMany.js';
+import { BATCH_LIMITS, batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf, SMALL_FILE_BYTES } from './mirrorPlan.js';
 import { abortedError, type RetryNotice } from '../download/retryLoop.js';
 
 export interface MirrorContext extends DownloadContext {
@@ -202,55 +192,24 @@ async function mirrorUnflushed(context: MirrorContext, argument: string, options
     }
     tell();
   };
-  const batches = new PQueue({ concurrency: PARALLEL_BATCHES });
   const pending = batchesOf(batch, (remote) => remote.size, BATCH_LIMITS);
   // From here the pending batches alone hold their files: 100,000 listed
   // files are 5 MB.
   batch.length = 0;
-  for (let next = 0; next < pending.length; next += 1) {
-    const files = pending[next]!;
-    pending[next] = [];
-    // Added as the queue runs short, not all at once: p-queue keeps the
-    // tasks it has run until its queue empties, and with them every file of
-    // every batch done (measured: 98,000 listed files still held near the
-    // end of a 100,000-file mirror).
-    await batches.onSizeLessThan(1);
-    if (signal?.aborted) break;
-    void batches.add(async () => {
-      // The batch waiting behind the running ones starts even after an abort.
-      if (signal?.aborted) return;
-      // Paths only for the batch under way: held for a whole tree, they
-      // would be two more strings in memory per file.
-      const chosen: ManyItem[] = [];
-      for (const remote of files) {
-        try {
-          chosen.push({ remote, paths: await prepareOutputPaths(context.out, remote.name, context.reserved, context.checkedFolders) });
-        } catch (err) {
-          fail(remote.name, err);
-        }
-      }
-      if (chosen.length === 0) return;
-      const settled = new Set<string>();
-      try {
-        await fetchMany(context, `${prefix || '/'} (${chosen.length} files)`, chosen, {
-          signal,
-          onRetry: options.onRetry,
-          onBytes: (bytes) => {
-            progress.bytesReceived += bytes;
-            tell();
-          },
-          onOutcome: (outcome) => {
-            settled.add(outcome.name);
-            onOutcome(outcome);
-          },
-        });
-      } catch (err) {
-        if (signal?.aborted) return;
-        for (const item of chosen) if (!settled.has(item.remote.name)) fail(item.remote.name, err);
-      }
-    });
-  }
-  await batches.onIdle();
+  await fetchInBatches(context, pending, {
+    signal,
+    label: (files) => `${prefix || '/'} (${files} files)`,
+    onRetry: options.onRetry,
+    onBytes: (bytes) => {
+      progress.bytesReceived += bytes;
+      tell();
+    },
+    onOutcome,
+    onFailed: (remote, err) => {
+      // After an abort the mirror fails as a whole, below.
+      if (!signal?.aborted) fail(remote.name, err);
+    },
+  });
   await singles.onIdle();
   if (signal?.aborted) throw abortedError(prefix, signal, signal.reason);
 

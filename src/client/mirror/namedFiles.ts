@@ -1,13 +1,12 @@
-import PQueue from 'p-queue';
 import { regularFileSizeSync } from '../localFile.js';
 import { toClientError } from '../errors.js';
-import { foldersAreReal, outputPathsOf, prepareOutputPaths, type OutputPaths } from '../outputPaths.js';
+import { foldersAreReal, outputPathsOf, type OutputPaths } from '../outputPaths.js';
 import type { ListedFile } from '../remoteFile.js';
 import { planTask, type LocalFacts, type PlanState } from '../taskState.js';
 import type { DownloadContext, DownloadOptions, DownloadResult } from '../download/downloadOptions.js';
 import { abortedError } from '../download/retryLoop.js';
-import { fetchMany, type ManyItem, type ManyOutcome } from './fetchMany.js';
-import { BATCH_LIMITS, batchesOf, PARALLEL_BATCHES, SMALL_FILE_BYTES } from './mirrorPlan.js';
+import { fetchInBatches, type ManyOutcome } from './fetchMany.js';
+import { BATCH_LIMITS, batchesOf, SMALL_FILE_BYTES } from './mirrorPlan.js';
 
 /**
  * What a download of many named files does with one of them, decided from
@@ -132,41 +131,23 @@ export async function startNamedBatch(
     }
   }
 
-  const fail = (remote: ListedFile, err: unknown) =>
-    batched.get(remote.name)!.settle({
-      name: remote.name,
-      result: 'failed',
-      error: signal.aborted ? abortedError(remote.name, signal, signal.reason) : toClientError(err, context),
-    });
-  const streams = new PQueue({ concurrency: PARALLEL_BATCHES });
   const remotes = [...batched.values()].map((file) => file.remote);
-  for (const files of batchesOf(remotes, (remote) => remote.size, BATCH_LIMITS)) {
-    void streams.add(async () => {
-      const chosen: ManyItem[] = [];
-      for (const remote of files) {
-        try {
-          signal.throwIfAborted();
-          chosen.push({ remote, paths: await prepareOutputPaths(context.out, remote.name, context.reserved, context.checkedFolders) });
-        } catch (err) {
-          fail(remote, err);
-        }
-      }
-      if (chosen.length === 0) return;
-      const settled = new Set<string>();
-      try {
-        await fetchMany(context, `${chosen.length} files`, chosen, {
-          signal,
-          onRetry,
-          onOutcome: (outcome) => {
-            settled.add(outcome.name);
-            batched.get(outcome.name)?.settle(outcome);
-          },
-        });
-      } catch (err) {
-        for (const item of chosen) if (!settled.has(item.remote.name)) fail(item.remote, err);
-      }
-    });
-  }
+  const streamed = fetchInBatches(
+    context,
+    batchesOf(remotes, (remote) => remote.size, BATCH_LIMITS),
+    {
+      signal,
+      label: (files) => `${files} files`,
+      onRetry,
+      onOutcome: (outcome) => batched.get(outcome.name)?.settle(outcome),
+      onFailed: (remote, err) =>
+        batched.get(remote.name)!.settle({
+          name: remote.name,
+          result: 'failed',
+          error: signal.aborted ? abortedError(remote.name, signal, signal.reason) : toClientError(err, context),
+        }),
+    },
+  );
 
   const resultOf = (name: string, file: Batched, outcome: ManyOutcome & { result: 'ok' }): DownloadResult => {
     const { size } = outcome.remote;
@@ -176,7 +157,7 @@ export async function startNamedBatch(
   const taken = new Set<string>();
   // The last window's records are written after its files are published:
   // they must be on disk before the folder is let go.
-  const done = streams.onIdle().then(() => context.store.flushed());
+  const done = streamed.then(() => context.store.flushed());
   return {
     take(name, options) {
       taken.add(name);
