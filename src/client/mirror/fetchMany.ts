@@ -12,7 +12,6 @@ import { receiveBuffers } from '../../shared/receiveBuffers.js';
 import { CommitWindow, type WritingFile } from './commitWindow.js';
 import type { DownloadContext } from '../download/downloadOptions.js';
 import { ManyFrames } from './manyFrames.js';
-import { PARALLEL_BATCHES } from './mirrorPlan.js';
 import { retryOptionsOf, withRetries, type RetryNotice } from '../download/retryLoop.js';
 
 /** One small file to fetch whole: where the listing said it is and where it goes. */
@@ -82,6 +81,13 @@ async function fetchMany(context: DownloadContext, label: string, items: readonl
     await window.drain();
   }
 }
+
+/** Files up to this size come whole in DownloadMany streams; larger ones by Download, which resumes. */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+/** Per DownloadMany call: a broken call re-asks for what it had not finished, so this bounds nothing lost, only the request's size. */
+export const BATCH_LIMITS = { maxFiles: 1000, maxBytes: 64 * 1024 * 1024 };
+/** DownloadMany calls at once: one reads files on the server while the other's are written here. */
+const PARALLEL_BATCHES = 2;
 
 export interface InBatchesOptions extends Omit<FetchManyOptions, 'onOutcome'> {
   /** A batch's name in retry notices, from its number of files. */

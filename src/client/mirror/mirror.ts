@@ -7,8 +7,8 @@ import { outputPathsOf } from '../outputPaths.js';
 import type { ListedFile, RemoteFile } from '../remoteFile.js';
 import { downloadFile } from '../download/downloadFile.js';
 import type { DownloadContext, DownloadResult } from '../download/downloadOptions.js';
-import { fetchInBatches, type ManyOutcome } from './fetchMany.js';
-import { BATCH_LIMITS, batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf, SMALL_FILE_BYTES } from './mirrorPlan.js';
+import { BATCH_LIMITS, fetchInBatches, SMALL_FILE_BYTES, type ManyOutcome } from './fetchMany.js';
+import { batchesOf, folderPrefixOf, mayBeUnchanged, mirrorActionOf, orphanActionOf, orphansOf } from './mirrorPlan.js';
 import { abortedError, type RetryNotice } from '../download/retryLoop.js';
 
 export interface MirrorContext extends DownloadContext {

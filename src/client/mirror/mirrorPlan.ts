@@ -3,13 +3,6 @@ import { InvalidNameError } from '../errors.js';
 import type { ListedFile } from '../remoteFile.js';
 import type { TaskRecord } from '../taskMap/taskRecord.js';
 
-/** Files up to this size come whole in DownloadMany streams; larger ones by Download, which resumes. */
-export const SMALL_FILE_BYTES = 1024 * 1024;
-/** Per DownloadMany call: a broken call re-asks for what it had not finished, so this bounds nothing lost, only the request's size. */
-export const BATCH_LIMITS = { maxFiles: 1000, maxBytes: 64 * 1024 * 1024 };
-/** DownloadMany calls at once: one reads files on the server while the other's are written here. */
-export const PARALLEL_BATCHES = 2;
-
 /**
  * The server folder a `get -r` argument names, as a List prefix: `data`
  * and `data/` both mean `data/`, so `data-old.bin` never matches; `.`, `/`

@@ -5,8 +5,8 @@ import type { ListedFile } from '../remoteFile.js';
 import { planTask, type LocalFacts, type PlanState } from '../taskState.js';
 import type { DownloadContext, DownloadOptions, DownloadResult } from '../download/downloadOptions.js';
 import { abortedError } from '../download/retryLoop.js';
-import { fetchInBatches, type ManyOutcome } from './fetchMany.js';
-import { BATCH_LIMITS, batchesOf, SMALL_FILE_BYTES } from './mirrorPlan.js';
+import { BATCH_LIMITS, fetchInBatches, SMALL_FILE_BYTES, type ManyOutcome } from './fetchMany.js';
+import { batchesOf } from './mirrorPlan.js';
 
 /**
  * What a download of many named files does with one of them, decided from
